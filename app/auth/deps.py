@@ -1,0 +1,91 @@
+"""Who is asking, and may they: dependencies that load the user and check the permission table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.roles import Perm, Role, has_perm
+from app.auth.tokens import read_token
+from app.db import SessionDep
+from app.errors import Forbidden, NotAuthenticated
+from app.models import JurisdictionGrant, User
+
+SESSION_USER = "uid"
+SESSION_VERSION = "v"
+
+
+async def _load_active(session: AsyncSession, user_id: str, version: int) -> User | None:
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active or user.token_version != version:
+        return None
+    return user
+
+
+async def optional_user(request: Request, session: SessionDep) -> User | None:
+    """The logged-in user or None: bearer token on /api, session cookie on pages."""
+    if request.url.path.startswith("/api/"):
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        claims = read_token(request.app.state.settings, token.strip())
+        if claims is None:
+            raise NotAuthenticated("The access token is invalid or has expired; log in again "
+                                   "with POST /api/v1/auth/token.", code="invalid_token")
+        return await _load_active(session, *claims)
+    uid = request.session.get(SESSION_USER)
+    version = request.session.get(SESSION_VERSION)
+    if not isinstance(uid, str) or not isinstance(version, int):
+        return None
+    user = await _load_active(session, uid, version)
+    if user is None:
+        request.session.clear()
+    return user
+
+
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    """The logged-in user; 401 if nobody is."""
+    if user is None:
+        raise NotAuthenticated("Log in first (POST /api/v1/auth/token, then send "
+                               "'Authorization: Bearer <token>').", code="not_authenticated")
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require(perm: Perm):
+    """A dependency that returns the user if their role carries `perm`, else 403."""
+
+    async def dependency(user: CurrentUser) -> User:
+        if not has_perm(user.role, perm):
+            raise Forbidden("Your role may not do this.", code="permission_denied",
+                            zh="您的角色无权进行此操作。")
+        return user
+
+    dependency.__name__ = f"require_{perm.name}"
+    return Depends(dependency)
+
+
+async def in_scope(session: AsyncSession, user: User, jurisdiction_code: str) -> bool:
+    """Whether `user` may act in `jurisdiction_code`: their own, a granted one, or any (admin)."""
+    if user.role == Role.admin or user.jurisdiction_code == jurisdiction_code:
+        return True
+    grant = await session.scalar(select(JurisdictionGrant.id).where(
+        JurisdictionGrant.user_id == user.id,
+        JurisdictionGrant.jurisdiction_code == jurisdiction_code))
+    return grant is not None
+
+
+async def ensure_scope(session: AsyncSession, user: User, jurisdiction_code: str) -> None:
+    """403 unless `user` may act in `jurisdiction_code`."""
+    if not await in_scope(session, user, jurisdiction_code):
+        raise Forbidden("This belongs to another jurisdiction; your rights hold in your own "
+                        "jurisdiction only unless an administrator grants more.",
+                        code="outside_jurisdiction",
+                        zh="这属于其他行政区域；您的权限仅限本级，如需跨级办理请联系系统管理员授权。")

@@ -1,0 +1,60 @@
+"""Roles and the role → permission table every route checks through its dependency."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """Role — 角色."""
+
+    resident = "resident"              # 群众
+    deputy = "deputy"                  # 人大代表
+    gov_staff = "gov_staff"            # 政府 / 民生办
+    unit_staff = "unit_staff"          # 责任单位
+    congress_staff = "congress_staff"  # 人大常委会 / 乡镇人大主席团
+    admin = "admin"                    # 系统管理员
+
+
+ROLE_LABELS = {
+    Role.resident: "群众",
+    Role.deputy: "人大代表",
+    Role.gov_staff: "政府工作人员",
+    Role.unit_staff: "责任单位",
+    Role.congress_staff: "人大工作人员",
+    Role.admin: "系统管理员",
+}
+
+STAFF_ROLES = frozenset({Role.gov_staff, Role.unit_staff, Role.congress_staff, Role.admin})
+
+
+class Perm(StrEnum):
+    """A permission a route requires."""
+
+    jurisdiction_manage = "jurisdiction.manage"
+    user_manage = "user.manage"              # any account, any role
+    deputy_manage = "deputy.manage"          # deputies of one's own jurisdiction
+    grant_manage = "grant.manage"
+    cycle_create = "cycle.create"
+    cycle_transition = "cycle.transition"
+    audit_read = "audit.read"
+    staff_pages = "staff.pages"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.resident: frozenset(),
+    Role.deputy: frozenset(),
+    Role.unit_staff: frozenset({Perm.staff_pages}),
+    Role.gov_staff: frozenset({Perm.cycle_create, Perm.cycle_transition, Perm.staff_pages}),
+    Role.congress_staff: frozenset({Perm.deputy_manage, Perm.cycle_transition, Perm.audit_read,
+                                    Perm.staff_pages}),
+    Role.admin: frozenset(Perm),
+}
+
+
+def has_perm(role: str, perm: Perm) -> bool:
+    """Whether `role` carries `perm` in the table."""
+    try:
+        return perm in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False

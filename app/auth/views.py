@@ -1,0 +1,98 @@
+"""Pages: log in, log out, change password, choose the language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Request
+
+from app.auth.api import client_address
+from app.auth.deps import SESSION_USER, SESSION_VERSION
+from app.db import SessionDep
+from app.errors import DomainError
+from app.i18n import COOKIE, LOCALES
+from app.pages.deps import LoggedIn, PageUser
+from app.pages.render import redirect, render
+from app.users import service as users
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only same-site paths: never redirect a person off the platform after log-in."""
+    if not value:
+        return "/"
+    parsed = urlparse(value)
+    if parsed.scheme or parsed.netloc or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    return value
+
+
+@router.get("/login")
+async def login_form(request: Request, user: PageUser, next: str | None = None):
+    return render(request, "auth/login.html", {"next": _safe_next(next)})
+
+
+@router.post("/login")
+async def login(request: Request, session: SessionDep):
+    form = await request.form()
+    username = str(form.get("username", "")).strip()[:64]
+    password = str(form.get("password", ""))[:128]
+    target = _safe_next(str(form.get("next", "")))
+    throttle = request.app.state.login_throttle
+    address = client_address(request)
+    try:
+        if not username or not password:
+            raise DomainError("missing", status=422, zh="请输入用户名和密码。")
+        await throttle.check(username, address)
+        try:
+            user = await users.authenticate(session, username, password)
+        except DomainError:
+            await throttle.failed(username, address)
+            raise
+    except DomainError as exc:
+        return render(request, "auth/login.html",
+                      {"error": exc.zh or exc.message, "username": username, "next": target},
+                      status=exc.status)
+    await throttle.succeeded(username)
+    request.session.clear()
+    request.session.update({SESSION_USER: user.id, SESSION_VERSION: user.token_version})
+    return redirect(request, "/account/password" if user.must_change_password else target)
+
+
+@router.post("/logout")
+async def logout(request: Request):
+    request.session.clear()
+    return redirect(request, "/")
+
+
+@router.get("/account/password")
+async def password_form(request: Request, user: LoggedIn):
+    return render(request, "auth/password.html", {"forced": user.must_change_password})
+
+
+@router.post("/account/password")
+async def change_password(request: Request, session: SessionDep, user: LoggedIn):
+    form = await request.form()
+    current = str(form.get("current_password", ""))[:128]
+    new = str(form.get("new_password", ""))[:128]
+    repeat = str(form.get("new_password_repeat", ""))[:128]
+    try:
+        if new != repeat:
+            raise DomainError("mismatch", status=422, zh="两次输入的新密码不一致。")
+        await users.change_password(session, user=user, current=current, new=new)
+    except DomainError as exc:
+        return render(request, "auth/password.html",
+                      {"error": exc.zh or exc.message, "forced": user.must_change_password},
+                      status=exc.status)
+    # The version changed: keep this browser logged in with the new one.
+    request.session[SESSION_VERSION] = user.token_version
+    return render(request, "auth/password.html", {"done": True, "forced": False})
+
+
+@router.get("/lang/{code}")
+async def choose_language(request: Request, code: str, next: str | None = None):
+    response = redirect(request, _safe_next(next))
+    if code in LOCALES:
+        response.set_cookie(COOKIE, code, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response

@@ -1,0 +1,168 @@
+"""The `minsheng` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from app.config import get_settings
+
+
+async def _with_session(fn):
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.db import make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings)
+    try:
+        async with AsyncSession(engine.execution_options(sqlite_immediate=True),
+                                expire_on_commit=False) as session:
+            result = await fn(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def cmd_db_upgrade(args) -> int:
+    from app.migrate import upgrade
+
+    upgrade(revision=args.revision)
+    print(f"database at revision {args.revision}: {get_settings().database_url.split('@')[-1]}")
+    return 0
+
+
+def cmd_create_admin(args) -> int:
+    from app.auth.passwords import check_policy, hash_password
+    from app.auth.roles import Role
+    from app.errors import DomainError
+    from app.jurisdictions import service as jurisdictions
+    from app.models import User
+    from app.users import service as users
+
+    if not args.password_stdin:
+        print("give --password-stdin and write the password on standard input", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        check_policy(password)
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+
+    async def create(session):
+        if await users.by_username(session, args.username):
+            raise DomainError(f"the username '{args.username}' is taken")
+        code = args.jurisdiction
+        if code is None:
+            all_j = await jurisdictions.list_all(session)
+            if not all_j:
+                raise DomainError("create a jurisdiction first (or load `minsheng demo`), "
+                                  "or name one with --jurisdiction")
+            code = all_j[0].code
+        await jurisdictions.get(session, code)
+        session.add(User(username=args.username, display_name=args.display_name,
+                         role=Role.admin, jurisdiction_code=code,
+                         password_hash=hash_password(password)))
+
+    try:
+        asyncio.run(_with_session(create))
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"admin '{args.username}' created")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from app import demo
+
+    result = asyncio.run(_with_session(demo.load))
+    print("demo data loaded" if result.loaded else "demo data already present; nothing changed")
+    print(demo.logins_text())
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    get_settings()  # refuse to start on a bad configuration before forking workers
+    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips,
+                log_level=args.log_level, access_log=not args.no_access_log)
+    return 0
+
+
+def cmd_audit_verify(args) -> int:
+    from app.audit import service as audit
+
+    result = asyncio.run(_with_session(audit.verify))
+    if result.ok:
+        print(f"audit chain intact: {result.checked} entries")
+        return 0
+    print(f"audit chain BROKEN at entry {result.broken_seq}: {result.problem} "
+          f"({result.checked} entries checked before it)")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="minsheng",
+        description="民生实事项目人大代表票决制 — the minsheng platform. Configured by MINSHENG_* "
+                    "environment variables (see README).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="apply the migrations to MINSHENG_DATABASE_URL")
+    up.add_argument("--revision", default="head", help="target revision (default: head)")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    admin = sub.add_parser("create-admin", help="create an administrator account")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--password-stdin", action="store_true",
+                       help="read the password from the first line of standard input")
+    admin.add_argument("--display-name", default="系统管理员")
+    admin.add_argument("--jurisdiction", help="jurisdiction code (default: the first county)")
+    admin.set_defaults(func=cmd_create_admin)
+
+    demo = sub.add_parser("demo", help="load the demo county, townships, people and a cycle")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="run the web service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                       help="proxies trusted for X-Forwarded-For (default: 127.0.0.1)")
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--no-access-log", action="store_true")
+    serve.set_defaults(func=cmd_serve)
+
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="check the hash chain; exit 1 at a broken entry")
+    verify.set_defaults(func=cmd_audit_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `minsheng` console script."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (OperationalError, ProgrammingError) as exc:
+        print(f"database error: {exc.orig or exc}\n(is MINSHENG_DATABASE_URL right, and has "
+              "`minsheng db upgrade` been run?)", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # pydantic's settings validation (e.g. no secret in production)
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Settings from the environment (prefix ``MINSHENG_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-insecure-secret-change-me"
+
+
+def async_database_url(url: str) -> str:
+    """Map a plain database URL onto the async driver we use for it."""
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the folder of a SQLite file (./var/ by default) so the first run just works."""
+    url = async_database_url(url)
+    if url.startswith("sqlite") and "///" in url:
+        path = url.split("///", 1)[1].split("?", 1)[0]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read from ``MINSHENG_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="MINSHENG_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'minsheng.db'}"
+    secret_key: str | None = None
+    # Secure cookies need HTTPS; turn on behind a TLS-terminating proxy.
+    cookie_secure: bool = False
+    token_ttl_seconds: int = 3600
+    session_ttl_seconds: int = 12 * 3600
+    # Rate-limit counters must be shared by every worker: use redis:// in production.
+    rate_limit_url: str | None = None
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 30
+    login_window_seconds: int = 900
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    htmx_path: Path = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+    default_locale: Literal["zh_Hans", "zh_Hant"] = "zh_Hans"
+    sqlite_busy_timeout_ms: int = 10_000
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> "Settings":
+        if self.env != "development":
+            if not self.secret_key or self.secret_key == DEV_SECRET:
+                raise ValueError(
+                    "MINSHENG_SECRET_KEY must be set to a long random value outside development "
+                    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+                )
+            if len(self.secret_key) < 32:
+                raise ValueError("MINSHENG_SECRET_KEY must be at least 32 characters long.")
+        if self.env == "production" and not self.rate_limit_url:
+            raise ValueError(
+                "MINSHENG_RATE_LIMIT_URL must name a store shared by all workers in production "
+                "(e.g. redis://127.0.0.1:6379/0)."
+            )
+        return self
+
+    @property
+    def effective_secret(self) -> str:
+        return self.secret_key or DEV_SECRET
+
+    @property
+    def async_url(self) -> str:
+        return async_database_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.async_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

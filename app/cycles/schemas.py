@@ -1,0 +1,49 @@
+"""JSON shapes of the cycle API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.workflows.cycle import CyclePhase
+
+
+class CycleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    jurisdiction_code: str = Field(min_length=1, max_length=32)
+    year: int = Field(ge=2000, le=2100)
+    title: str = Field(min_length=1, max_length=200)
+    seats: int = Field(ge=1, le=100, description="N: how many projects the deputies decide")
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: CyclePhase
+    reason: str = Field(default="", max_length=2000)
+
+
+class HistoryItem(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str | None = Field(alias="from", serialization_alias="from")
+    to: str
+    by: str
+    at: datetime
+    reason: str
+
+
+class CycleOut(BaseModel):
+    id: str
+    jurisdiction_code: str
+    year: int
+    title: str
+    seats: int
+    phase: str
+    history: list[HistoryItem] = []
+
+
+class PhaseOut(BaseModel):
+    phase: str

@@ -1,0 +1,75 @@
+"""Cycle rules: one cycle per jurisdiction and year, moved only through the phase workflow."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.deps import ensure_scope
+from app.errors import Conflict, Invalid, NotFound
+from app.jurisdictions import service as jurisdictions
+from app.models import Cycle, StateTransition, User
+from app.workflows.cycle import CYCLE_WORKFLOW, CyclePhase
+from app.workflows.engine import history
+
+
+async def get(session: AsyncSession, cycle_id: str) -> Cycle:
+    """Load a cycle or 404."""
+    cycle = await session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise NotFound("There is no such cycle.", code="unknown_cycle", zh="找不到该年度周期。")
+    return cycle
+
+
+async def create(session: AsyncSession, *, actor: User, jurisdiction_code: str, year: int,
+                 title: str, seats: int) -> Cycle:
+    """Set up a jurisdiction's year in `draft`."""
+    jurisdiction = await jurisdictions.get(session, jurisdiction_code)
+    await ensure_scope(session, actor, jurisdiction_code)
+    if not jurisdiction.has_congress:
+        raise Invalid(f"{jurisdiction.name} is a street (街道) with no congress; its projects are "
+                      "decided in the county's cycle.", code="no_congress",
+                      zh=f"{jurisdiction.name}是街道，不设人大，其项目纳入县级周期票决。")
+    title = title.strip()
+    if not title:
+        raise Invalid("Give the cycle a title.", code="title_required", zh="请填写标题。")
+    existing = await session.scalar(select(Cycle.id).where(
+        Cycle.jurisdiction_code == jurisdiction_code, Cycle.year == year))
+    if existing:
+        raise Conflict(f"{jurisdiction.name} already has a cycle for {year}.", code="cycle_exists",
+                       zh=f"{jurisdiction.name} {year} 年度的周期已经存在。")
+    cycle = Cycle(jurisdiction_code=jurisdiction_code, year=year, title=title, seats=seats,
+                  phase=CyclePhase.draft, created_by=actor.id)
+    session.add(cycle)
+    await session.flush()
+    await CYCLE_WORKFLOW.record_creation(session, cycle, actor=actor, reason="created")
+    await audit.record(session, actor=actor.username, action="cycle.create", entity_type="cycle",
+                       entity_id=cycle.id, data={"jurisdiction_code": jurisdiction_code,
+                                                 "year": year, "title": title, "seats": seats})
+    return cycle
+
+
+async def transition(session: AsyncSession, *, actor: User, cycle: Cycle, to: str,
+                     reason: str) -> Cycle:
+    """Move the cycle to another phase through the workflow table."""
+    await ensure_scope(session, actor, cycle.jurisdiction_code)
+    await CYCLE_WORKFLOW.apply(session, cycle, to, actor=actor, reason=reason)
+    return cycle
+
+
+async def phase_history(session: AsyncSession, cycle: Cycle) -> list[StateTransition]:
+    """The cycle's recorded phase changes, oldest first."""
+    return await history(session, CYCLE_WORKFLOW.entity_type, cycle.id)
+
+
+async def list_cycles(session: AsyncSession, *, jurisdiction_code: str | None = None,
+                      page: int = 1, per_page: int = 20) -> tuple[list[Cycle], int]:
+    """Cycles, newest year first."""
+    query = select(Cycle)
+    if jurisdiction_code:
+        query = query.where(Cycle.jurisdiction_code == jurisdiction_code)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(query.order_by(Cycle.year.desc(), Cycle.jurisdiction_code)
+                                 .offset((page - 1) * per_page).limit(per_page))
+    return list(rows), total

@@ -1,0 +1,100 @@
+"""Pages: the home page, a cycle with its timeline and history, creating and moving cycles."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from app.auth.deps import in_scope
+from app.auth.roles import Perm, Role, has_perm
+from app.cycles import service
+from app.cycles.schemas import CycleIn
+from app.db import SessionDep
+from app.errors import DomainError
+from app.jurisdictions import service as jurisdictions
+from app.models import Cycle, User
+from app.pages.deps import PageUser, page_perm
+from app.pages.forms import parse_form
+from app.pages.render import redirect, render
+from app.workflows.cycle import CYCLE_WORKFLOW
+
+router = APIRouter(include_in_schema=False)
+
+CYCLE_LABELS = {"jurisdiction_code": "行政区域", "year": "年度", "title": "标题",
+                "seats": "拟票决项目数"}
+
+
+@router.get("/")
+async def home(request: Request, session: SessionDep, user: PageUser):
+    """Every jurisdiction with its cycles and where each stands on the six-stage timeline."""
+    all_j = await jurisdictions.list_all(session)
+    cycles = list(await session.scalars(select(Cycle).order_by(Cycle.year.desc())))
+    by_j: dict[str, list[Cycle]] = {}
+    for c in cycles:
+        by_j.setdefault(c.jurisdiction_code, []).append(c)
+    return render(request, "home.html", {"jurisdictions": all_j, "cycles_by_j": by_j})
+
+
+async def _moves_for(session, user: User | None, cycle: Cycle) -> list:
+    """The phase moves this person could make now (guards are checked on submit)."""
+    if user is None or not has_perm(user.role, Perm.cycle_transition):
+        return []
+    if not await in_scope(session, user, cycle.jurisdiction_code):
+        return []
+    if user.role == Role.admin:
+        return CYCLE_WORKFLOW.targets_from(cycle.phase)
+    return CYCLE_WORKFLOW.allowed_for(cycle.phase, user.role)
+
+
+async def _cycle_page(request: Request, session, user: User | None, cycle: Cycle, *,
+                      error: str | None = None, status: int = 200, reason: str = ""):
+    jurisdiction = await jurisdictions.get(session, cycle.jurisdiction_code)
+    return render(request, "cycles/detail.html", {
+        "cycle": cycle, "jurisdiction": jurisdiction,
+        "history": await service.phase_history(session, cycle),
+        "moves": await _moves_for(session, user, cycle), "error": error, "reason": reason,
+    }, status=status, block="phase_panel")
+
+
+@router.get("/cycles/new")
+async def new_cycle_form(request: Request, session: SessionDep,
+                         user: User = page_perm(Perm.cycle_create)):
+    return render(request, "cycles/new.html", {
+        "jurisdictions": [j for j in await jurisdictions.list_all(session) if j.has_congress],
+        "form": {"jurisdiction_code": user.jurisdiction_code}})
+
+
+@router.post("/cycles/new")
+async def create_cycle(request: Request, session: SessionDep,
+                       user: User = page_perm(Perm.cycle_create)):
+    form = dict(await request.form())
+    try:
+        data = parse_form(CycleIn, form, CYCLE_LABELS)
+        cycle = await service.create(session, actor=user, **data.model_dump())
+    except DomainError as exc:
+        return render(request, "cycles/new.html", {
+            "jurisdictions": [j for j in await jurisdictions.list_all(session) if j.has_congress],
+            "form": form, "error": exc.zh or exc.message}, status=exc.status)
+    return redirect(request, f"/cycles/{cycle.id}")
+
+
+@router.get("/cycles/{cycle_id}")
+async def cycle_page(request: Request, cycle_id: str, session: SessionDep, user: PageUser):
+    cycle = await service.get(session, cycle_id)
+    return await _cycle_page(request, session, user, cycle)
+
+
+@router.post("/cycles/{cycle_id}/transition")
+async def transition(request: Request, cycle_id: str, session: SessionDep,
+                     user: User = page_perm(Perm.cycle_transition)):
+    cycle = await service.get(session, cycle_id)
+    form = await request.form()
+    target = str(form.get("to", ""))[:32]
+    reason = str(form.get("reason", "")).strip()[:2000]
+    try:
+        # Every refusal is raised before the cycle is touched, so nothing needs undoing.
+        await service.transition(session, actor=user, cycle=cycle, to=target, reason=reason)
+    except DomainError as exc:
+        return await _cycle_page(request, session, user, cycle, error=exc.zh or exc.message,
+                                 status=exc.status, reason=reason)
+    return await _cycle_page(request, session, user, cycle)

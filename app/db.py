@@ -1,0 +1,69 @@
+"""Engine and the request-scoped session: commit once on success, roll back on error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.config import Settings, ensure_sqlite_directory
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    """Create the async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    url = settings.async_url
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+    ensure_sqlite_directory(url)
+    engine = create_async_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+        # We issue BEGIN ourselves (below), so sqlite3's own transaction handling is off.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={settings.sqlite_busy_timeout_ms}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - exercised by every test
+        # A writing request takes the write lock up front (BEGIN IMMEDIATE), so it waits for
+        # the busy timeout instead of failing when its read snapshot turns stale.
+        if conn.get_execution_options().get("sqlite_immediate"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session and one transaction per request; committed before the response is sent."""
+    state = request.app.state
+    engine = state.write_engine if request.method not in SAFE_METHODS else state.engine
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+# scope="function": the commit happens before the response goes out, so a failed commit
+# becomes an error response instead of a success that was never stored.
+SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]

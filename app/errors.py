@@ -1,0 +1,154 @@
+"""Domain errors carry their HTTP status; one handler renders JSON for /api, a page otherwise."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A refusal a person can act on: status, machine code and a sentence."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 headers: dict[str, str] | None = None, zh: str | None = None):
+        super().__init__(message)
+        self.message = message
+        # The same sentence in Chinese for pages; the API answers `message`.
+        self.zh = zh
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.headers = headers or {}
+
+
+class BadRequest(DomainError):
+    status, code = 400, "bad_request"
+
+
+class NotAuthenticated(DomainError):
+    status, code = 401, "not_authenticated"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class TooLarge(DomainError):
+    status, code = 413, "too_large"
+
+
+class Invalid(DomainError):
+    status, code = 422, "invalid_field"
+
+
+class TooManyRequests(DomainError):
+    status, code = 429, "too_many_requests"
+
+
+STATUS_CODES = {
+    400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    422: "invalid_field", 429: "too_many_requests",
+}
+
+PAGE_MESSAGES = {
+    400: "请求有误，请检查后重试。",
+    401: "请先登录。",
+    403: "您没有权限进行此操作。如需权限，请联系本级人大常委会或系统管理员。",
+    404: "找不到该页面，可能已被移动或地址有误。",
+    405: "不支持该操作方式。",
+    409: "当前状态不允许此操作。",
+    413: "提交的内容太大。",
+    422: "填写的内容有误，请修改后重试。",
+    429: "操作太频繁，请稍后再试。",
+    500: "系统出错了，请稍后再试。",
+}
+
+
+def wants_json(request: Request) -> bool:
+    """API paths answer JSON; pages answer HTML."""
+    return request.url.path.startswith("/api/")
+
+
+def _field_sentence(errors: list[dict]) -> str:
+    parts = []
+    for err in errors[:5]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        msg = err.get("msg", "is invalid")
+        parts.append(f"{loc or 'body'}: {msg}")
+    return "Fix these fields: " + "; ".join(parts) + "."
+
+
+def error_response(request: Request, status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None, extra: dict | None = None,
+                   zh: str | None = None) -> Response:
+    """Render one error, as JSON or as a Chinese page."""
+    if wants_json(request):
+        body = {"detail": message, "code": code}
+        if extra:
+            body.update(extra)
+        return JSONResponse(body, status_code=status, headers=headers)
+    from app.pages.render import render_error  # local import: pages depend on errors
+
+    return render_error(request, status, zh, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into {detail, code} or an error page."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError):
+        return error_response(request, exc.status, exc.code, exc.message, exc.headers, zh=exc.zh)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(request, 400, "malformed_json",
+                                  "The request body is not valid JSON; send a JSON object.")
+        if any(e.get("loc", ())[:1] == ("body",) and e.get("type") == "missing"
+               and len(e.get("loc", ())) == 1 for e in errors):
+            return error_response(request, 400, "missing_body", "Send a JSON request body.")
+        if any(e.get("type") in ("model_attributes_type", "dict_type") and
+               tuple(e.get("loc", ())) == ("body",) for e in errors):
+            return error_response(request, 400, "malformed_body",
+                                  "The request body must be a JSON object.")
+        safe = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                for e in errors]
+        return error_response(request, 422, "invalid_field", _field_sentence(errors),
+                              extra={"errors": safe})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code = STATUS_CODES.get(exc.status_code, "error")
+        detail = exc.detail if isinstance(exc.detail, str) else code
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "Nothing is at this address; check the URL."
+        if exc.status_code == 405:
+            detail = f"{request.method} is not allowed here."
+        return error_response(request, exc.status_code, code, detail,
+                              headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - a bug
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error",
+                              "Something went wrong on our side; the request was not saved.")

@@ -1,0 +1,61 @@
+"""JSON API: jurisdictions and the deputy roster import."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile
+
+from app.auth.deps import require
+from app.auth.roles import Perm
+from app.db import SessionDep
+from app.errors import Invalid, TooLarge
+from app.jurisdictions import service
+from app.jurisdictions.schemas import JurisdictionIn, JurisdictionOut
+from app.models import Jurisdiction, User
+from app.pagination import Page, PageDep
+from app.users import service as users
+from app.users.schemas import Credential, DeputyImportResult
+
+router = APIRouter(tags=["jurisdictions"])
+
+MAX_ROSTER_BYTES = 1_000_000
+
+
+def to_out(j: Jurisdiction) -> JurisdictionOut:
+    return JurisdictionOut(code=j.code, name=j.name, level=j.level, parent_code=j.parent_code,
+                           has_congress=j.has_congress)
+
+
+@router.post("/jurisdictions", status_code=201, response_model=JurisdictionOut)
+async def create_jurisdiction(body: JurisdictionIn, session: SessionDep,
+                              actor: Annotated[User, require(Perm.jurisdiction_manage)]):
+    """Add a county, township or street (admin)."""
+    j = await service.create(session, actor=actor, code=body.code, name=body.name,
+                             level=body.level, parent_code=body.parent_code)
+    return to_out(j)
+
+
+@router.get("/jurisdictions", response_model=Page[JurisdictionOut])
+async def list_jurisdictions(session: SessionDep, paging: PageDep):
+    """Every jurisdiction, counties first with what they contain."""
+    rows = await service.list_all(session)
+    start = (paging.page - 1) * paging.per_page
+    return Page(items=[to_out(j) for j in rows[start:start + paging.per_page]], total=len(rows),
+                page=paging.page, per_page=paging.per_page)
+
+
+@router.post("/jurisdictions/{code}/deputies", status_code=201, response_model=DeputyImportResult)
+async def import_deputies(code: str, session: SessionDep,
+                          actor: Annotated[User, require(Perm.deputy_manage)],
+                          file: Annotated[UploadFile, File(description="CSV roster")]):
+    """Import the deputy roster from CSV: `username,display_name[,password]`."""
+    data = await file.read(MAX_ROSTER_BYTES + 1)
+    if len(data) > MAX_ROSTER_BYTES:
+        raise TooLarge("The roster file is larger than 1 MB; split it.", code="file_too_large")
+    if not data:
+        raise Invalid("The uploaded file is empty.", code="csv_empty")
+    created = await users.import_deputies(session, actor=actor, jurisdiction_code=code, data=data)
+    return DeputyImportResult(
+        created=len(created),
+        credentials=[Credential(username=u, initial_password=p) for u, p in created if p])

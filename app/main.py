@@ -1,0 +1,99 @@
+"""create_app(): routers, static files, error handlers, middleware."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from app import __version__
+from app.admin.views import router as admin_pages
+from app.audit.api import router as audit_api
+from app.auth.api import router as auth_api
+from app.auth.throttle import LoginThrottle
+from app.auth.views import router as auth_pages
+from app.config import ROOT, Settings, get_settings
+from app.cycles.api import router as cycles_api
+from app.cycles.views import router as cycle_pages
+from app.db import make_engine
+from app.errors import NotFound, install_error_handlers
+from app.jurisdictions.api import router as jurisdictions_api
+from app.middleware import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware
+from app.pages.deps import RedirectTo
+from app.pages.render import redirect
+from app.users.api import router as users_api
+
+log = logging.getLogger("minsheng")
+
+API_PREFIX = "/api/v1"
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (auth_api, jurisdictions_api, users_api, cycles_api, audit_api):
+        api.include_router(router)
+    return api
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application: JSON API under /api/v1, pages everywhere else."""
+    settings = settings or get_settings()
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="minsheng — 民生实事项目人大代表票决制",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    # Writing requests on SQLite take the write lock at BEGIN (see app/db.py).
+    app.state.write_engine = (engine.execution_options(sqlite_immediate=True)
+                              if settings.is_sqlite else engine)
+    app.state.login_throttle = LoginThrottle(settings)
+
+    app.include_router(_api_router())
+    for router in (auth_pages, cycle_pages, admin_pages):
+        app.include_router(router)
+
+    @app.get("/static/vendor/htmx.min.js", include_in_schema=False)
+    async def htmx() -> Response:
+        # Installed from the npm registry at a pinned version (package.json); never a CDN.
+        if not settings.htmx_path.is_file():
+            raise NotFound("htmx is not installed; run `npm ci`.", code="asset_missing")
+        return FileResponse(settings.htmx_path, media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=604800"})
+
+    app.mount("/static", StaticFiles(directory=ROOT / "app" / "static"), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"ok": True}
+
+    install_error_handlers(app)
+
+    @app.exception_handler(RedirectTo)
+    async def _redirect(request: Request, exc: RedirectTo):
+        return redirect(request, exc.url)
+
+    # Added innermost first: the body limit wraps everything, sessions sit next to the app.
+    app.add_middleware(SessionMiddleware, secret_key=settings.effective_secret,
+                       session_cookie="minsheng_session", max_age=settings.session_ttl_seconds,
+                       same_site="lax", https_only=settings.cookie_secure)
+    app.add_middleware(CSRFMiddleware, secret=settings.effective_secret,
+                       secure=settings.cookie_secure)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app

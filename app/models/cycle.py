@@ -1,0 +1,32 @@
+"""The yearly cycle of one jurisdiction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, new_id, utcnow
+from app.models.proposal import DEFAULT_CATEGORIES
+
+
+class Cycle(SQLModel, table=True):
+    """Cycle — 年度票决周期: one jurisdiction's year, from 征集 to 测评."""
+
+    __tablename__ = "cycle"
+    __table_args__ = (UniqueConstraint("jurisdiction_code", "year"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    jurisdiction_code: str = Field(foreign_key="jurisdiction.code", index=True, max_length=32)
+    year: int
+    title: str = Field(max_length=200)
+    seats: int
+    # The proposal categories of this cycle (DOMAIN.md default: the ten of 瑶海区 2024).
+    categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES),
+                                  sa_column=Column(JSON, nullable=False))
+    phase: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    # When the cycle entered its current phase (guards on durations read it).
+    phase_since: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

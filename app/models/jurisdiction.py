@@ -1,0 +1,38 @@
+"""Jurisdictions: counties, townships and streets, nested."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, String
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, utcnow
+
+
+class JurisdictionLevel(StrEnum):
+    """The level of a jurisdiction; a street (街道) has no congress and cannot ballot."""
+
+    county = "county"
+    township = "township"
+    street = "street"
+
+
+class Jurisdiction(SQLModel, table=True):
+    """Jurisdiction — 行政区域 (县 / 乡镇 / 街道); each with a congress has its own deputy roster."""
+
+    __tablename__ = "jurisdiction"
+
+    code: str = Field(sa_column=Column(String(32), primary_key=True))
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    level: str = Field(sa_column=Column(String(16), nullable=False))
+    parent_code: str | None = Field(default=None, foreign_key="jurisdiction.code", index=True,
+                                    max_length=32)
+    # The jurisdiction's parameters (DOMAIN.md "param"); see app/jurisdictions/settings.py.
+    settings: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+    @property
+    def has_congress(self) -> bool:
+        return self.level != JurisdictionLevel.street

@@ -1,0 +1,52 @@
+"""Dependencies of the pages: the logged-in person, first-login password change, permissions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.auth.deps import OptionalUser
+from app.auth.roles import Perm, has_perm
+from app.errors import Forbidden, NotAuthenticated
+from app.models import User
+
+PASSWORD_PAGE = "/account/password"
+
+
+class RedirectTo(Exception):
+    """Send the browser elsewhere (303, or HX-Redirect for htmx)."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.url = url
+
+
+async def page_user(request: Request, user: OptionalUser) -> User | None:
+    """The person on the page (or None); one with a generated password must change it first."""
+    request.state.user = user
+    if user is not None and user.must_change_password and request.url.path not in (
+            PASSWORD_PAGE, "/logout"):
+        raise RedirectTo(PASSWORD_PAGE)
+    return user
+
+
+async def login_required(user: Annotated[User | None, Depends(page_user)]) -> User:
+    if user is None:
+        raise NotAuthenticated("log in", zh="请先登录。")
+    return user
+
+
+PageUser = Annotated[User | None, Depends(page_user)]
+LoggedIn = Annotated[User, Depends(login_required)]
+
+
+def page_perm(perm: Perm):
+    """The logged-in person, if their role carries `perm`; else the 403 page."""
+
+    async def dependency(user: LoggedIn) -> User:
+        if not has_perm(user.role, perm):
+            raise Forbidden("not allowed", zh="您的角色无权打开此页面。")
+        return user
+
+    return Depends(dependency)

@@ -1,0 +1,48 @@
+"""Validate a posted form with the API's own schema; explain problems in Chinese."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from app.errors import Invalid
+
+M = TypeVar("M", bound=BaseModel)
+
+_MESSAGES = {
+    "missing": "必填",
+    "string_too_short": "必填",
+    "string_too_long": "太长（最多 {max_length} 字）",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "int_parsing": "须为整数",
+    "int_type": "须为整数",
+    "string_pattern_mismatch": "格式不正确",
+    "enum": "请从列表中选择",
+    "literal_error": "请从列表中选择",
+}
+
+
+def explain(exc: ValidationError, labels: dict[str, str]) -> str:
+    """One Chinese sentence naming each field to fix."""
+    parts = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err.get("loc") else ""
+        template = _MESSAGES.get(err["type"], "填写有误")
+        try:
+            text = template.format(**(err.get("ctx") or {}))
+        except (KeyError, IndexError):
+            text = template
+        parts.append(f"「{labels.get(field, field)}」{text}")
+    return "请修改：" + "；".join(parts) + "。"
+
+
+def parse_form(model: type[M], data: dict[str, Any], labels: dict[str, str]) -> M:
+    """`model` built from form fields, or Invalid with a Chinese explanation."""
+    clean = {k: v for k, v in data.items() if k != "csrftoken"}
+    try:
+        return model.model_validate(clean)
+    except ValidationError as exc:
+        message = explain(exc, labels)
+        raise Invalid(message, zh=message) from None

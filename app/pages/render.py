@@ -1,0 +1,88 @@
+"""Render pages: the full page, or one named block of it for an htmx request."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app.auth.roles import ROLE_LABELS, Perm, has_perm
+from app.config import ROOT
+from app.errors import PAGE_MESSAGES
+from app.i18n import COOKIE, HTML_LANG, LOCALES, current_locale, gettext, ngettext, pick_locale
+from app.workflows.cycle import PHASE_LABELS, TIMELINE
+
+env = Environment(
+    loader=FileSystemLoader(str(ROOT / "templates")),
+    autoescape=select_autoescape(["html", "xml"]),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def _local_time(value: datetime | None) -> str:
+    """A timestamp as Beijing time, the way the pages show it."""
+    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+env.filters["local_time"] = _local_time
+env.install_gettext_callables(gettext, ngettext, newstyle=True)
+env.globals.update(PHASE_LABELS={str(k): v for k, v in PHASE_LABELS.items()},
+                   TIMELINE=[str(p) for p in TIMELINE], ROLE_LABELS=ROLE_LABELS,
+                   LOCALES=LOCALES, has_perm=has_perm, Perm=Perm)
+
+
+def _csrf_token(request: Request) -> str:
+    getter = request.scope.get("csrftoken")
+    return getter() if getter else ""
+
+
+def is_fragment_request(request: Request) -> bool:
+    """An htmx request aimed at part of a page (boosted navigation wants the whole page)."""
+    return (request.headers.get("hx-request") == "true"
+            and request.headers.get("hx-boosted") != "true")
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           status: int = 200, block: str | None = None,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
+    """Render `template`; with `block` and an htmx request, only that block."""
+    locale = pick_locale(request.cookies.get(COOKIE), request.app.state.settings.default_locale)
+    token = current_locale.set(locale)
+    try:
+        ctx = {"request": request, "csrf_token": _csrf_token(request), "locale": locale,
+               "html_lang": HTML_LANG[locale], "user": getattr(request.state, "user", None)}
+        ctx.update(context or {})
+        tmpl = env.get_template(template)
+        if block and is_fragment_request(request):
+            html = "".join(tmpl.blocks[block](tmpl.new_context(ctx)))
+        else:
+            html = tmpl.render(ctx)
+    finally:
+        current_locale.reset(token)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def redirect(request: Request, url: str) -> Response:
+    """303 to `url`; htmx requests get HX-Redirect so the whole page changes."""
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def render_error(request: Request, status: int, message: str | None,
+                 headers: dict[str, str] | None = None) -> Response:
+    """The Chinese error page; 401 on a page sends the person to the log-in form."""
+    if status == 401:
+        from urllib.parse import quote
+
+        return redirect(request, f"/login?next={quote(request.url.path)}")
+    return render(request, "error.html", {"status": status, "message": message,
+                                          "advice": PAGE_MESSAGES.get(status, "")},
+                  status=status, headers=headers)

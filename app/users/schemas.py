@@ -1,0 +1,77 @@
+"""JSON shapes of the account API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.auth.roles import Role
+
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$"
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=64, pattern=USERNAME_PATTERN)
+    password: str = Field(min_length=1, max_length=128)
+    display_name: str = Field(min_length=1, max_length=100)
+    role: Role
+    jurisdiction_code: str = Field(min_length=1, max_length=32)
+
+
+class UserCreated(BaseModel):
+    id: str
+    username: str
+    role: str
+
+
+class UserOut(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    role: str
+    jurisdiction_code: str
+    is_active: bool
+    must_change_password: bool
+
+
+class Credential(BaseModel):
+    username: str
+    initial_password: str
+
+
+class DeputyImportResult(BaseModel):
+    created: int
+    credentials: list[Credential]
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=1, max_length=128)
+
+
+class GrantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    jurisdiction_code: str = Field(min_length=1, max_length=32)
+
+
+class GrantOut(BaseModel):
+    user_id: str
+    jurisdiction_code: str
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    role: str
+    expires_in: int

@@ -1,0 +1,247 @@
+"""Accounts: creation, the deputy roster import, log-in, password change, grants."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.deps import ensure_scope
+from app.auth.passwords import (
+    DUMMY_HASH,
+    check_policy,
+    generate_password,
+    hash_password,
+    hash_password_async,
+    verify_password_async,
+)
+from app.auth.roles import Role
+from app.errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
+from app.jurisdictions import service as jurisdictions
+from app.models import JurisdictionGrant, User
+from app.users.schemas import USERNAME_PATTERN
+
+MAX_IMPORT_ROWS = 5000
+_USERNAME_RE = re.compile(USERNAME_PATTERN)
+
+
+async def get(session: AsyncSession, user_id: str) -> User:
+    """Load a user or 404."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such user.", code="unknown_user", zh="找不到该用户。")
+    return user
+
+
+async def by_username(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username))
+
+
+async def _check_may_create(session: AsyncSession, actor: User, role: str,
+                            jurisdiction_code: str) -> None:
+    jurisdiction = await jurisdictions.get(session, jurisdiction_code)
+    if actor.role == Role.admin:
+        pass
+    elif actor.role == Role.congress_staff and role == Role.deputy:
+        await ensure_scope(session, actor, jurisdiction_code)
+    else:
+        raise Forbidden("Only administrators create accounts; congress staff create the deputies "
+                        "of their own jurisdiction.", code="permission_denied",
+                        zh="只有系统管理员可以创建账号；人大工作人员可创建本级代表账号。")
+    if role == Role.deputy and not jurisdiction.has_congress:
+        raise Invalid(f"{jurisdiction.name} is a street (街道) with no congress, so it has no "
+                      "deputies; put them in the county or a township.", code="no_congress",
+                      zh=f"{jurisdiction.name}是街道，不设人大，没有本级代表。")
+
+
+async def create(session: AsyncSession, *, actor: User, username: str, password: str,
+                 display_name: str, role: str, jurisdiction_code: str,
+                 must_change_password: bool = False) -> User:
+    """Create one account after checking who may create it and the password policy."""
+    await _check_may_create(session, actor, role, jurisdiction_code)
+    display_name = display_name.strip()
+    if not display_name:
+        raise Invalid("Give the person's name (display_name).", code="display_name_required", zh="请填写姓名。")
+    check_policy(password)
+    if await by_username(session, username) is not None:
+        raise Conflict(f"The username '{username}' is taken; choose another.",
+                       code="username_taken", zh=f"用户名 {username} 已被使用，请换一个。")
+    user = User(username=username, display_name=display_name, role=role,
+                jurisdiction_code=jurisdiction_code,
+                password_hash=await hash_password_async(password),
+                must_change_password=must_change_password)
+    session.add(user)
+    await session.flush()
+    await audit.record(session, actor=actor.username, action="user.create", entity_type="user",
+                       entity_id=user.id, data={"username": username, "role": role,
+                                                "jurisdiction_code": jurisdiction_code})
+    return user
+
+
+def _decode_csv(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise Invalid("The file is not UTF-8 or GB18030 text; save it as CSV (UTF-8).",
+                  code="csv_encoding",
+                  zh="文件编码无法识别，请另存为 UTF-8 编码的 CSV 文件。")
+
+
+def parse_roster(data: bytes) -> list[dict[str, str]]:
+    """Read a roster CSV (`username,display_name[,password]`), checking every row first."""
+    text = _decode_csv(data)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise Invalid("The file is empty; the first line must be "
+                      "'username,display_name[,password]'.", code="csv_empty",
+                      zh="文件是空的。第一行应为 username,display_name[,password]。") from None
+    except csv.Error as exc:
+        raise Invalid(f"The file is not valid CSV: {exc}.", code="csv_malformed") from None
+    if header not in (["username", "display_name"], ["username", "display_name", "password"]):
+        raise Invalid("The first line must be exactly 'username,display_name' or "
+                      "'username,display_name,password'.", code="csv_header",
+                      zh="第一行必须是 username,display_name 或 username,display_name,password。")
+    rows, problems, seen = [], [], set()
+    try:
+        for line_no, raw in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in raw):
+                continue
+            if len(raw) > len(header) or len(raw) < 2:
+                problems.append(f"line {line_no}: expected {len(header)} columns")
+                continue
+            row = dict(zip(header, (c.strip() for c in raw), strict=False))
+            username, name = row.get("username", ""), row.get("display_name", "")
+            password = row.get("password") or ""
+            if not _USERNAME_RE.match(username):
+                problems.append(f"line {line_no}: username '{username[:40]}' must be 3–64 "
+                                "letters, digits or . _ @ -")
+            elif username.lower() in seen:
+                problems.append(f"line {line_no}: username '{username}' appears twice")
+            seen.add(username.lower())
+            if not name or len(name) > 100:
+                problems.append(f"line {line_no}: display_name must be 1–100 characters")
+            if password:
+                try:
+                    check_policy(password)
+                except Invalid as exc:
+                    problems.append(f"line {line_no}: {exc.message}")
+            rows.append({"username": username, "display_name": name, "password": password})
+            if len(rows) > MAX_IMPORT_ROWS:
+                raise Invalid(f"At most {MAX_IMPORT_ROWS} deputies per file.", code="csv_too_long",
+                              zh=f"每个文件最多 {MAX_IMPORT_ROWS} 名代表。")
+    except csv.Error as exc:
+        raise Invalid(f"The file is not valid CSV: {exc}.", code="csv_malformed") from None
+    if problems:
+        raise Invalid("Nothing was imported. Fix these lines: " + "; ".join(problems[:20]) +
+                      ("; …" if len(problems) > 20 else ""), code="csv_rows_invalid",
+                      zh="未导入任何代表，请修改以下各行：" + "；".join(problems[:20]))
+    if not rows:
+        raise Invalid("The file has a header but no deputies.", code="csv_no_rows", zh="文件只有表头，没有代表。")
+    return rows
+
+
+async def import_deputies(session: AsyncSession, *, actor: User, jurisdiction_code: str,
+                          data: bytes) -> list[tuple[str, str | None]]:
+    """Create every deputy in the roster, or none; returns (username, generated password)."""
+    await _check_may_create(session, actor, Role.deputy, jurisdiction_code)
+    rows = parse_roster(data)
+    names = [r["username"] for r in rows]
+    taken = set()
+    for start in range(0, len(names), 500):
+        taken.update(await session.scalars(
+            select(User.username).where(User.username.in_(names[start:start + 500]))))
+    if taken:
+        raise Conflict("Nothing was imported: these usernames are taken already: " +
+                       ", ".join(sorted(taken)[:20]), code="username_taken",
+                       zh="未导入任何代表，以下用户名已被使用：" + "、".join(sorted(taken)[:20]))
+    passwords = [r["password"] or generate_password() for r in rows]
+    hashes = await asyncio.to_thread(lambda: [hash_password(p) for p in passwords])
+    result = []
+    for row, password, hashed in zip(rows, passwords, hashes, strict=True):
+        generated = not row["password"]
+        session.add(User(username=row["username"], display_name=row["display_name"],
+                         role=Role.deputy, jurisdiction_code=jurisdiction_code,
+                         password_hash=hashed, must_change_password=generated))
+        result.append((row["username"], password if generated else None))
+    await session.flush()
+    await audit.record(session, actor=actor.username, action="deputy.import",
+                       entity_type="jurisdiction", entity_id=jurisdiction_code,
+                       data={"created": len(rows), "usernames": names})
+    return result
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> User:
+    """The user whose password this is, re-hashing an outdated hash; else 401."""
+    user = await by_username(session, username)
+    ok, new_hash = await verify_password_async(password, user.password_hash if user else DUMMY_HASH)
+    if user is None or not ok or not user.is_active:
+        raise NotAuthenticated("Wrong username or password.", code="bad_credentials",
+                               zh="用户名或密码不正确。")
+    if new_hash:
+        user.password_hash = new_hash
+        session.add(user)
+    return user
+
+
+async def change_password(session: AsyncSession, *, user: User, current: str, new: str) -> None:
+    """Change one's own password; every earlier token and session stops working."""
+    ok, _ = await verify_password_async(current, user.password_hash)
+    if not ok:
+        raise Invalid("The current password is wrong.", code="wrong_password", zh="当前密码不正确。")
+    if new == current:
+        raise Invalid("The new password must differ from the current one.", code="password_same",
+                      zh="新密码不能与当前密码相同。")
+    check_policy(new)
+    user.password_hash = await hash_password_async(new)
+    user.must_change_password = False
+    user.token_version += 1
+    session.add(user)
+    await session.flush()
+    await audit.record(session, actor=user.username, action="user.password_change",
+                       entity_type="user", entity_id=user.id)
+
+
+async def grant(session: AsyncSession, *, actor: User, user_id: str,
+                jurisdiction_code: str) -> JurisdictionGrant:
+    """Let a staff member act in another jurisdiction as well."""
+    user = await get(session, user_id)
+    await jurisdictions.get(session, jurisdiction_code)
+    if user.role in (Role.resident, Role.deputy):
+        raise Invalid("Grants are for staff; a deputy belongs to one congress.",
+                      code="grant_not_for_role", zh="授权只适用于工作人员。")
+    exists = await session.scalar(select(JurisdictionGrant).where(
+        JurisdictionGrant.user_id == user_id,
+        JurisdictionGrant.jurisdiction_code == jurisdiction_code))
+    if exists or user.jurisdiction_code == jurisdiction_code:
+        raise Conflict("This user can act there already.", code="grant_exists", zh="该用户已可在此区域办理。")
+    row = JurisdictionGrant(user_id=user_id, jurisdiction_code=jurisdiction_code,
+                            granted_by=actor.username)
+    session.add(row)
+    await session.flush()
+    await audit.record(session, actor=actor.username, action="user.grant", entity_type="user",
+                       entity_id=user_id, data={"jurisdiction_code": jurisdiction_code})
+    return row
+
+
+async def list_users(session: AsyncSession, *, page: int, per_page: int,
+                     jurisdiction_code: str | None = None, role: str | None = None
+                     ) -> tuple[list[User], int]:
+    """A page of accounts, filtered by jurisdiction and role."""
+    query = select(User)
+    if jurisdiction_code:
+        query = query.where(User.jurisdiction_code == jurisdiction_code)
+    if role:
+        query = query.where(User.role == role)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(query.order_by(User.jurisdiction_code, User.role, User.username)
+                                 .offset((page - 1) * per_page).limit(per_page))
+    return list(rows), total

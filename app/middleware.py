@@ -4,7 +4,27 @@ from __future__ import annotations
 
 import json
 
+import asgi_csrf
+import python_multipart
 from asgi_csrf import asgi_csrf_decorator
+
+
+class _CompatFormParser(python_multipart.FormParser):
+    """asgi-csrf 0.11 passes `FileClass`, which current python-multipart no longer takes.
+
+    asgi-csrf wants a file part met before the token to fail the check; the parser's `on_file`
+    callback (called when a file part ends) now raises that instead.
+    """
+
+    def __init__(self, content_type, on_field, on_file, *, boundary=None, FileClass=None,  # noqa: N803
+                 **kwargs):
+        def file_before_token(_file):
+            raise asgi_csrf.FileBeforeToken
+
+        super().__init__(content_type, on_field, file_before_token, boundary=boundary, **kwargs)
+
+
+asgi_csrf.FormParser = _CompatFormParser
 
 
 class BodyLimitMiddleware:
@@ -37,32 +57,38 @@ class BodyLimitMiddleware:
                                          f"The request body is larger than {limit // 1024} KB.")
         received = 0
         response_started = False
+        rejected = False
 
         async def limited_receive():
-            nonlocal received
+            nonlocal received, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge()
+                    # Answer 413 now and tell the app the client went away, so it stops
+                    # reading; whatever the app sends afterwards is dropped.
+                    rejected = True
+                    if not response_started:
+                        await _reject(scope, send, 413, "too_large",
+                                      f"The request body is larger than {limit // 1024} KB.")
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message):
             nonlocal response_started
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
-                await _reject(scope, send, 413, "too_large",
-                              f"The request body is larger than {limit // 1024} KB.")
-
-
-class _BodyTooLarge(Exception):
-    pass
+        except Exception:
+            if not rejected:
+                raise
 
 
 async def _reject(scope, send, status: int, code: str, detail: str) -> None:
@@ -90,6 +116,11 @@ class CSRFMiddleware:
         )(app)
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not scope["path"].startswith("/api/"):
+            ctype = dict(scope.get("headers", [])).get(b"content-type", b"")
+            # asgi-csrf would fail with an IndexError on a multipart body without a boundary.
+            if ctype.startswith(b"multipart/form-data") and b"; boundary=" not in ctype:
+                return await _reject(scope, send, 400, "bad_request", "multipart without boundary")
         await self.app(scope, receive, send)
 
 

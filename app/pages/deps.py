@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +15,17 @@ from app.models import User
 PASSWORD_PAGE = "/account/password"
 
 
+@dataclass(frozen=True)
+class PageUserView:
+    """What the page layout shows of the person; a plain copy, usable after a rollback."""
+
+    id: str
+    username: str
+    display_name: str
+    role: str
+    jurisdiction_code: str
+
+
 class RedirectTo(Exception):
     """Send the browser elsewhere (303, or HX-Redirect for htmx)."""
 
@@ -24,7 +36,8 @@ class RedirectTo(Exception):
 
 async def page_user(request: Request, user: OptionalUser) -> User | None:
     """The person on the page (or None); one with a generated password must change it first."""
-    request.state.user = user
+    request.state.user = user and PageUserView(user.id, user.username, user.display_name,
+                                               user.role, user.jurisdiction_code)
     if user is not None and user.must_change_password and request.url.path not in (
             PASSWORD_PAGE, "/logout"):
         raise RedirectTo(PASSWORD_PAGE)

@@ -53,12 +53,11 @@ COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/minsheng-entrypoint
 # when MINSHENG_DATABASE_URL is not set) is writable by it.
 RUN set -eu; \
     pip install --no-cache-dir --no-deps -e .; \
-    if find app/locale -name '*.po' 2>/dev/null | grep -q .; then \
+    if [ -n "$(find app/locale -name '*.po' 2>/dev/null)" ]; then \
         pybabel compile -d app/locale -D messages; \
     fi; \
     minsheng --help > /dev/null; \
-    cd /; \
-    python -c "from app.config import ROOT; \
+    python -P -c "from app.config import ROOT; \
 assert str(ROOT) == '/srv/minsheng', ROOT; \
 missing = [p for p in ('alembic.ini', 'migrations/env.py', 'templates/base.html', 'app/static', \
 'node_modules/htmx.org/dist/htmx.min.js') if not (ROOT / p).exists()]; \

@@ -6,6 +6,10 @@ from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
+import io
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 LOCALES = {"zh_Hans": "简体", "zh_Hant": "繁體"}
@@ -16,12 +20,39 @@ COOKIE = "lang"
 current_locale: ContextVar[str] = ContextVar("current_locale", default="zh_Hans")
 
 
+def N_(message: str) -> str:  # noqa: N802 - the conventional name Babel extracts
+    """Mark a string for extraction where it is defined; it is translated where shown."""
+    return message
+
+
 @lru_cache
 def translations(locale: str) -> NullTranslations:
-    """The compiled catalog of `locale`; the source strings are simplified Chinese."""
-    if locale == "zh_Hans":
+    """The catalog of `locale`, compiled from its .po file once per process.
+
+    The source strings are simplified Chinese; scripts/i18n.py keeps zh_Hant up to date.
+    """
+    po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if locale == "zh_Hans" or not po.is_file():
         return NullTranslations()
-    return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+@lru_cache(maxsize=4096)
+def to_traditional(text: str) -> str:
+    """Convert a dynamic sentence (an error message, say) for zh_Hant pages."""
+    return _converter().convert(text)
+
+
+@lru_cache
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("s2t")
 
 
 def gettext(message: str) -> str:

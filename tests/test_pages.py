@@ -170,3 +170,32 @@ def test_an_upload_with_the_file_before_the_csrf_token_is_refused(client, world)
     r = client.post("/admin/deputies", content=b"x",
                     headers={"content-type": "multipart/form-data"})
     assert r.status_code == 400
+
+
+def test_traditional_pages_translate_the_layout_phases_and_errors(client, world):
+    client.get("/lang/zh_Hant")
+    page_login(client, "gov-staff")
+    r = new_cycle(client, year="明年")
+    assert "民生實事票決" in r.text and "請修改" in r.text  # layout and a dynamic error
+    url = new_cycle(client).headers["location"]
+    assert "籌備" in client.get(url).text  # the phase label 筹备
+
+
+def test_the_traditional_catalog_has_every_marked_string():
+    """scripts/i18n.py must be re-run when a page string is added."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", "extract", "-F",
+                          str(root / "babel.cfg"), "-o", "-", str(root / "app"),
+                          str(root / "templates")], capture_output=True, check=True)
+    import io
+
+    marked = {m.id for m in read_po(io.BytesIO(out.stdout)) if m.id}
+    with (root / "app/locale/zh_Hant/LC_MESSAGES/messages.po").open("rb") as f:
+        translated = {m.id for m in read_po(f) if m.id and m.string}
+    assert marked - translated == set(), "run .venv/bin/python scripts/i18n.py"

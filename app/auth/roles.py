@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from app.i18n import N_
+
 
 class Role(StrEnum):
     """Role — 角色."""
@@ -17,12 +19,12 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.resident: "群众",
-    Role.deputy: "人大代表",
-    Role.gov_staff: "政府工作人员",
-    Role.unit_staff: "责任单位",
-    Role.congress_staff: "人大工作人员",
-    Role.admin: "系统管理员",
+    Role.resident: N_("群众"),
+    Role.deputy: N_("人大代表"),
+    Role.gov_staff: N_("政府工作人员"),
+    Role.unit_staff: N_("责任单位"),
+    Role.congress_staff: N_("人大工作人员"),
+    Role.admin: N_("系统管理员"),
 }
 
 STAFF_ROLES = frozenset({Role.gov_staff, Role.unit_staff, Role.congress_staff, Role.admin})

@@ -13,7 +13,16 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from app.auth.roles import ROLE_LABELS, Perm, has_perm
 from app.config import ROOT
 from app.errors import PAGE_MESSAGES
-from app.i18n import COOKIE, HTML_LANG, LOCALES, current_locale, gettext, ngettext, pick_locale
+from app.i18n import (
+    COOKIE,
+    HTML_LANG,
+    LOCALES,
+    current_locale,
+    gettext,
+    ngettext,
+    pick_locale,
+    to_traditional,
+)
 from app.workflows.cycle import PHASE_LABELS, TIMELINE
 
 env = Environment(
@@ -59,6 +68,10 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         ctx = {"request": request, "csrf_token": _csrf_token(request), "locale": locale,
                "html_lang": HTML_LANG[locale], "user": getattr(request.state, "user", None)}
         ctx.update(context or {})
+        if locale == "zh_Hant":
+            for key in ("error", "message", "advice"):
+                if isinstance(ctx.get(key), str):
+                    ctx[key] = to_traditional(ctx[key])
         tmpl = env.get_template(template)
         if block and is_fragment_request(request):
             html = "".join(tmpl.blocks[block](tmpl.new_context(ctx)))

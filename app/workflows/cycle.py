@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.roles import Role
+from app.i18n import N_
 from app.jurisdictions.settings import settings_of
 from app.models import Cycle, Jurisdiction, utcnow
 from app.workflows.engine import Transition, Workflow
@@ -26,14 +27,14 @@ class CyclePhase(StrEnum):
 
 
 PHASE_LABELS = {
-    CyclePhase.draft: "筹备",
-    CyclePhase.soliciting: "征集",
-    CyclePhase.screening: "初定",
-    CyclePhase.balloting: "票决",
-    CyclePhase.announced: "公开",
-    CyclePhase.supervising: "监督",
-    CyclePhase.evaluating: "测评",
-    CyclePhase.closed: "归档",
+    CyclePhase.draft: N_("筹备"),
+    CyclePhase.soliciting: N_("征集"),
+    CyclePhase.screening: N_("初定"),
+    CyclePhase.balloting: N_("票决"),
+    CyclePhase.announced: N_("公开"),
+    CyclePhase.supervising: N_("监督"),
+    CyclePhase.evaluating: N_("测评"),
+    CyclePhase.closed: N_("归档"),
 }
 
 # The six public stages shown on every timeline (draft and closed sit outside them).

@@ -25,8 +25,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-PHONE = dict(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-             device_scale_factor=2, locale="zh-CN")
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2, "locale": "zh-CN"}
 
 
 def _free_port() -> int:
@@ -96,8 +96,12 @@ def phone(browser, live_server):
     page = context.new_page()
     page.problems = []  # JS errors and console errors (CSP refusals show up here)
     page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
-    page.on("console", lambda msg: msg.type == "error" and page.problems.append(
-        f"console: {msg.text}"))
+    # Failed requests are listed by URL below; a missing /favicon.ico is the browser's own.
+    page.on("console", lambda msg: msg.type == "error"
+            and not msg.text.startswith("Failed to load resource")
+            and page.problems.append(f"console: {msg.text}"))
+    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
+            and page.problems.append(f"HTTP {r.status}: {r.request.method} {r.url}"))
     try:
         yield page
     finally:

@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = 30
     login_window_seconds: int = 900
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    htmx_path: Path = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+    # Where `npm ci` installed the front-end assets (htmx, Swagger UI) we serve ourselves.
+    assets_dir: Path = ROOT / "node_modules"
     default_locale: Literal["zh_Hans", "zh_Hant"] = "zh_Hans"
     sqlite_busy_timeout_ms: int = 10_000
 

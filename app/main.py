@@ -6,6 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -30,6 +31,11 @@ from app.users.api import router as users_api
 log = logging.getLogger("minsheng")
 
 API_PREFIX = "/api/v1"
+VENDOR_ASSETS = {
+    "htmx.min.js": "htmx.org/dist/htmx.min.js",
+    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+}
 
 
 def _api_router() -> APIRouter:
@@ -53,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="minsheng — 民生实事项目人大代表票决制",
         version=__version__,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below with Swagger UI from our own origin
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -68,13 +74,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (auth_pages, cycle_pages, admin_pages):
         app.include_router(router)
 
-    @app.get("/static/vendor/htmx.min.js", include_in_schema=False)
-    async def htmx() -> Response:
-        # Installed from the npm registry at a pinned version (package.json); never a CDN.
-        if not settings.htmx_path.is_file():
-            raise NotFound("htmx is not installed; run `npm ci`.", code="asset_missing")
-        return FileResponse(settings.htmx_path, media_type="text/javascript",
-                            headers={"Cache-Control": "public, max-age=604800"})
+    @app.get("/static/vendor/{name}", include_in_schema=False)
+    async def vendor_asset(name: str) -> Response:
+        # Installed from the npm registry at pinned versions (package-lock.json); never a CDN,
+        # so pages work on a closed government network.
+        relative = VENDOR_ASSETS.get(name)
+        path = settings.assets_dir / relative if relative else None
+        if path is None or not path.is_file():
+            raise NotFound(f"{name} is not installed; run `npm ci`.", code="asset_missing")
+        return FileResponse(path, headers={"Cache-Control": "public, max-age=604800"})
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs() -> Response:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} — API",
+                                   swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/vendor/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
 
     app.mount("/static", StaticFiles(directory=ROOT / "app" / "static"), name="static")
 

@@ -199,3 +199,10 @@ def test_the_traditional_catalog_has_every_marked_string():
     with (root / "app/locale/zh_Hant/LC_MESSAGES/messages.po").open("rb") as f:
         translated = {m.id for m in read_po(f) if m.id and m.string}
     assert marked - translated == set(), "run .venv/bin/python scripts/i18n.py"
+
+
+def test_api_docs_load_swagger_ui_from_our_own_origin(client):
+    html = client.get("/api/docs").text
+    assert "/static/vendor/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    assert client.get("/static/vendor/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static/vendor/not-a-thing.js").status_code == 404

@@ -43,7 +43,7 @@ async def create(session: AsyncSession, *, actor: User, jurisdiction_code: str, 
                   phase=CyclePhase.draft, created_by=actor.id)
     session.add(cycle)
     await session.flush()
-    await CYCLE_WORKFLOW.record_creation(session, cycle, actor=actor, reason="created")
+    await CYCLE_WORKFLOW.record_creation(session, cycle, actor=actor, reason="创建年度周期")
     await audit.record(session, actor=actor.username, action="cycle.create", entity_type="cycle",
                        entity_id=cycle.id, data={"jurisdiction_code": jurisdiction_code,
                                                  "year": year, "title": title, "seats": seats})

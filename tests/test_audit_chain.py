@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from app.audit import service as audit
-from app.cli import main as cli_main
 from app.models import AuditEntry
 from tests.helpers import run
 
@@ -65,18 +64,13 @@ def test_a_rewritten_entry_with_a_fresh_hash_breaks_the_next_link(client, world)
     assert not result.ok and result.broken_seq == 3
 
 
-def test_cli_audit_verify_exit_codes(client, world, monkeypatch, capsys, database_url):
-    from app.config import get_settings
+def test_cli_audit_verify_exit_codes(client, world, database_url):
+    from tests.test_config_and_cli import minsheng
 
     make_history(client, world)
-    monkeypatch.setenv("MINSHENG_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    try:
-        assert cli_main(["audit", "verify"]) == 0
-        assert "intact: 6 entries" in capsys.readouterr().out
-        run(client, lambda s: s.execute(update(AuditEntry).where(AuditEntry.seq == 4)
-                                        .values(actor="x")))
-        assert cli_main(["audit", "verify"]) == 1
-        assert "entry 4" in capsys.readouterr().out
-    finally:
-        get_settings.cache_clear()
+    r = minsheng(database_url, "audit", "verify")
+    assert r.returncode == 0 and "intact: 6 entries" in r.stdout
+    run(client, lambda s: s.execute(update(AuditEntry).where(AuditEntry.seq == 4)
+                                    .values(actor="x")))
+    r = minsheng(database_url, "audit", "verify")
+    assert r.returncode == 1 and "entry 4" in r.stdout

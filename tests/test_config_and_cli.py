@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import os
 import subprocess
 import sys
 
@@ -10,8 +10,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from app.cli import main as cli_main
-from app.config import Settings, async_database_url, get_settings
+from app.config import Settings, async_database_url
 from app.models import User
 from tests.helpers import run
 
@@ -45,23 +44,22 @@ def test_plain_database_urls_map_to_the_async_drivers():
     assert async_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
 
 
-@pytest.fixture
-def cli_env(monkeypatch, database_url):
-    monkeypatch.setenv("MINSHENG_DATABASE_URL", database_url)
-    monkeypatch.setenv("MINSHENG_ENV", "development")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+def minsheng(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    """Run the `minsheng` command in its own process, as an operator would."""
+    env = {**os.environ, "MINSHENG_DATABASE_URL": database_url, "MINSHENG_ENV": "development"}
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], input=stdin, env=env,
+                          capture_output=True, text=True, timeout=120)
 
 
-def test_db_upgrade_is_idempotent(client, cli_env, capsys):
-    assert cli_main(["db", "upgrade"]) == 0
-    assert "revision head" in capsys.readouterr().out
+def test_db_upgrade_is_idempotent(client, database_url):
+    r = minsheng(database_url, "db", "upgrade")
+    assert r.returncode == 0 and "revision head" in r.stdout
 
 
-def test_create_admin_reads_the_password_from_stdin(client, world, cli_env, monkeypatch):
-    monkeypatch.setattr(sys, "stdin", io.StringIO("admin-pass-123\n"))
-    assert cli_main(["create-admin", "--username", "root-admin", "--password-stdin"]) == 0
+def test_create_admin_reads_the_password_from_stdin(client, world, database_url):
+    r = minsheng(database_url, "create-admin", "--username", "root-admin", "--password-stdin",
+                 stdin="admin-pass-123\n")
+    assert r.returncode == 0, r.stderr
     role = run(client, lambda s: s.scalar(select(User.role).where(User.username == "root-admin")))
     assert role == "admin"
     r = client.post("/api/v1/auth/token", json={"username": "root-admin",
@@ -69,12 +67,18 @@ def test_create_admin_reads_the_password_from_stdin(client, world, cli_env, monk
     assert r.status_code == 200 and r.json()["role"] == "admin"
 
 
-def test_create_admin_refuses_a_weak_password_or_a_taken_name(client, world, cli_env,
-                                                              monkeypatch):
-    monkeypatch.setattr(sys, "stdin", io.StringIO("123\n"))
-    assert cli_main(["create-admin", "--username", "root-admin", "--password-stdin"]) == 2
-    monkeypatch.setattr(sys, "stdin", io.StringIO("admin-pass-123\n"))
-    assert cli_main(["create-admin", "--username", "admin", "--password-stdin"]) == 1
+def test_create_admin_refuses_a_weak_password_or_a_taken_name(client, world, database_url):
+    r = minsheng(database_url, "create-admin", "--username", "root-admin", "--password-stdin",
+                 stdin="123\n")
+    assert r.returncode == 2 and "at least 8" in r.stderr
+    r = minsheng(database_url, "create-admin", "--username", "admin", "--password-stdin",
+                 stdin="admin-pass-123\n")
+    assert r.returncode == 1 and "taken" in r.stderr
+
+
+def test_cli_explains_an_unreachable_database(tmp_path):
+    r = minsheng(f"sqlite:///{tmp_path}/no/such/dir/../x.db", "audit", "verify")
+    assert r.returncode == 2 and "database error" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_help_lists_every_command():

@@ -181,7 +181,7 @@ def test_traditional_pages_translate_the_layout_phases_and_errors(client, world)
     assert "籌備" in client.get(url).text  # the phase label 筹备
 
 
-def test_the_traditional_catalog_has_every_marked_string():
+def test_the_traditional_catalog_has_every_marked_string(tmp_path):
     """scripts/i18n.py must be re-run when a page string is added."""
     import subprocess
     import sys
@@ -190,12 +190,12 @@ def test_the_traditional_catalog_has_every_marked_string():
     from babel.messages.pofile import read_po
 
     root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", "extract", "-F",
-                          str(root / "babel.cfg"), "-o", "-", str(root / "app"),
-                          str(root / "templates")], capture_output=True, check=True)
-    import io
-
-    marked = {m.id for m in read_po(io.BytesIO(out.stdout)) if m.id}
+    pot = tmp_path / "messages.pot"
+    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", "extract", "-F",
+                    str(root / "babel.cfg"), "-o", str(pot), str(root / "app"),
+                    str(root / "templates")], capture_output=True, check=True)
+    with pot.open("rb") as f:
+        marked = {m.id for m in read_po(f) if m.id}
     with (root / "app/locale/zh_Hant/LC_MESSAGES/messages.po").open("rb") as f:
         translated = {m.id for m in read_po(f) if m.id and m.string}
     assert marked - translated == set(), "run .venv/bin/python scripts/i18n.py"

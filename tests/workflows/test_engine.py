@@ -1,0 +1,126 @@
+"""The workflow engine on its own: any entity, its table, its guards, its records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pytest
+from sqlalchemy import select
+
+from app.errors import Conflict, Forbidden, Invalid
+from app.models import AuditEntry
+from app.workflows.engine import Transition, Workflow, history
+from tests.helpers import run
+
+
+class Lamp(StrEnum):
+    off = "off"
+    on = "on"
+    broken = "broken"
+
+
+@dataclass
+class Thing:
+    id: str
+    state: str
+
+
+@dataclass
+class Person:
+    id: str
+    username: str
+    role: str
+
+
+async def _not_if_named_fragile(session, thing):
+    return ("this one is fragile", "易碎") if thing.id == "fragile" else None
+
+
+LAMP = Workflow(entity_type="lamp", states=Lamp, transitions=[
+    Transition(Lamp.off, Lamp.on, frozenset({"gov_staff"}), _not_if_named_fragile),
+    Transition(Lamp.on, Lamp.off, frozenset({"gov_staff"})),
+    Transition(Lamp.on, Lamp.broken, frozenset({"congress_staff"}), reason_required=True),
+])
+STAFF = Person("u1", "staffer", "gov_staff")
+
+
+class FakeSession:
+    """Enough of a session for the engine when the entity is not a table row."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def add(self, obj):
+        if not isinstance(obj, Thing):
+            self.real.add(obj)
+
+    async def flush(self):
+        await self.real.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def apply(client, thing, target, actor=STAFF, reason=""):
+    async def go(session):
+        return await LAMP.apply(FakeSession(session), thing, target, actor=actor, reason=reason)
+
+    return run(client, go)
+
+
+def test_an_allowed_move_changes_state_and_is_recorded_twice(client):
+    thing = Thing("t1", "off")
+    apply(client, thing, "on", reason="天黑了")
+    assert thing.state == "on"
+    rows = run(client, lambda s: history(s, "lamp", "t1"))
+    assert [(r.from_state, r.to_state, r.actor_username, r.reason) for r in rows] == [
+        ("off", "on", "staffer", "天黑了")]
+    audit = run(client, lambda s: s.scalar(select(AuditEntry).where(
+        AuditEntry.entity_type == "lamp")))
+    assert audit.action == "lamp.transition" and '"reason":"天黑了"' in audit.data
+
+
+def test_a_move_not_in_the_table_is_409_and_says_where_it_can_go(client):
+    thing = Thing("t2", "off")
+    with pytest.raises(Conflict, match="it can go to: on"):
+        apply(client, thing, "broken")
+    assert thing.state == "off"
+
+
+def test_a_final_state_says_so(client):
+    with pytest.raises(Conflict, match="final"):
+        apply(client, Thing("t3", "broken"), "off")
+
+
+def test_the_wrong_role_is_403_and_admins_may_act(client):
+    with pytest.raises(Forbidden):
+        apply(client, Thing("t4", "off"), "on", actor=Person("u2", "deputy", "deputy"))
+    thing = Thing("t5", "off")
+    apply(client, thing, "on", actor=Person("u3", "root", "admin"))
+    assert thing.state == "on"
+
+
+def test_a_failing_guard_is_409_with_both_languages_and_nothing_recorded(client):
+    thing = Thing("fragile", "off")
+    with pytest.raises(Conflict) as caught:
+        apply(client, thing, "on")
+    assert caught.value.message == "this one is fragile" and caught.value.zh == "易碎"
+    assert thing.state == "off"
+    assert run(client, lambda s: history(s, "lamp", "fragile")) == []
+
+
+def test_a_required_reason_must_be_given(client):
+    with pytest.raises(Invalid):
+        apply(client, Thing("t6", "on"), "broken", actor=Person("u4", "c", "congress_staff"))
+
+
+def test_an_unknown_state_is_422(client):
+    with pytest.raises(Invalid):
+        apply(client, Thing("t7", "off"), "exploded")
+
+
+def test_moves_for_a_role_come_from_the_table():
+    assert [t.target for t in LAMP.allowed_for("on", "gov_staff")] == [Lamp.off]
+    assert [t.target for t in LAMP.allowed_for("on", "congress_staff")] == [Lamp.broken]
+    assert LAMP.allowed_for("broken", "gov_staff") == []

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 10_000
 
     @model_validator(mode="after")
-    def _refuse_insecure_production(self) -> "Settings":
+    def _refuse_insecure_production(self) -> Settings:
         if self.env != "development":
             if not self.secret_key or self.secret_key == DEV_SECRET:
                 raise ValueError(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-
-import io
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po

@@ -93,7 +93,7 @@ async def grant(request: Request, user_id: str, session: SessionDep,
 async def deputies_page(request: Request, session: SessionDep,
                         user: User = page_perm(Perm.deputy_manage)):
     return render(request, "admin/deputies.html", {
-        "jurisdictions": [j for j in await jurisdictions.list_all(session) if j.has_congress],
+        "jurisdictions": await jurisdictions.with_congress(session),
         "selected": user.jurisdiction_code})
 
 
@@ -113,8 +113,8 @@ async def import_deputies(request: Request, session: SessionDep,
                                               data=data)
     except DomainError as exc:
         return render(request, "admin/deputies.html", {
-            "jurisdictions": [j for j in await jurisdictions.list_all(session) if j.has_congress],
+            "jurisdictions": await jurisdictions.with_congress(session),
             "selected": code, "error": exc.zh or exc.message}, status=exc.status)
     return render(request, "admin/deputies.html", {
-        "jurisdictions": [j for j in await jurisdictions.list_all(session) if j.has_congress],
+        "jurisdictions": await jurisdictions.with_congress(session),
         "selected": code, "created": created})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from app.config import Settings
 from app.errors import TooManyRequests

@@ -60,7 +60,7 @@ async def _cycle_page(request: Request, session, user: User | None, cycle: Cycle
 async def new_cycle_form(request: Request, session: SessionDep,
                          user: User = page_perm(Perm.cycle_create)):
     return render(request, "cycles/new.html", {
-        "jurisdictions": [j for j in await jurisdictions.list_all(session) if j.has_congress],
+        "jurisdictions": await jurisdictions.with_congress(session),
         "form": {"jurisdiction_code": user.jurisdiction_code}})
 
 
@@ -73,7 +73,7 @@ async def create_cycle(request: Request, session: SessionDep,
         cycle = await service.create(session, actor=user, **data.model_dump())
     except DomainError as exc:
         return render(request, "cycles/new.html", {
-            "jurisdictions": [j for j in await jurisdictions.list_all(session) if j.has_congress],
+            "jurisdictions": await jurisdictions.with_congress(session),
             "form": form, "error": exc.zh or exc.message}, status=exc.status)
     return redirect(request, f"/cycles/{cycle.id}")
 

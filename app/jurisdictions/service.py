@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -69,17 +69,6 @@ async def list_all(session: AsyncSession) -> list[Jurisdiction]:
     return ordered
 
 
-async def count(session: AsyncSession) -> int:
-    return await session.scalar(select(func.count()).select_from(Jurisdiction)) or 0
-
-
-def inside(all_jurisdictions: list[Jurisdiction], code: str) -> list[str]:
-    """The codes of `code` and every jurisdiction nested in it."""
-    result, frontier = [code], [code]
-    while frontier:
-        parent = frontier.pop()
-        for j in all_jurisdictions:
-            if j.parent_code == parent:
-                result.append(j.code)
-                frontier.append(j.code)
-    return result
+async def with_congress(session: AsyncSession) -> list[Jurisdiction]:
+    """The jurisdictions that have a congress (so deputies and cycles), in tree order."""
+    return [j for j in await list_all(session) if j.has_congress]

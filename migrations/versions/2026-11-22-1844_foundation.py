@@ -1,14 +1,13 @@
 """Foundation: jurisdictions, accounts, grants, cycles, proposals, state history, audit chain.
 
 Revision ID: 7720df099409
-Revises: 
+Revises:
 Create Date: 2026-11-22 18:49:38.770444
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = '7720df099409'
 down_revision: str | None = None

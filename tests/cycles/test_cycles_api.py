@@ -67,7 +67,7 @@ def test_cycle_walks_every_phase_by_the_roles_domain_md_names(client, world):
         assert r.json() == {"phase": phase}
     history = client.get(f"/api/v1/cycles/{cycle_id}").json()["history"]
     assert [(h["from"], h["to"]) for h in history] == list(zip([None, "draft", *PHASES[:-1]],
-                                                               ["draft", *PHASES]))
+                                                               ["draft", *PHASES], strict=True))
     assert history[-1]["by"] == "congress-staff" and history[-1]["reason"] == "进入closed"
     assert all(h["at"] for h in history)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
 from app.config import Settings
 from app.main import create_app
-from fastapi.testclient import TestClient
 from tests.conftest import TEST_SECRET
 from tests.helpers import PASSWORD, create_user, csrf, page_login
 

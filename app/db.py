@@ -23,10 +23,14 @@ def make_engine(settings: Settings) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL, foreign keys and a busy timeout."""
     url = settings.async_url
     if not url.startswith("sqlite"):
-        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip per request; recycle idle connections instead.
+        return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
     ensure_sqlite_directory(url)
-    engine = create_async_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
+    # A pool large enough for the usual concurrency, so connections (and their PRAGMAs) are
+    # reused rather than reopened.
+    engine = create_async_engine(url, pool_size=20, max_overflow=44,
+                                 connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test

@@ -15,7 +15,7 @@ from app import __version__
 from app.admin.views import router as admin_pages
 from app.audit.api import router as audit_api
 from app.auth.api import router as auth_api
-from app.auth.throttle import LoginThrottle
+from app.auth.throttle import LoginThrottle, make_storage
 from app.auth.views import router as auth_pages
 from app.config import ROOT, Settings, get_settings
 from app.cycles.api import router as cycles_api
@@ -26,6 +26,7 @@ from app.jurisdictions.api import router as jurisdictions_api
 from app.middleware import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware
 from app.pages.deps import RedirectTo
 from app.pages.render import redirect
+from app.ratelimit import RateLimits
 from app.users.api import router as users_api
 
 log = logging.getLogger("minsheng")
@@ -68,7 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Writing requests on SQLite take the write lock at BEGIN (see app/db.py).
     app.state.write_engine = (engine.execution_options(sqlite_immediate=True)
                               if settings.is_sqlite else engine)
-    app.state.login_throttle = LoginThrottle(settings)
+    storage = make_storage(settings)
+    app.state.login_throttle = LoginThrottle(settings, storage)
+    app.state.rate_limits = RateLimits(storage)
 
     app.include_router(_api_router())
     for router in (auth_pages, cycle_pages, admin_pages):

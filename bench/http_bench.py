@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.cookiejar
 import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -84,7 +86,7 @@ class Processes:
         for proc in list(self.procs):
             try:
                 self.stop(proc)
-            except Exception as exc:  # keep going: stop the others too
+            except (OSError, subprocess.SubprocessError) as exc:  # stop the others too
                 log(f"could not stop pid {proc.pid}: {exc}")
 
 
@@ -127,6 +129,36 @@ def wait_ready(proc: subprocess.Popen, url: str, log_path: Path) -> None:
                        f"{log_path.read_text(errors='replace')[-3000:]}")
 
 
+def cpu_sample(pid: int) -> dict | None:
+    """CPU seconds so far: the server process, our load generator (wrk is a waited child, or
+    this process for httpx) and the whole machine (busy time from /proc/stat). Linux only."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        server = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        cpu = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        machine = (sum(cpu[:8]) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
+    except (OSError, ValueError, IndexError):
+        return None
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    loadgen = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return {"t": time.monotonic(), "server": server, "loadgen": loadgen, "machine": machine}
+
+
+def cpu_usage(before: dict | None, after: dict | None, requests: int) -> dict:
+    if not before or not after:
+        return {}
+    wall = after["t"] - before["t"]
+    server = after["server"] - before["server"]
+    loadgen = after["loadgen"] - before["loadgen"]
+    other = max(0.0, (after["machine"] - before["machine"]) - server - loadgen)
+    return {"server_cpu_cores": round(server / wall, 2),
+            "server_cpu_ms_per_request": round(server * 1000 / requests, 3) if requests else None,
+            "loadgen_cpu_cores": round(loadgen / wall, 2),
+            # Everything else on the machine (with PostgreSQL, the database server too).
+            "other_cpu_cores": round(other / wall, 2)}
+
+
 # ----------------------------------------------------------------------------- databases
 
 def app_env(database_url: str) -> dict[str, str]:
@@ -145,7 +177,7 @@ def minsheng(args: list[str], env: dict[str, str]) -> None:
     exe = VENV_BIN / "minsheng"
     cmd = [str(exe)] if exe.exists() else [PYTHON, "-m", "app.cli"]
     done = subprocess.run(cmd + args, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"`minsheng {' '.join(args)}` failed ({done.returncode}):\n"
                            f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
@@ -208,12 +240,12 @@ def _ms(text: str) -> float:
 
 
 def parse_wrk(out: str) -> dict:
-    rps = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M)
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.MULTILINE)
     if not rps:
         raise RuntimeError(f"no Requests/sec in wrk output:\n{out}")
     pct = {m.group(1): _ms(m.group(2))
-           for m in re.finditer(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M)}
-    total = re.search(r"^\s+(\d+) requests in", out, re.M)
+           for m in re.finditer(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.MULTILINE)}
+    total = re.search(r"^\s+(\d+) requests in", out, re.MULTILINE)
     errors = 0
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if non2xx:
@@ -229,7 +261,7 @@ def run_wrk(url: str, seconds: float, connections: int, threads: int) -> dict:
     secs = max(1, round(seconds))
     cmd = [shutil.which("wrk") or "wrk", f"-t{threads}", f"-c{connections}", f"-d{secs}s",
            "--latency", "--timeout", "10s", url]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 30)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 30, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     return parse_wrk(done.stdout)
@@ -241,7 +273,9 @@ async def _httpx_load(url: str, seconds: float, connections: int) -> dict:
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=10.0) as client:
+    # Like wrk, keep no cookies: every request is a first visit (no session, no CSRF cookie).
+    no_cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    async with httpx.AsyncClient(limits=limits, timeout=10.0, cookies=no_cookies) as client:
         start = time.perf_counter()
         deadline = start + seconds
 
@@ -264,7 +298,7 @@ async def _httpx_load(url: str, seconds: float, connections: int) -> dict:
         try:
             # Bounded: each request has a 10 s timeout, and we never wait past deadline + 15 s.
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 15)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         elapsed = time.perf_counter() - start
     latencies.sort()
@@ -309,7 +343,9 @@ def measure(target: Target, procs: Processes, tmp: Path, load, args) -> Result:
             log(f"{target.name}: warm-up {args.warmup:g}s")
             load(url, args.warmup, args.connections, args.threads)
         log(f"{target.name}: measuring {args.duration:g}s, {args.connections} connections")
+        before = cpu_sample(proc.pid)
         r = load(url, args.duration, args.connections, args.threads)
+        cpu = cpu_usage(before, cpu_sample(proc.pid), r["requests"])
         if proc.poll() is not None:
             raise RuntimeError(f"{target.name} server died during the run:\n"
                                f"{log_path.read_text(errors='replace')[-3000:]}")
@@ -317,7 +353,7 @@ def measure(target: Target, procs: Processes, tmp: Path, load, args) -> Result:
         procs.stop(proc)
     return Result(endpoint=target.label, url=url, requests_per_sec=r["rps"], p50_ms=r["p50"],
                   p99_ms=r["p99"], requests=r["requests"], errors=r["errors"],
-                  response_bytes=size)
+                  response_bytes=size, extra=cpu)
 
 
 def discover_cycle_id(env: dict[str, str], procs: Processes, tmp: Path) -> str:
@@ -349,12 +385,16 @@ def print_table(results: list[Result], meta: dict) -> None:
     print(f"\nminsheng HTTP bench — {meta['loadgen']}, {meta['connections']} connections, "
           f"{meta['duration_s']:g}s each (+{meta['warmup_s']:g}s warm-up), database "
           f"{meta['database']}, 1 uvicorn worker, {meta['cpus']} CPUs")
-    head = ("endpoint", "req/s", "p50", "p99", "vs hello", "errors")
+    head = ("endpoint", "req/s", "p50", "p99", "vs hello", "server CPU/req", "errors")
     rows = [(r.endpoint, f"{r.requests_per_sec:,.0f}", fmt_ms(r.p50_ms), fmt_ms(r.p99_ms),
-             "-" if r.ratio is None else f"{r.ratio:.2f}×", str(r.errors)) for r in results]
+             "-" if r.ratio is None else f"{r.ratio:.2f}×",
+             fmt_ms(r.extra.get("server_cpu_ms_per_request")), str(r.errors)) for r in results]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-    line = lambda cells: "  ".join(  # noqa: E731
-        c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    def line(cells) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
     print(line(head))
     print("  ".join("-" * w for w in widths))
     for row in rows:
@@ -377,13 +417,15 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.duration <= 0 or args.connections <= 0 or args.warmup < 0:
         p.error("--duration and --connections must be positive, --warmup not negative")
-    if args.threads > args.connections:
-        args.threads = args.connections
+    args.threads = min(args.threads, args.connections)
 
     use_wrk = args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk"))
     if args.loadgen == "wrk" and not shutil.which("wrk"):
         p.error("wrk is not installed")
     load = run_wrk if use_wrk else run_httpx
+    if not use_wrk:
+        log("wrk not used: the in-process httpx load generator saturates long before a fast "
+            "server does: hello world is understated and the ratios overstated")
 
     # SIGTERM/SIGHUP take the same way out as Ctrl-C: through the `finally` below.
     def _exit(signum, _frame):
@@ -436,6 +478,15 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(), "uvicorn": uvicorn.__version__,
         }
         print_table(results, meta)
+        # With PostgreSQL, "other" CPU includes the database server working for the app.
+        busy = [r for i, r in enumerate(results)
+                if (r.extra.get("other_cpu_cores") or 0) > 0.2
+                and (i == 0 or args.database == "sqlite")]
+        if busy:
+            log("warning: other processes used CPU during the run ("
+                + ", ".join(f"{r.endpoint.split()[0]}: {r.extra['other_cpu_cores']:.2f} cores"
+                            for r in busy)
+                + "); the figures are noisy, rerun when the machine is idle")
         for r in results:
             if r.errors:
                 log(f"warning: {r.endpoint.split()[0]} had {r.errors} errors or non-2xx answers")
@@ -453,9 +504,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         procs.stop_all()
         if pg is not None:
+            import psycopg
+
             try:
                 pg.drop()
-            except Exception as exc:
+            except psycopg.Error as exc:
                 log(f"could not drop PostgreSQL database {pg.name}: {exc}")
         shutil.rmtree(tmp, ignore_errors=True)
 

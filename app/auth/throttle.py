@@ -11,15 +11,17 @@ from app.config import Settings
 from app.errors import TooManyRequests
 
 
-def _async_uri(uri: str) -> str:
-    return uri if uri.startswith("async+") else f"async+{uri}"
+def make_storage(settings: Settings) -> Storage:
+    """The counter store shared by every worker (memory:// only for one process)."""
+    uri = settings.rate_limit_url or "memory://"
+    return storage_from_string(uri if uri.startswith("async+") else f"async+{uri}")
 
 
 class LoginThrottle:
     """Counts failed logins; refuses further tries once a limit is reached inside the window."""
 
-    def __init__(self, settings: Settings):
-        self.storage: Storage = storage_from_string(_async_uri(settings.rate_limit_url or "memory://"))
+    def __init__(self, settings: Settings, storage: Storage | None = None):
+        self.storage: Storage = storage or make_storage(settings)
         self.limiter = MovingWindowRateLimiter(self.storage)
         window = settings.login_window_seconds
         self.per_account = RateLimitItemPerSecond(settings.login_max_failures_per_account, window)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +32,8 @@ env = Environment(
     extensions=["jinja2.ext.i18n"],
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates are checked for changes on disk only in development.
+    auto_reload=os.environ.get("MINSHENG_ENV", "development") == "development",
 )
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 

@@ -28,8 +28,9 @@ def make_engine(settings: Settings) -> AsyncEngine:
 
     ensure_sqlite_directory(url)
     # A pool large enough for the usual concurrency, so connections (and their PRAGMAs) are
-    # reused rather than reopened.
-    engine = create_async_engine(url, pool_size=20, max_overflow=44,
+    # reused rather than reopened (an in-memory database keeps its one static connection).
+    pool = {} if ":memory:" in url else {"pool_size": 20, "max_overflow": 44}
+    engine = create_async_engine(url, **pool,
                                  connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")

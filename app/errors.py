@@ -7,6 +7,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,18 @@ PAGE_MESSAGES = {
 }
 
 
+class ErrorOut(BaseModel):
+    """Every API error: a sentence a person can act on, and a snake_case code."""
+
+    detail: str
+    code: str
+    errors: list[dict] | None = None
+
+
+ERROR_RESPONSES = {status: {"model": ErrorOut, "description": code.replace("_", " ")}
+                   for status, code in STATUS_CODES.items() if status not in (405, 415)}
+
+
 def wants_json(request: Request) -> bool:
     """API paths answer JSON; pages answer HTML."""
     return request.url.path.startswith("/api/")
@@ -146,6 +160,14 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"{request.method} is not allowed here."
         return error_response(request, exc.status_code, code, detail,
                               headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError):
+        # e.g. a NUL character, which PostgreSQL text cannot hold: the input is at fault.
+        return error_response(request, 422, "invalid_characters",
+                              "The input contains characters that cannot be stored "
+                              "(such as NUL); remove them and try again.",
+                              zh="输入中含有无法保存的字符，请删除后重试。")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - a bug

@@ -44,6 +44,10 @@ class BodyLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if b"%00" in scope.get("raw_path", b"") or b"\x00" in scope.get("raw_path", b"") or (
+                b"%00" in scope.get("query_string", b"")):
+            return await _reject(scope, send, 400, "invalid_characters",
+                                 "The address contains a NUL character.")
         limit = self._limit(scope["path"])
         for name, value in scope.get("headers", []):
             if name == b"content-length":

@@ -33,10 +33,10 @@ async def optional_user(request: Request, session: SessionDep) -> User | None:
         if scheme.lower() != "bearer" or not token:
             return None
         claims = read_token(request.app.state.settings, token.strip())
-        if claims is None:
-            raise NotAuthenticated("The access token is invalid or has expired; log in again "
-                                   "with POST /api/v1/auth/token.", code="invalid_token")
-        return await _load_active(session, *claims)
+        user = await _load_active(session, *claims) if claims else None
+        # A public route answers a stale token as it answers anyone; a protected one says why.
+        request.state.bad_token = user is None
+        return user
     uid = request.session.get(SESSION_USER)
     version = request.session.get(SESSION_VERSION)
     if not isinstance(uid, str) or not isinstance(version, int):
@@ -47,11 +47,23 @@ async def optional_user(request: Request, session: SessionDep) -> User | None:
     return user
 
 
-async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
-    """The logged-in user; 401 if nobody is."""
+# What an account with a generated password may still do on the API: see itself and change it.
+PASSWORD_CHANGE_PATHS = ("/api/v1/users/me", "/api/v1/users/me/password")
+
+
+async def current_user(request: Request,
+                       user: Annotated[User | None, Depends(optional_user)]) -> User:
+    """The logged-in user; 401 if nobody is, 403 until a generated password is changed."""
     if user is None:
+        if getattr(request.state, "bad_token", False):
+            raise NotAuthenticated("The access token is invalid or has expired; log in again "
+                                   "with POST /api/v1/auth/token.", code="invalid_token")
         raise NotAuthenticated("Log in first (POST /api/v1/auth/token, then send "
                                "'Authorization: Bearer <token>').", code="not_authenticated")
+    if (user.must_change_password and request.url.path.startswith("/api/")
+            and request.url.path not in PASSWORD_CHANGE_PATHS):
+        raise Forbidden("Change the generated password first (POST /api/v1/users/me/password).",
+                        code="password_change_required", zh="请先修改初始密码。")
     return user
 
 

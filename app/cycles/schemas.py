@@ -6,21 +6,18 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas import Input
 from app.workflows.cycle import CyclePhase
 
 
-class CycleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CycleIn(Input):
     jurisdiction_code: str = Field(min_length=1, max_length=32)
     year: int = Field(ge=2000, le=2100)
     title: str = Field(min_length=1, max_length=200)
     seats: int = Field(ge=1, le=100, description="N: how many projects the deputies decide")
 
 
-class TransitionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TransitionIn(Input):
     to: CyclePhase
     reason: str = Field(default="", max_length=2000)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.models import JurisdictionLevel
+from app.schemas import Input
 
 
-class JurisdictionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class JurisdictionIn(Input):
     code: str = Field(min_length=2, max_length=32, pattern=r"^[a-z][a-z0-9_-]*$",
                       description="lower-case letters, digits, - and _; starts with a letter")
     name: str = Field(min_length=1, max_length=100)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.auth.roles import Role
+from app.schemas import Input
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$"
 
 
-class UserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserIn(Input):
     username: str = Field(min_length=3, max_length=64, pattern=USERNAME_PATTERN)
     password: str = Field(min_length=1, max_length=128)
     display_name: str = Field(min_length=1, max_length=100)
@@ -45,16 +44,12 @@ class DeputyImportResult(BaseModel):
     credentials: list[Credential]
 
 
-class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordChange(Input):
     current_password: str = Field(min_length=1, max_length=128)
     new_password: str = Field(min_length=1, max_length=128)
 
 
-class GrantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GrantIn(Input):
     jurisdiction_code: str = Field(min_length=1, max_length=32)
 
 
@@ -63,9 +58,7 @@ class GrantOut(BaseModel):
     jurisdiction_code: str
 
 
-class TokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TokenIn(Input):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=128)
 

@@ -97,6 +97,9 @@ def _decode_csv(data: bytes) -> str:
 def parse_roster(data: bytes) -> list[dict[str, str]]:
     """Read a roster CSV (`username,display_name[,password]`), checking every row first."""
     text = _decode_csv(data)
+    if "\x00" in text:
+        raise Invalid("The file contains NUL characters; save it again as plain CSV text.",
+                      code="csv_malformed", zh="文件中含有非法字符，请另存为纯文本 CSV 文件。")
     reader = csv.reader(io.StringIO(text))
     try:
         header = [h.strip().lower() for h in next(reader)]

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     # Where `npm ci` installed the front-end assets (htmx, Swagger UI) we serve ourselves.
     assets_dir: Path = ROOT / "node_modules"
     default_locale: Literal["zh_Hans", "zh_Hant"] = "zh_Hans"
+    # Uploaded photos (re-encoded, metadata-free) are stored here.
+    media_dir: Path = ROOT / "var" / "media"
+    # "outbox" writes codes to the log and the staff-visible outbox; a real provider is a
+    # "package.module:ClassName" whose instances have `async send(session, phone, text)`.
+    sms_sender: str = "outbox"
+    sms_code_ttl_seconds: int = Field(default=600, ge=60, le=3600)
     sqlite_busy_timeout_ms: int = 10_000
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ from app.auth.roles import Role
 from app.cycles import service as cycles
 from app.jurisdictions import service as jurisdictions
 from app.models import Jurisdiction, Proposal, User
+from app.search.text import index_text
 from app.workflows.cycle import CyclePhase
 
 COUNTY = "lezhi"
@@ -65,6 +66,11 @@ PROPOSALS = [
     ("建设零工市场", "打零工的人每天在路边等活，建议建设零工市场，发布用工信息，提供技能培训。", "就业创业", "lezhi", "县城客运站附近", "120", "visit", None),
     ("村级全民健身广场", "佛星镇多个村没有健身场地，建议建设小型健身广场，配健身器材和照明。", "文体服务", "foxing", "各村", "260", "online", 2),
 ]
+
+
+# Who stood behind the proposals staff recorded from other channels.
+DEMO_PROPOSERS = {"deputy": "刘建华", "hotline": "12345热线来电群众", "visit": "金顺镇走访问卷",
+                  "letter": "群众来信"}
 
 
 @dataclass
@@ -128,7 +134,9 @@ async def load(session: AsyncSession) -> DemoResult:
             location_code=loc, place=place, estimated_cost_wan=Decimal(cost), channel=channel,
             state="submitted",
             proposer_id=residents[who].id if who is not None else None,
-            recorded_by=None if channel == "online" else gov.id))
+            recorded_by=None if channel == "online" else gov.id,
+            proposer_name="" if who is not None else DEMO_PROPOSERS[channel],
+            search_text=index_text(title, desc, place)))
     await session.flush()
     return DemoResult(True, cycle.id)
 

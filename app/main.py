@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
@@ -21,17 +23,28 @@ from app.config import ROOT, Settings, get_settings
 from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
 from app.db import make_engine
-from app.errors import NotFound, install_error_handlers
+from app.errors import ERROR_RESPONSES, NotFound, install_error_handlers
 from app.jurisdictions.api import router as jurisdictions_api
 from app.middleware import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware
 from app.pages.deps import RedirectTo
 from app.pages.render import redirect
+from app.proposals.api import router as proposals_api
+from app.proposals.comments_api import router as comments_api
+from app.proposals.staff_views import router as proposal_staff_pages
+from app.proposals.views import router as proposal_pages
 from app.ratelimit import RateLimits
+from app.residents.api import router as residents_api
+from app.residents.views import router as resident_pages
+from app.search.text import warm_up as warm_up_search
 from app.users.api import router as users_api
 
 log = logging.getLogger("minsheng")
 
 API_PREFIX = "/api/v1"
+PHOTO_NAME = re.compile(r"^[0-9a-f]{32}(-s)?\.jpg$")
+# Photo uploads may be larger than the general body limit (3 photos × 8 MB).
+UPLOAD_LIMITS = {"/api/v1/proposals/": 26 * 1024 * 1024, "/proposals/": 26 * 1024 * 1024,
+                 "/cycles/": 26 * 1024 * 1024}
 VENDOR_ASSETS = {
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
@@ -40,8 +53,9 @@ VENDOR_ASSETS = {
 
 
 def _api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
-    for router in (auth_api, jurisdictions_api, users_api, cycles_api, audit_api):
+    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    for router in (auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
+                   comments_api, residents_api, audit_api):
         api.include_router(router)
     return api
 
@@ -53,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        await asyncio.to_thread(warm_up_search)  # jieba's dictionary, before the first request
         yield
         await engine.dispose()
 
@@ -74,7 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits(storage)
 
     app.include_router(_api_router())
-    for router in (auth_pages, cycle_pages, admin_pages):
+    for router in (auth_pages, cycle_pages, admin_pages, proposal_pages, proposal_staff_pages,
+                   resident_pages):
         app.include_router(router)
 
     @app.get("/static/vendor/{name}", include_in_schema=False)
@@ -86,6 +102,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if path is None or not path.is_file():
             raise NotFound(f"{name} is not installed; run `npm ci`.", code="asset_missing")
         return FileResponse(path, headers={"Cache-Control": "public, max-age=604800"})
+
+    @app.get("/media/photos/{filename}", include_in_schema=False)
+    async def photo(filename: str) -> Response:
+        path = settings.media_dir / filename
+        if not PHOTO_NAME.match(filename) or not path.is_file():
+            raise NotFound("There is no such photo.", code="unknown_photo", zh="找不到该照片。")
+        return FileResponse(path, media_type="image/jpeg",
+                            headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
     @app.get("/api/docs", include_in_schema=False)
     async def api_docs() -> Response:
@@ -113,5 +137,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CSRFMiddleware, secret=settings.effective_secret,
                        secure=settings.cookie_secure)
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       overrides=UPLOAD_LIMITS)
     return app

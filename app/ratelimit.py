@@ -31,7 +31,7 @@ SMS_PER_PHONE = Rule("sms-phone", (RateLimitItemPerMinute(1), RateLimitItemPerHo
 SMS_PER_ADDRESS = Rule("sms-address", (RateLimitItemPerHour(20),),
                        "Too many codes requested from this network; try again later.",
                        "当前网络请求验证码太频繁，请稍后再试。")
-CODE_CHECKS_PER_PHONE = Rule("code-check", (RateLimitItemPerHour(20),),
+CODE_CHECKS_PER_PHONE = Rule("code-check", (RateLimitItemPerHour(10),),
                              "Too many wrong codes for this number; request a new code later.",
                              "验证码错误次数过多，请稍后重新获取。")
 PROPOSALS_PER_PERSON = Rule("proposal", (RateLimitItemPerHour(5), RateLimitItemPerHour(20, 24)),

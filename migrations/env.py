@@ -21,11 +21,24 @@ def _url() -> str:
     return async_database_url(config.attributes.get("database_url") or get_settings().database_url)
 
 
+# Full-text search structures live outside the models (they differ per database): the
+# SQLite FTS5 table proposal_fts (and its shadow tables) and PostgreSQL's search_vector column.
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
+    if type_ == "table" and name and name.startswith("proposal_fts"):
+        return False
+    if type_ == "column" and name == "search_vector":
+        return False
+    if type_ == "index" and name == "ix_proposal_search_vector":
+        return False
+    return True
+
+
 def _configure(connection=None, url=None) -> None:
     context.configure(
         connection=connection,
         url=url,
         target_metadata=target_metadata,
+        include_object=_include_object,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copes
         compare_type=True,
         literal_binds=connection is None,

@@ -41,15 +41,23 @@ class Perm(StrEnum):
     cycle_transition = "cycle.transition"
     audit_read = "audit.read"
     staff_pages = "staff.pages"
+    proposal_review = "proposal.review"      # accept / reject / merge, carry from the reserve
+    proposal_record = "proposal.record"      # record hotline, visit, letter, deputy proposals
+    proposal_export = "proposal.export"
+    comment_moderate = "comment.moderate"
+    sms_outbox_read = "sms.outbox"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.resident: frozenset(),
     Role.deputy: frozenset(),
     Role.unit_staff: frozenset({Perm.staff_pages}),
-    Role.gov_staff: frozenset({Perm.cycle_create, Perm.cycle_transition, Perm.staff_pages}),
+    Role.gov_staff: frozenset({Perm.cycle_create, Perm.cycle_transition, Perm.staff_pages,
+                               Perm.proposal_review, Perm.proposal_record, Perm.proposal_export,
+                               Perm.comment_moderate, Perm.sms_outbox_read}),
     Role.congress_staff: frozenset({Perm.deputy_manage, Perm.cycle_transition, Perm.audit_read,
-                                    Perm.staff_pages}),
+                                    Perm.staff_pages, Perm.proposal_export,
+                                    Perm.comment_moderate, Perm.sms_outbox_read}),
     Role.admin: frozenset(Perm),
 }
 

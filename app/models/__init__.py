@@ -4,9 +4,18 @@ from app.models.audit import AuditEntry
 from app.models.base import new_id, utcnow
 from app.models.cycle import Cycle
 from app.models.jurisdiction import Jurisdiction, JurisdictionLevel
-from app.models.proposal import DEFAULT_CATEGORIES, Proposal
+from app.models.notification import Notification, SmsCode, SmsMessage
+from app.models.proposal import (
+    DEFAULT_CATEGORIES,
+    Comment,
+    CommentReport,
+    Endorsement,
+    Proposal,
+    ProposalPhoto,
+)
 from app.models.user import JurisdictionGrant, User
 from app.models.workflow import StateTransition
 
-__all__ = ["AuditEntry", "Cycle", "Jurisdiction", "JurisdictionGrant", "JurisdictionLevel", "Proposal", "DEFAULT_CATEGORIES",
-           "StateTransition", "User", "new_id", "utcnow"]
+__all__ = ["DEFAULT_CATEGORIES", "AuditEntry", "Comment", "CommentReport", "Cycle", "Endorsement",
+           "Jurisdiction", "JurisdictionGrant", "JurisdictionLevel", "Notification", "Proposal",
+           "ProposalPhoto", "SmsCode", "SmsMessage", "StateTransition", "User", "new_id", "utcnow"]

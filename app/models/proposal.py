@@ -1,11 +1,11 @@
-"""Residents' proposals (the table; the 征集 workflow and API build on it)."""
+"""Residents' proposals and what hangs off them: endorsements, photos, comments."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, String, Text
+from sqlalchemy import Column, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, new_id, utcnow
@@ -19,9 +19,16 @@ class Proposal(SQLModel, table=True):
     """Proposal — 民生实事建议 (群众点单): one proposal made in one cycle through one channel."""
 
     __tablename__ = "proposal"
+    __table_args__ = (
+        Index("ix_proposal_cycle_created", "cycle_id", "created_at"),
+        Index("ix_proposal_cycle_endorsed", "cycle_id", "endorsement_count", "created_at"),
+        Index("ix_proposal_cycle_state", "cycle_id", "state", "created_at"),
+        Index("ix_proposal_cycle_category", "cycle_id", "category", "created_at"),
+        Index("ix_proposal_cycle_location", "cycle_id", "location_code", "created_at"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    cycle_id: str = Field(foreign_key="cycle.id", index=True, max_length=32)
+    cycle_id: str = Field(foreign_key="cycle.id", max_length=32)
     title: str = Field(max_length=100)
     description: str = Field(sa_type=Text)
     category: str = Field(max_length=32)
@@ -29,7 +36,73 @@ class Proposal(SQLModel, table=True):
     place: str = Field(default="", max_length=100)
     estimated_cost_wan: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     channel: str = Field(sa_column=Column(String(16), nullable=False))
-    state: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
     proposer_id: str | None = Field(default=None, foreign_key="user_account.id", max_length=32)
+    # Who typed it in, when staff record a hotline call, a visit, a letter or a deputy's proposal.
     recorded_by: str | None = Field(default=None, foreign_key="user_account.id", max_length=32)
+    # For channels other than online: who proposed it, as the staff member recorded it.
+    proposer_name: str = Field(default="", max_length=100)
+    endorsement_count: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                               server_default="0"))
+    merged_into_id: str | None = Field(default=None, foreign_key="proposal.id", max_length=32)
+    # A reserve (储备库) proposal carried into a later cycle points back at its original.
+    carried_from_id: str | None = Field(default=None, foreign_key="proposal.id", max_length=32)
+    # Folded, segmented words of title, description and place for the full-text index.
+    search_text: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Endorsement(SQLModel, table=True):
+    """Endorsement — 附议: one person backing one proposal, at most once."""
+
+    __tablename__ = "endorsement"
+    __table_args__ = (UniqueConstraint("proposal_id", "user_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    proposal_id: str = Field(foreign_key="proposal.id", index=True, max_length=32)
+    user_id: str = Field(foreign_key="user_account.id", index=True, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ProposalPhoto(SQLModel, table=True):
+    """ProposalPhoto — 建议照片: a re-encoded photo (no EXIF) stored on disk."""
+
+    __tablename__ = "proposal_photo"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    proposal_id: str = Field(foreign_key="proposal.id", index=True, max_length=32)
+    filename: str = Field(max_length=64)
+    width: int
+    height: int
+    bytes: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Comment(SQLModel, table=True):
+    """Comment — 评论: hidden by staff when reported, never deleted."""
+
+    __tablename__ = "comment"
+    __table_args__ = (Index("ix_comment_proposal_created", "proposal_id", "created_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    proposal_id: str = Field(foreign_key="proposal.id", max_length=32)
+    author_id: str = Field(foreign_key="user_account.id", max_length=32)
+    body: str = Field(sa_type=Text)
+    report_count: int = 0
+    hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    hidden_by: str | None = Field(default=None, max_length=64)
+    hidden_reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class CommentReport(SQLModel, table=True):
+    """CommentReport — 举报: one person reporting one comment, once."""
+
+    __tablename__ = "comment_report"
+    __table_args__ = (UniqueConstraint("comment_id", "reporter_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    comment_id: str = Field(foreign_key="comment.id", index=True, max_length=32)
+    reporter_id: str = Field(foreign_key="user_account.id", max_length=32)
+    reason: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -21,6 +21,8 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=32, index=True)
     jurisdiction_code: str = Field(foreign_key="jurisdiction.code", index=True, max_length=32)
     password_hash: str = Field(max_length=255)
+    # A resident's verified mobile number (also their username when they registered themselves).
+    phone: str | None = Field(default=None, sa_column=Column(String(20), unique=True))
     must_change_password: bool = False
     is_active: bool = True
     # Bumped on password change: invalidates every token and session issued before.

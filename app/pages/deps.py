@@ -9,8 +9,10 @@ from fastapi import Depends, Request
 
 from app.auth.deps import OptionalUser
 from app.auth.roles import Perm, has_perm
+from app.db import SessionDep
 from app.errors import Forbidden, NotAuthenticated
 from app.models import User
+from app.proposals import inbox
 
 PASSWORD_PAGE = "/account/password"
 
@@ -24,6 +26,7 @@ class PageUserView:
     display_name: str
     role: str
     jurisdiction_code: str
+    unread: int = 0  # inbox messages not yet read, shown in the navigation
 
 
 class RedirectTo(Exception):
@@ -34,10 +37,11 @@ class RedirectTo(Exception):
         self.url = url
 
 
-async def page_user(request: Request, user: OptionalUser) -> User | None:
+async def page_user(request: Request, user: OptionalUser, session: SessionDep) -> User | None:
     """The person on the page (or None); one with a generated password must change it first."""
     request.state.user = user and PageUserView(user.id, user.username, user.display_name,
-                                               user.role, user.jurisdiction_code)
+                                               user.role, user.jurisdiction_code,
+                                               await inbox.unread_count(session, user))
     if user is not None and user.must_change_password and request.url.path not in (
             PASSWORD_PAGE, "/logout"):
         raise RedirectTo(PASSWORD_PAGE)

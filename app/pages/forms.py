@@ -12,7 +12,7 @@ M = TypeVar("M", bound=BaseModel)
 
 _MESSAGES = {
     "missing": "必填",
-    "string_too_short": "必填",
+    "string_too_short": "至少 {min_length} 个字",
     "string_too_long": "太长（最多 {max_length} 字）",
     "greater_than_equal": "不能小于 {ge}",
     "less_than_equal": "不能大于 {le}",
@@ -29,6 +29,13 @@ def explain(exc: ValidationError, labels: dict[str, str]) -> str:
     parts = []
     for err in exc.errors():
         field = str(err["loc"][0]) if err.get("loc") else ""
+        if not field:  # a check of the whole form, e.g. app.schemas.Input's NUL check
+            parts.append("输入中含有无法保存的字符" if "NUL" in err.get("msg", "") else "填写有误")
+            continue
+        if err["type"] in ("missing", "string_too_short") and (err.get("ctx") or {}).get(
+                "min_length", 1) <= 1:
+            parts.append(f"「{labels.get(field, field)}」必填")
+            continue
         template = _MESSAGES.get(err["type"], "填写有误")
         try:
             text = template.format(**(err.get("ctx") or {}))
@@ -46,3 +53,9 @@ def parse_form(model: type[M], data: dict[str, Any], labels: dict[str, str]) -> 
     except ValidationError as exc:
         message = explain(exc, labels)
         raise Invalid(message, zh=message) from None
+
+
+def refuse_nul(*texts: str) -> None:
+    """Free text a form posts outside a schema: NUL cannot be stored (PostgreSQL)."""
+    if any("\x00" in t for t in texts):
+        raise Invalid("NUL character", zh="输入中含有无法保存的字符，请删除后重试。")

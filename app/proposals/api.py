@@ -1,0 +1,159 @@
+"""JSON API: proposals (征集) — filing, the public list and search, endorsements, review."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from app.auth.deps import CurrentUser, ensure_scope, require
+from app.auth.roles import Perm
+from app.cycles import service as cycles
+from app.db import SessionDep
+from app.errors import Invalid, TooLarge
+from app.models import Cycle, Proposal, User
+from app.pagination import Page, PageDep
+from app.proposals import engagement, export, photos, review, service
+from app.proposals.detail import proposal_out
+from app.proposals.schemas import (
+    CarryIn,
+    CarryOut,
+    EndorsementOut,
+    ProposalCreated,
+    ProposalIn,
+    ProposalOut,
+    ProposalSummary,
+    ReviewIn,
+    SimilarOut,
+    StateOut,
+)
+from app.ratelimit import PROPOSALS_PER_PERSON
+from app.workflows.proposal import ProposalState
+
+router = APIRouter(tags=["proposals"])
+
+
+async def _cycle(cycle_id: str, session: SessionDep) -> Cycle:
+    return await cycles.get(session, cycle_id)
+
+
+async def _proposal(proposal_id: str, session: SessionDep) -> Proposal:
+    return await service.get(session, proposal_id)
+
+
+CurrentCycle = Annotated[Cycle, Depends(_cycle)]
+CurrentProposal = Annotated[Proposal, Depends(_proposal)]
+
+
+def summary(p: Proposal) -> ProposalSummary:
+    return ProposalSummary(id=p.id, cycle_id=p.cycle_id, title=p.title, category=p.category,
+                           location_code=p.location_code, place=p.place, channel=p.channel,
+                           state=p.state, endorsements=p.endorsement_count,
+                           created_at=p.created_at)
+
+
+@router.post("/cycles/{cycle_id}/proposals", status_code=201, response_model=ProposalCreated)
+async def create_proposal(cycle: CurrentCycle, body: ProposalIn, request: Request,
+                          session: SessionDep, actor: CurrentUser):
+    """File a proposal while the cycle is soliciting (resident, deputy; gov_staff records one)."""
+    await request.app.state.rate_limits.consume(PROPOSALS_PER_PERSON, actor.id)
+    proposal = await service.create(session, actor=actor, cycle=cycle, **body.model_dump())
+    return ProposalCreated(id=proposal.id, state=proposal.state)
+
+
+@router.get("/cycles/{cycle_id}/proposals", response_model=Page[ProposalSummary])
+async def list_proposals(
+        cycle: CurrentCycle, session: SessionDep, paging: PageDep,
+        q: Annotated[str, Query(max_length=100, description="words, simplified or traditional")] = "",
+        category: Annotated[str | None, Query(max_length=32)] = None,
+        state: ProposalState | None = None,
+        location_code: Annotated[str | None, Query(max_length=32)] = None,
+        sort: Annotated[str, Query(pattern="^(newest|oldest|endorsed)$")] = "newest"):
+    """The cycle's proposals: filter, search (q), sort by newest or most endorsed."""
+    f = service.ListFilter(q=q, category=category, state=state, location_code=location_code,
+                           sort=sort)
+    rows, total = await service.list_page(session, cycle, f, page=paging.page,
+                                          per_page=paging.per_page)
+    return Page(items=[summary(p) for p in rows], total=total, page=paging.page,
+                per_page=paging.per_page)
+
+
+@router.get("/cycles/{cycle_id}/proposals/similar", response_model=list[SimilarOut])
+async def similar_proposals(cycle: CurrentCycle, session: SessionDep,
+                            text: Annotated[str, Query(max_length=200)] = ""):
+    """Proposals like `text` (a title being typed), so a resident can endorse instead."""
+    rows = await service.similar(session, cycle.id, text)
+    return [SimilarOut(id=p.id, title=p.title, state=p.state, endorsements=p.endorsement_count)
+            for p in rows]
+
+
+@router.get("/cycles/{cycle_id}/proposals.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+async def export_proposals(cycle: CurrentCycle, session: SessionDep,
+                           actor: Annotated[User, require(Perm.proposal_export)]):
+    """Every proposal of the cycle as CSV (UTF-8 with BOM) for staff."""
+    await ensure_scope(session, actor, cycle.jurisdiction_code)
+    return Response(await export.proposals_csv(session, cycle), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="proposals-{cycle.year}.csv"'})
+
+
+@router.get("/proposals/{proposal_id}", response_model=ProposalOut, response_model_by_alias=True)
+async def read_proposal(proposal: CurrentProposal, session: SessionDep):
+    """One proposal with its endorsements, photos and public history."""
+    return await proposal_out(session, proposal)
+
+
+@router.post("/proposals/{proposal_id}/photos", status_code=201)
+async def upload_photos(proposal: CurrentProposal, request: Request, session: SessionDep,
+                        actor: CurrentUser,
+                        files: Annotated[list[UploadFile], File(description="1–3 photos")]):
+    """Attach photos (JPEG/PNG/WebP, 8 MB each); they are re-encoded without metadata."""
+    if not files:
+        raise Invalid("Attach at least one photo.", code="no_photos", zh="请选择照片。")
+    data = []
+    for upload in files[:photos.MAX_PHOTOS + 1]:
+        blob = await upload.read(photos.MAX_BYTES + 1)
+        if len(blob) > photos.MAX_BYTES:
+            raise TooLarge("A photo may be at most 8 MB.", code="photo_too_large",
+                           zh="每张照片不能超过 8 MB。")
+        data.append(blob)
+    stored = await photos.add_photos(session, actor=actor, proposal=proposal, uploads=data,
+                                     media_dir=request.app.state.settings.media_dir)
+    return {"photos": [photos.photo_url(p) for p in stored]}
+
+
+@router.post("/proposals/{proposal_id}/endorsements", status_code=201,
+             response_model=EndorsementOut)
+async def endorse(proposal: CurrentProposal, session: SessionDep, actor: CurrentUser):
+    """附议: back a proposal (resident, deputy), once per person."""
+    await engagement.endorse(session, actor=actor, proposal=proposal)
+    return EndorsementOut(proposal_id=proposal.id, endorsements=proposal.endorsement_count)
+
+
+@router.post("/proposals/{proposal_id}/review", response_model=StateOut)
+async def review_proposal(proposal: CurrentProposal, body: ReviewIn, session: SessionDep,
+                          actor: Annotated[User, require(Perm.proposal_review)]):
+    """Accept, reject with a public reason, or merge into another proposal (gov_staff)."""
+    await review.review(session, actor=actor, proposal=proposal, decision=body.decision,
+                        reason=body.reason, merge_into_id=body.merge_into_id)
+    return StateOut(state=proposal.state)
+
+
+@router.get("/jurisdictions/{code}/reserve", response_model=list[ProposalSummary])
+async def reserve(code: str, session: SessionDep,
+                  actor: Annotated[User, require(Perm.proposal_review)],
+                  before_year: Annotated[int, Query(ge=2000, le=2101)] = 2101):
+    """储备库: accepted proposals of earlier cycles that were not adopted."""
+    await ensure_scope(session, actor, code)
+    return [summary(p) for p in await review.reserve(session, code, before_year=before_year)]
+
+
+@router.post("/cycles/{cycle_id}/reserve", status_code=201, response_model=CarryOut)
+async def carry_from_reserve(cycle: CurrentCycle, body: CarryIn, session: SessionDep,
+                             actor: Annotated[User, require(Perm.proposal_review)]):
+    """Carry reserve proposals into this cycle with their history and endorsements."""
+    pairs = await review.carry(session, actor=actor, cycle=cycle,
+                               proposal_ids=body.proposal_ids, reason=body.reason)
+    return CarryOut(carried=[{"from": a.id, "id": b.id} for a, b in pairs])

@@ -1,0 +1,63 @@
+"""JSON API: comments on proposals, reports, and hiding by staff."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+
+from app.auth.deps import CurrentUser, OptionalUser, require
+from app.auth.roles import Perm, Role
+from app.db import SessionDep
+from app.models import User
+from app.proposals import engagement, service
+from app.proposals.schemas import CommentIn, CommentOut, HideIn, ReportIn
+from app.ratelimit import COMMENTS_PER_PERSON
+
+router = APIRouter(tags=["comments"])
+
+
+def comment_out(comment, author: str, *, staff: bool) -> CommentOut:
+    hidden = comment.hidden_at is not None
+    return CommentOut(id=comment.id, author=author, body=comment.body if staff or not hidden
+                      else None, hidden=hidden, hidden_reason=comment.hidden_reason,
+                      created_at=comment.created_at)
+
+
+@router.get("/proposals/{proposal_id}/comments", response_model=list[CommentOut])
+async def list_comments(proposal_id: str, session: SessionDep, viewer: OptionalUser):
+    """Comments, oldest first; a hidden one shows its reason (staff also see its text)."""
+    await service.get(session, proposal_id)
+    staff = viewer is not None and viewer.role in engagement.MODERATORS
+    return [comment_out(c, name, staff=staff)
+            for c, name in await engagement.comments(session, proposal_id)]
+
+
+@router.post("/proposals/{proposal_id}/comments", status_code=201, response_model=CommentOut)
+async def add_comment(proposal_id: str, body: CommentIn, request: Request, session: SessionDep,
+                      actor: CurrentUser):
+    """Comment on a proposal (any logged-in person)."""
+    proposal = await service.get(session, proposal_id)
+    await request.app.state.rate_limits.consume(COMMENTS_PER_PERSON, actor.id)
+    comment = await engagement.add_comment(session, actor=actor, proposal=proposal,
+                                           body=body.body)
+    return comment_out(comment, actor.display_name, staff=actor.role != Role.resident)
+
+
+@router.post("/comments/{comment_id}/reports", status_code=201)
+async def report_comment(comment_id: str, body: ReportIn, session: SessionDep,
+                         actor: CurrentUser) -> dict:
+    """Report a comment to staff (once per person)."""
+    comment = await engagement.get_comment(session, comment_id)
+    await engagement.report(session, actor=actor, comment=comment, reason=body.reason)
+    return {"reported": True}
+
+
+@router.post("/comments/{comment_id}/hide", response_model=CommentOut)
+async def hide_comment(comment_id: str, body: HideIn, session: SessionDep,
+                       actor: Annotated[User, require(Perm.comment_moderate)]):
+    """Hide a comment from the public with a reason (staff); it is kept, never deleted."""
+    comment = await engagement.get_comment(session, comment_id)
+    await engagement.hide(session, actor=actor, comment=comment, reason=body.reason)
+    author = await session.get(User, comment.author_id)
+    return comment_out(comment, author.display_name, staff=True)

@@ -1,0 +1,128 @@
+"""Endorsements (附议) and comments, with report → hide by staff (nothing is deleted)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.deps import ensure_scope
+from app.auth.roles import Role
+from app.errors import Conflict, Forbidden, NotFound
+from app.models import Comment, CommentReport, Cycle, Endorsement, Proposal, User, utcnow
+from app.workflows.cycle import CyclePhase
+from app.workflows.proposal import ProposalState
+
+OPEN_STATES = (ProposalState.submitted, ProposalState.accepted)
+MODERATORS = (Role.gov_staff, Role.congress_staff, Role.admin)
+
+
+async def endorse(session: AsyncSession, *, actor: User, proposal: Proposal) -> Proposal:
+    """Back a proposal once; a merged proposal's endorsement goes to the one it joined."""
+    if actor.role not in (Role.resident, Role.deputy):
+        raise Forbidden("Residents and deputies endorse proposals.", code="permission_denied",
+                        zh="只有群众和人大代表可以附议。")
+    if proposal.state == ProposalState.merged and proposal.merged_into_id:
+        raise Conflict("This proposal was merged; endorse the one it joined instead "
+                       f"({proposal.merged_into_id}).", code="proposal_merged",
+                       zh="该建议已合并，请附议合并后的建议。")
+    if proposal.state not in OPEN_STATES:
+        raise Conflict("This proposal is no longer open for endorsement.", code="not_open",
+                       zh="该建议已不再接受附议。")
+    cycle = await session.get(Cycle, proposal.cycle_id)
+    if cycle.phase != CyclePhase.soliciting:
+        raise Conflict("Endorsements are taken only while the cycle is soliciting (征集).",
+                       code="not_soliciting", zh="征集阶段已结束，不能再附议。")
+    if proposal.proposer_id == actor.id:
+        raise Conflict("You made this proposal; it counts you already.", code="own_proposal",
+                       zh="这是您本人提出的建议，无需附议。")
+    try:
+        async with session.begin_nested():
+            session.add(Endorsement(proposal_id=proposal.id, user_id=actor.id))
+    except IntegrityError:
+        raise Conflict("You have endorsed this proposal already.", code="already_endorsed",
+                       zh="您已经附议过这条建议。") from None
+    # Counted in the database, so concurrent endorsements cannot lose one another.
+    await session.execute(update(Proposal).where(Proposal.id == proposal.id)
+                          .values(endorsement_count=Proposal.endorsement_count + 1))
+    await session.refresh(proposal, ["endorsement_count"])
+    return proposal
+
+
+async def has_endorsed(session: AsyncSession, user: User | None, proposal_id: str) -> bool:
+    if user is None:
+        return False
+    return await session.scalar(select(Endorsement.id).where(
+        Endorsement.proposal_id == proposal_id, Endorsement.user_id == user.id)) is not None
+
+
+async def add_comment(session: AsyncSession, *, actor: User, proposal: Proposal,
+                      body: str) -> Comment:
+    """Comment on a proposal (any logged-in person) until the cycle is archived."""
+    cycle = await session.get(Cycle, proposal.cycle_id)
+    if cycle.phase == CyclePhase.closed:
+        raise Conflict("This cycle is archived; comments are closed.", code="cycle_closed",
+                       zh="本年度已归档，不能再评论。")
+    comment = Comment(proposal_id=proposal.id, author_id=actor.id, body=body)
+    session.add(comment)
+    await session.flush()
+    return comment
+
+
+async def get_comment(session: AsyncSession, comment_id: str) -> Comment:
+    comment = await session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound("There is no such comment.", code="unknown_comment", zh="找不到该评论。")
+    return comment
+
+
+async def report(session: AsyncSession, *, actor: User, comment: Comment, reason: str) -> None:
+    """Flag a comment for staff; once per person."""
+    try:
+        async with session.begin_nested():
+            session.add(CommentReport(comment_id=comment.id, reporter_id=actor.id,
+                                      reason=reason.strip()))
+    except IntegrityError:
+        raise Conflict("You have reported this comment already.", code="already_reported",
+                       zh="您已经举报过这条评论。") from None
+    await session.execute(update(Comment).where(Comment.id == comment.id)
+                          .values(report_count=Comment.report_count + 1))
+
+
+async def hide(session: AsyncSession, *, actor: User, comment: Comment, reason: str) -> Comment:
+    """Hide a comment from the public; it stays stored with who hid it and why."""
+    if actor.role not in MODERATORS:
+        raise Forbidden("Staff hide comments.", code="permission_denied",
+                        zh="只有工作人员可以隐藏评论。")
+    proposal = await session.get(Proposal, comment.proposal_id)
+    cycle = await session.get(Cycle, proposal.cycle_id)
+    await ensure_scope(session, actor, cycle.jurisdiction_code)
+    if comment.hidden_at is not None:
+        raise Conflict("This comment is hidden already.", code="already_hidden",
+                       zh="该评论已被隐藏。")
+    comment.hidden_at, comment.hidden_by, comment.hidden_reason = utcnow(), actor.username, reason
+    session.add(comment)
+    await session.flush()
+    await audit.record(session, actor=actor.username, action="comment.hide",
+                       entity_type="comment", entity_id=comment.id, data={"reason": reason})
+    return comment
+
+
+async def comments(session: AsyncSession, proposal_id: str) -> list[tuple[Comment, str]]:
+    """A proposal's comments, oldest first, with each author's display name."""
+    rows = await session.execute(
+        select(Comment, User.display_name).join(User, User.id == Comment.author_id)
+        .where(Comment.proposal_id == proposal_id).order_by(Comment.created_at, Comment.id))
+    return [(c, name) for c, name in rows.all()]
+
+
+async def reported_comments(session: AsyncSession, jurisdiction_code: str) -> list[Comment]:
+    """Comments reported and not yet hidden, in a jurisdiction's cycles (staff queue)."""
+    rows = await session.scalars(
+        select(Comment).join(Proposal, Proposal.id == Comment.proposal_id)
+        .join(Cycle, Cycle.id == Proposal.cycle_id)
+        .where(Cycle.jurisdiction_code == jurisdiction_code, Comment.report_count > 0,
+               Comment.hidden_at.is_(None))
+        .order_by(Comment.report_count.desc(), Comment.created_at))
+    return list(rows)

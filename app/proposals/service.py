@@ -1,0 +1,176 @@
+"""Proposal rules (征集): who may propose where and when, search, the public list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.deps import ensure_scope
+from app.auth.roles import Role
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.jurisdictions import service as jurisdictions
+from app.models import Cycle, Jurisdiction, Proposal, User
+from app.proposals import search
+from app.search.text import index_text
+from app.workflows.cycle import CyclePhase
+from app.workflows.proposal import PROPOSAL_WORKFLOW, ProposalState
+
+STAFF_CHANNELS = {"deputy", "hotline", "visit", "letter"}
+# States shown to the public by default; merged ones live on inside the proposal they joined.
+LIVE_STATES = (ProposalState.submitted, ProposalState.accepted, ProposalState.adopted)
+Sort = Literal["newest", "oldest", "endorsed"]
+
+
+async def get(session: AsyncSession, proposal_id: str) -> Proposal:
+    """Load a proposal or 404."""
+    proposal = await session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound("There is no such proposal.", code="unknown_proposal",
+                       zh="找不到该建议。")
+    return proposal
+
+
+async def places_of(session: AsyncSession, cycle: Cycle) -> list[Jurisdiction]:
+    """The cycle's jurisdiction and those nested in it: where a proposal may be located."""
+    return [j for j in await jurisdictions.list_all(session)
+            if j.code == cycle.jurisdiction_code or j.parent_code == cycle.jurisdiction_code]
+
+
+async def ensure_may_propose(session: AsyncSession, user: User, cycle: Cycle) -> None:
+    """403 unless `user` may make proposals to `cycle` (their own township or county)."""
+    if user.role in (Role.resident, Role.deputy):
+        own = await session.get(Jurisdiction, user.jurisdiction_code)
+        if cycle.jurisdiction_code not in (user.jurisdiction_code, own and own.parent_code):
+            raise Forbidden("You can make proposals to the cycles of your own township or "
+                            "county only.", code="outside_jurisdiction",
+                            zh="您只能向本人所在乡镇或县的年度征集提出建议。")
+    else:
+        await ensure_scope(session, user, cycle.jurisdiction_code)
+
+
+def _channel_for(user: User, requested: str | None) -> str:
+    if user.role == Role.resident:
+        if requested not in (None, "online"):
+            raise Invalid("Residents propose online; other channels are recorded by staff.",
+                          code="channel_not_allowed", zh="群众只能网上提交建议。")
+        return "online"
+    if user.role == Role.deputy:
+        if requested not in (None, "deputy", "online"):
+            raise Invalid("A deputy's proposal is recorded as channel 'deputy'.",
+                          code="channel_not_allowed", zh="代表提出的建议渠道为“代表建议”。")
+        return "deputy"
+    if requested not in STAFF_CHANNELS:
+        raise Invalid("Staff record proposals received by another channel: give channel "
+                      "'hotline', 'visit', 'letter' or 'deputy'.", code="channel_required",
+                      zh="请选择建议来源渠道：12345热线、走访/问卷、来信或代表建议。")
+    return requested
+
+
+async def create(session: AsyncSession, *, actor: User, cycle: Cycle, title: str,
+                 description: str, category: str, location_code: str, place: str = "",
+                 estimated_cost_wan: Decimal | None = None, channel: str | None = None,
+                 proposer_name: str = "") -> Proposal:
+    """File a proposal in a soliciting cycle; staff record other channels for the proposer."""
+    if actor.role not in (Role.resident, Role.deputy, Role.gov_staff):
+        raise Forbidden("Residents, deputies and government staff make proposals.",
+                        code="permission_denied", zh="只有群众、人大代表和政府工作人员可以提出建议。")
+    await ensure_may_propose(session, actor, cycle)
+    if cycle.phase != CyclePhase.soliciting:
+        raise Conflict("Proposals are accepted only while the cycle is soliciting (征集).",
+                       code="not_soliciting", zh="本年度建议征集尚未开始或已经结束。")
+    channel = _channel_for(actor, channel)
+    if category not in cycle.categories:
+        raise Invalid(f"'{category}' is not a category of this cycle; use one of: "
+                      f"{', '.join(cycle.categories)}.", code="unknown_category",
+                      zh="请从列表中选择类别。")
+    if location_code not in {j.code for j in await places_of(session, cycle)}:
+        raise Invalid("The location must be this cycle's jurisdiction or a township or street "
+                      "inside it.", code="unknown_location", zh="请从列表中选择所在乡镇（街道）。")
+    if actor.role == Role.gov_staff and not proposer_name.strip():
+        raise Invalid("Say who made the proposal (proposer_name) when recording it.",
+                      code="proposer_name_required", zh="请填写建议人姓名或单位。")
+    proposal = Proposal(
+        cycle_id=cycle.id, title=title, description=description, category=category,
+        location_code=location_code, place=place, estimated_cost_wan=estimated_cost_wan,
+        channel=channel, state=ProposalState.submitted,
+        proposer_id=actor.id if actor.role != Role.gov_staff else None,
+        recorded_by=actor.id if actor.role == Role.gov_staff else None,
+        proposer_name=proposer_name.strip() if actor.role == Role.gov_staff else "",
+        search_text=index_text(title, description, place))
+    session.add(proposal)
+    await session.flush()
+    await PROPOSAL_WORKFLOW.record_creation(session, proposal, actor=actor, reason="")
+    await audit.record(session, actor=actor.username, action="proposal.create",
+                       entity_type="proposal", entity_id=proposal.id,
+                       data={"cycle_id": cycle.id, "channel": channel, "title": title})
+    return proposal
+
+
+@dataclass
+class ListFilter:
+    """What the public list may be narrowed by."""
+
+    q: str = ""
+    category: str | None = None
+    state: str | None = None
+    location_code: str | None = None
+    sort: Sort = "newest"
+
+
+async def list_page(session: AsyncSession, cycle: Cycle, f: ListFilter, *, page: int,
+                    per_page: int) -> tuple[list[Proposal], int]:
+    """A page of a cycle's proposals, filtered, searched and sorted, with the total."""
+    query = select(Proposal).where(Proposal.cycle_id == cycle.id)
+    if f.state:
+        query = query.where(Proposal.state == f.state)
+    else:
+        query = query.where(Proposal.state.in_(LIVE_STATES))
+    if f.category:
+        query = query.where(Proposal.category == f.category)
+    if f.location_code:
+        query = query.where(Proposal.location_code == f.location_code)
+    if f.q.strip():
+        narrowed = search.matching(query, session.bind.dialect.name, f.q)
+        if narrowed is None:
+            return [], 0
+        query = narrowed
+    total = await session.scalar(select(func.count()).select_from(
+        query.with_only_columns(Proposal.id).subquery())) or 0
+    order = {"endorsed": (Proposal.endorsement_count.desc(), Proposal.created_at.desc()),
+             "oldest": (Proposal.created_at,)}.get(f.sort, (Proposal.created_at.desc(),))
+    rows = await session.scalars(query.order_by(*order, Proposal.id)
+                                 .offset((page - 1) * per_page).limit(per_page))
+    return list(rows), total
+
+
+async def similar(session: AsyncSession, cycle_id: str, text: str, *, limit: int = 5,
+                  exclude_id: str | None = None) -> list[Proposal]:
+    """The cycle's live proposals most like `text` (any shared word, best match first)."""
+    query = select(Proposal).where(Proposal.cycle_id == cycle_id,
+                                   Proposal.state.in_(LIVE_STATES))
+    if exclude_id:
+        query = query.where(Proposal.id != exclude_id)
+    narrowed = search.matching(query, session.bind.dialect.name, text, any_word=True,
+                               ranked=True)
+    if narrowed is None:
+        return []
+    return list(await session.scalars(narrowed.order_by(Proposal.endorsement_count.desc())
+                                      .limit(limit)))
+
+
+def proposer_label(proposal: Proposal, proposer: User | None) -> str:
+    """How the public sees who proposed: a masked name, never a phone number."""
+    if proposal.channel != "online" and proposal.proposer_name:
+        name = proposal.proposer_name
+    elif proposer is not None:
+        name = proposer.display_name
+    else:
+        return ""
+    if proposal.channel == "deputy":
+        return f"{name}（人大代表）"  # deputies propose in public office
+    return name[:1] + "*" * max(1, min(2, len(name) - 1))

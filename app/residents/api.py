@@ -1,0 +1,86 @@
+"""JSON API: resident registration by mobile number, the inbox, the SMS outbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from app.auth.api import client_address
+from app.auth.deps import CurrentUser, require
+from app.auth.roles import Perm
+from app.db import SessionDep
+from app.models import User
+from app.pagination import Page, PageDep
+from app.proposals import inbox
+from app.proposals.schemas import NotificationOut
+from app.residents import service
+from app.schemas import Input
+from app.users.schemas import UserCreated
+
+router = APIRouter(tags=["residents"])
+
+
+class CodeRequest(Input):
+    phone: str = Field(min_length=11, max_length=20)
+
+
+class CodeSent(BaseModel):
+    expires_in: int
+
+
+class Registration(Input):
+    phone: str = Field(min_length=11, max_length=20)
+    code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+    password: str = Field(min_length=1, max_length=128)
+    display_name: str = Field(min_length=1, max_length=50)
+    jurisdiction_code: str = Field(min_length=1, max_length=32)
+
+
+class OutboxItem(BaseModel):
+    phone: str
+    body: str
+    created_at: str
+
+
+@router.post("/residents/sms-codes", status_code=202, response_model=CodeSent)
+async def request_code(body: CodeRequest, request: Request, session: SessionDep):
+    """Send a 6-digit verification code to a mobile number."""
+    ttl = await service.send_code(session, settings=request.app.state.settings,
+                                  limits=request.app.state.rate_limits, phone=body.phone,
+                                  address=client_address(request))
+    return CodeSent(expires_in=ttl)
+
+
+@router.post("/residents", status_code=201, response_model=UserCreated)
+async def register(body: Registration, request: Request, session: SessionDep):
+    """Register as a resident with the code; the mobile number becomes the username."""
+    user = await service.register(session, settings=request.app.state.settings,
+                                  limits=request.app.state.rate_limits, **body.model_dump())
+    return UserCreated(id=user.id, username=user.username, role=user.role)
+
+
+@router.get("/users/me/notifications", response_model=Page[NotificationOut])
+async def my_notifications(session: SessionDep, paging: PageDep, actor: CurrentUser):
+    """The in-app inbox: what happened to one's proposals."""
+    rows, total = await inbox.messages(session, actor, page=paging.page,
+                                       per_page=paging.per_page)
+    return Page(items=[NotificationOut(id=n.id, proposal_id=n.proposal_id, message=n.message,
+                                       read=n.read_at is not None, created_at=n.created_at)
+                       for n in rows], total=total, page=paging.page, per_page=paging.per_page)
+
+
+@router.post("/users/me/notifications/read", status_code=204)
+async def mark_notifications_read(session: SessionDep, actor: CurrentUser):
+    """Mark every message read."""
+    await inbox.mark_read(session, actor)
+
+
+@router.get("/sms-outbox", response_model=list[OutboxItem])
+async def sms_outbox(session: SessionDep,
+                     _: Annotated[User, require(Perm.sms_outbox_read)]):
+    """The built-in sender's last 100 messages (staff), for when no SMS gateway is set up."""
+    rows = await service.outbox(session)
+    return [OutboxItem(phone=m.phone, body=m.body, created_at=m.created_at.isoformat())
+            for m in rows]

@@ -1,0 +1,40 @@
+"""SMS senders, pluggable by configuration (MINSHENG_SMS_SENDER)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from functools import lru_cache
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import SmsMessage
+
+log = logging.getLogger("minsheng.sms")
+
+
+class SmsSender(Protocol):
+    """Sends one text message; raises on failure (the request then fails and nothing is kept)."""
+
+    async def send(self, session: AsyncSession, phone: str, text: str) -> None: ...
+
+
+class OutboxSender:
+    """The built-in sender: no gateway, the message goes to the log and the staff outbox."""
+
+    async def send(self, session: AsyncSession, phone: str, text: str) -> None:
+        log.info("SMS to %s: %s", phone, text)
+        session.add(SmsMessage(phone=phone, body=text))
+        await session.flush()
+
+
+@lru_cache
+def sender_for(spec: str) -> SmsSender:
+    """The sender named by configuration: 'outbox', or 'package.module:ClassName'."""
+    if spec == "outbox":
+        return OutboxSender()
+    module_name, _, class_name = spec.partition(":")
+    if not class_name:
+        raise ValueError(f"MINSHENG_SMS_SENDER must be 'outbox' or 'module:Class', not {spec!r}")
+    return getattr(importlib.import_module(module_name), class_name)()

@@ -6,7 +6,12 @@ import argparse
 import asyncio
 import sys
 
-from app.config import get_settings
+
+def get_settings():
+    # Imported on use: `minsheng tally` must start fast and needs no settings.
+    from app.config import get_settings as settings
+
+    return settings()
 
 
 async def _with_session(fn):
@@ -107,6 +112,35 @@ def cmd_audit_verify(args) -> int:
     return 1
 
 
+def cmd_tally(args) -> int:
+    import json
+
+    from app.ballots.bulletin import BulletinError, differences, recompute
+
+    try:
+        if args.file == "-":
+            data = json.load(sys.stdin)
+        else:
+            with open(args.file, encoding="utf-8") as f:
+                data = json.load(f)
+        results, published = recompute(data)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, BulletinError) as exc:
+        print(f"cannot read the bulletin: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+    if published is None:
+        return 0
+    diffs = differences(published, results)
+    if diffs:
+        print(f"the bulletin's results differ from the recount in {len(diffs)} place(s):",
+              file=sys.stderr)
+        for line in diffs[:50]:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    print("the bulletin's results match the recount", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minsheng",
@@ -141,6 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
 
+    tally = sub.add_parser(
+        "tally", help="recompute a ballot round's results from its published bulletin",
+        description="Reads a bulletin (GET /api/v1/ballots/{id}/bulletin), recomputes the "
+                    "results and prints them as JSON. Exit 0 if they equal the bulletin's own "
+                    "results (or it has none), 1 if not (naming where), 2 if the file is "
+                    "unreadable or malformed.")
+    tally.add_argument("file", help="the bulletin JSON file, or - for standard input")
+    tally.set_defaults(func=cmd_tally)
+
     audit = sub.add_parser("audit", help="the audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="check the hash chain; exit 1 at a broken entry")
@@ -150,9 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `minsheng` console script."""
+    args = build_parser().parse_args(argv)
+    if args.func is cmd_tally:  # no database, no settings: start fast
+        return cmd_tally(args)
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (OperationalError, ProgrammingError) as exc:

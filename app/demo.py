@@ -14,7 +14,7 @@ from app.auth.passwords import hash_password
 from app.auth.roles import Role
 from app.cycles import service as cycles
 from app.jurisdictions import service as jurisdictions
-from app.models import Jurisdiction, Proposal, User
+from app.models import Jurisdiction, Proposal, ResponsibleUnit, User
 from app.search.text import index_text
 from app.workflows.cycle import CyclePhase
 
@@ -67,6 +67,11 @@ PROPOSALS = [
     ("村级全民健身广场", "佛星镇多个村没有健身场地，建议建设小型健身广场，配健身器材和照明。", "文体服务", "foxing", "各村", "260", "online", 2),
 ]
 
+
+# Responsible units (责任单位) of the county, for building candidate projects.
+UNITS = ["县交通运输局", "县教育和体育局", "县卫生健康局", "县民政局", "县水利局", "县住房和城乡建设局",
+         "县人力资源和社会保障局", "县综合行政执法局", "县商务局", "县残疾人联合会", "金顺镇人民政府",
+         "佛星镇人民政府"]
 
 # Who stood behind the proposals staff recorded from other channels.
 DEMO_PROPOSERS = {"deputy": "刘建华", "hotline": "12345热线来电群众", "visit": "金顺镇走访问卷",
@@ -123,6 +128,7 @@ async def load(session: AsyncSession) -> DemoResult:
     await audit.record(session, actor="system", action="demo.load", entity_type="jurisdiction",
                        entity_id=COUNTY, data={"accounts": len(people)})
 
+    session.add_all(ResponsibleUnit(jurisdiction_code=COUNTY, name=name) for name in UNITS)
     gov = people["lezhi-gov"]
     cycle = await cycles.create(session, actor=gov, jurisdiction_code=COUNTY, year=2024,
                                 title="乐至县2024年民生实事项目", seats=10)

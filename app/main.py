@@ -19,6 +19,9 @@ from app.audit.api import router as audit_api
 from app.auth.api import router as auth_api
 from app.auth.throttle import LoginThrottle, make_storage
 from app.auth.views import router as auth_pages
+from app.candidates.api import router as candidates_api
+from app.candidates.staff_views import router as candidate_staff_pages
+from app.candidates.views import router as candidate_pages
 from app.config import ROOT, Settings, get_settings
 from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
@@ -55,7 +58,7 @@ VENDOR_ASSETS = {
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
-                   comments_api, residents_api, audit_api):
+                   comments_api, residents_api, candidates_api, audit_api):
         api.include_router(router)
     return api
 
@@ -90,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(_api_router())
     for router in (auth_pages, cycle_pages, admin_pages, proposal_pages, proposal_staff_pages,
-                   resident_pages):
+                   resident_pages, candidate_pages, candidate_staff_pages):
         app.include_router(router)
 
     @app.get("/static/vendor/{name}", include_in_schema=False)

@@ -122,3 +122,35 @@ def set_jurisdiction_settings(client: TestClient, code: str, **values) -> None:
         session.add(j)
 
     run(client, update)
+
+
+def seed_reviewed_candidates(client: TestClient, cycle_id: str, count: int) -> list[str]:
+    """Put `count` reviewed candidates straight into a cycle (for tests of later phases)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from app.models import Candidate, Cycle, ResponsibleUnit
+
+    async def add(session):
+        cycle = await session.get(Cycle, cycle_id)
+        unit = await session.scalar(select(ResponsibleUnit).where(
+            ResponsibleUnit.jurisdiction_code == cycle.jurisdiction_code).limit(1))
+        if unit is None:
+            unit = ResponsibleUnit(jurisdiction_code=cycle.jurisdiction_code, name="县交通运输局")
+            session.add(unit)
+            await session.flush()
+        creator = await session.scalar(select(User.id).limit(1))
+        ids = []
+        for i in range(count):
+            c = Candidate(cycle_id=cycle_id, title=f"候选项目{i + 1}", summary="测试用候选项目摘要内容",
+                          responsible_unit_id=unit.id, budget_wan=Decimal("100"),
+                          deadline=date(cycle.year, 12, 31), state="reviewed",
+                          created_by=creator)
+            session.add(c)
+            ids.append(c.id)
+        await session.flush()
+        return ids
+
+    return run(client, add)

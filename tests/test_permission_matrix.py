@@ -22,8 +22,17 @@ from PIL import Image
 from sqlalchemy import select
 
 from app.auth.roles import Role
-from app.models import Proposal, SmsMessage
-from tests.helpers import PASSWORD, create_user, run, set_jurisdiction_settings, token_headers
+from app.auth.tokens import issue_token
+from app.models import Candidate, Proposal, SmsMessage
+from app.timeutil import china_today
+from tests.helpers import (
+    PASSWORD,
+    create_user,
+    run,
+    seed_reviewed_candidates,
+    set_jurisdiction_settings,
+    token_headers,
+)
 
 API = "/api/v1"
 ANONYMOUS = "anonymous"
@@ -88,14 +97,55 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", f"{API}/users/me/notifications"): AUTHENTICATED,
     ("POST", f"{API}/users/me/notifications/read"): AUTHENTICATED,
     ("GET", f"{API}/sms-outbox"): frozenset({"gov_staff", "congress_staff", "admin"}),
+    # --- 初定 (candidates) ---
+    # gov_staff build and edit candidates (admin too: every permission, and the workflow).
+    ("POST", f"{API}/cycles/{{cycle_id}}/candidates"): frozenset({"gov_staff", "admin"}),
+    ("GET", f"{API}/cycles/{{cycle_id}}/candidates"): EVERYONE,
+    ("GET", f"{API}/cycles/{{cycle_id}}/candidates/quota"): EVERYONE,
+    ("GET", f"{API}/candidates/{{candidate_id}}"): EVERYONE,  # a reviewed (published) one
+    ("PATCH", f"{API}/candidates/{{candidate_id}}"): frozenset({"gov_staff", "admin"}),
+    # drafted → gov_approved is gov_staff's step (congress_staff: role_not_allowed).
+    ("POST", f"{API}/candidates/{{candidate_id}}/transitions"): frozenset({"gov_staff", "admin"}),
+    ("GET", f"{API}/candidates/{{candidate_id}}/revisions"): frozenset({
+        "unit_staff", "gov_staff", "congress_staff", "admin"}),
+    ("GET", f"{API}/candidates/{{candidate_id}}/comments"): EVERYONE,
+    ("POST", f"{API}/candidates/{{candidate_id}}/comments"): AUTHENTICATED,  # during 公示
+    ("GET", f"{API}/jurisdictions/{{code}}/units"): EVERYONE,
+    ("POST", f"{API}/jurisdictions/{{code}}/units"): frozenset({"gov_staff", "admin"}),
+    ("PUT", f"{API}/cycles/{{cycle_id}}/publicity"): frozenset({"gov_staff", "congress_staff",
+                                                                "admin"}),
 }
 
 # The 403 code a refused role gets; "permission_denied" unless named here.
 DENIED_CODE: dict[tuple[str, str], dict[str, str]] = {
     ("POST", f"{API}/cycles/{{cycle_id}}/transitions"): {"congress_staff": "role_not_allowed"},
+    ("POST", f"{API}/candidates/{{candidate_id}}/transitions"): {
+        "congress_staff": "role_not_allowed", "resident": "role_not_allowed",
+        "deputy": "role_not_allowed", "unit_staff": "role_not_allowed"},
     ("POST", f"{API}/proposals/{{proposal_id}}/photos"): {
         "unit_staff": "not_yours", "congress_staff": "not_yours", "admin": "not_yours"},
 }
+
+
+@pytest.fixture(autouse=True)
+def _photos_in_tmp(request, tmp_path, monkeypatch):
+    """Uploaded photos go to a temporary directory, not var/media."""
+    if "client" in request.fixturenames:
+        settings = request.getfixturevalue("client").app.state.settings
+        monkeypatch.setattr(settings, "media_dir", tmp_path / "media")
+
+
+@pytest.fixture
+def world(world):
+    """conftest's world, with each account's bearer token signed directly, as POST /auth/token
+    signs it, rather than by logging in: an argon2 check per account per test was most of this
+    module's time. The login route keeps its own rows in the matrix."""
+    settings = world.client.app.state.settings
+    for key, user in world.users.items():
+        token = issue_token(settings, user.id, user.token_version)
+        world._headers[key] = {"Authorization": f"Bearer {token}"}
+    return world
+
 
 ROUTES = sorted(EXPECTED, key=lambda r: (r[1], r[0]))
 PROTECTED = [r for r in ROUTES if EXPECTED[r] != EVERYONE]
@@ -286,6 +336,55 @@ def _comments(client, world, who):
     return {"url": f"{API}/proposals/{pid}/comments"}
 
 
+def screening_cycle(client, world) -> tuple[str, str]:
+    """A lezhi cycle in 初定 with one accepted proposal and a responsible unit on the list."""
+    set_jurisdiction_settings(client, "lezhi", soliciting_min_days=0)
+    cycle_id = open_cycle(client, world)
+    pid = propose(client, world, cycle_id=cycle_id)
+    client.post(f"{API}/proposals/{pid}/review", json={"decision": "accept"},
+                headers=world.headers("gov_staff"))
+    r = client.post(f"{API}/cycles/{cycle_id}/transitions", json={"to": "screening"},
+                    headers=world.headers("gov_staff"))
+    assert r.status_code == 200, r.text
+    client.post(f"{API}/jurisdictions/lezhi/units", json={"name": "县交通运输局"},
+                headers=world.headers("gov_staff"))
+    return cycle_id, pid
+
+
+def candidate_body(pid: str) -> dict:
+    return {"title": "古乐路改建工程", "summary": "按三级公路标准改建 7.8 公里，惠及沿线群众。",
+            "responsible_unit": "县交通运输局", "budget_wan": "4680", "deadline": "2025-12-31",
+            "proposal_ids": [pid]}
+
+
+def make_candidate(client, world, *, reviewed: bool = False, publicity: bool = False) -> str:
+    cycle_id, pid = screening_cycle(client, world)
+    r = client.post(f"{API}/cycles/{cycle_id}/candidates", json=candidate_body(pid),
+                    headers=world.headers("gov_staff"))
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    if reviewed:
+        for to, by in (("gov_approved", "gov_staff"), ("reviewed", "congress_staff")):
+            r = client.post(f"{API}/candidates/{cid}/transitions", json={"to": to},
+                            headers=world.headers(by))
+            assert r.status_code == 200, r.text
+    if publicity:
+        today = china_today().isoformat()
+        r = client.put(f"{API}/cycles/{cycle_id}/publicity", json={"start": today, "end": today},
+                       headers=world.headers("congress_staff"))
+        assert r.status_code == 200, r.text
+    return cid
+
+
+def _new_candidate(client, world, who):
+    cycle_id, pid = screening_cycle(client, world)
+    return {"url": f"{API}/cycles/{cycle_id}/candidates", "json": candidate_body(pid)}
+
+
+def _cycle_of_candidate(client, cid) -> str:
+    return run(client, lambda s: s.scalar(select(Candidate.cycle_id).where(Candidate.id == cid)))
+
+
 BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", f"{API}/auth/token"): _token,
     ("GET", f"{API}/jurisdictions"): lambda c, w, who: {"url": f"{API}/jurisdictions"},
@@ -345,6 +444,33 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", f"{API}/users/me/notifications/read"): lambda c, w, who: {
         "url": f"{API}/users/me/notifications/read"},
     ("GET", f"{API}/sms-outbox"): lambda c, w, who: {"url": f"{API}/sms-outbox"},
+    ("POST", f"{API}/cycles/{{cycle_id}}/candidates"): _new_candidate,
+    ("GET", f"{API}/cycles/{{cycle_id}}/candidates"): lambda c, w, who: {
+        "url": f"{API}/cycles/{_cycle_of_candidate(c, make_candidate(c, w, reviewed=True))}"
+               "/candidates"},
+    ("GET", f"{API}/cycles/{{cycle_id}}/candidates/quota"): lambda c, w, who: {
+        "url": f"{API}/cycles/{screening_cycle(c, w)[0]}/candidates/quota"},
+    ("GET", f"{API}/candidates/{{candidate_id}}"): lambda c, w, who: {
+        "url": f"{API}/candidates/{make_candidate(c, w, reviewed=True)}"},
+    ("PATCH", f"{API}/candidates/{{candidate_id}}"): lambda c, w, who: {
+        "url": f"{API}/candidates/{make_candidate(c, w)}", "json": {"title": "古乐路改建（修改）"}},
+    ("POST", f"{API}/candidates/{{candidate_id}}/transitions"): lambda c, w, who: {
+        "url": f"{API}/candidates/{make_candidate(c, w)}/transitions",
+        "json": {"to": "gov_approved", "reason": "县政府常务会议通过"}},
+    ("GET", f"{API}/candidates/{{candidate_id}}/revisions"): lambda c, w, who: {
+        "url": f"{API}/candidates/{make_candidate(c, w)}/revisions"},
+    ("GET", f"{API}/candidates/{{candidate_id}}/comments"): lambda c, w, who: {
+        "url": f"{API}/candidates/{make_candidate(c, w, reviewed=True)}/comments"},
+    ("POST", f"{API}/candidates/{{candidate_id}}/comments"): lambda c, w, who: {
+        "url": f"{API}/candidates/{make_candidate(c, w, reviewed=True, publicity=True)}/comments",
+        "json": {"body": "支持这个项目"}},
+    ("GET", f"{API}/jurisdictions/{{code}}/units"): lambda c, w, who: {
+        "url": f"{API}/jurisdictions/lezhi/units"},
+    ("POST", f"{API}/jurisdictions/{{code}}/units"): lambda c, w, who: {
+        "url": f"{API}/jurisdictions/lezhi/units", "json": {"name": unique("县局")}},
+    ("PUT", f"{API}/cycles/{{cycle_id}}/publicity"): lambda c, w, who: {
+        "url": f"{API}/cycles/{screening_cycle(c, w)[0]}/publicity",
+        "json": {"start": "2025-03-01", "end": "2025-03-07"}},
 }
 
 
@@ -421,6 +547,7 @@ MOVED_BY = {"draft": "gov_staff", "soliciting": "gov_staff", "screening": "congr
 def test_who_moves_a_cycle_depends_on_its_phase(client, world, source, who):
     set_jurisdiction_settings(client, "lezhi", soliciting_min_days=0)
     cycle_id = create_cycle(client, world)
+    seed_reviewed_candidates(client, cycle_id, 12)  # the 差额 guard of screening → balloting
     url = f"{API}/cycles/{cycle_id}/transitions"
     for phase in PHASES[1:PHASES.index(source) + 1]:
         r = client.post(url, json={"to": phase}, headers=world.headers("admin"))

@@ -46,6 +46,9 @@ class Perm(StrEnum):
     proposal_export = "proposal.export"
     comment_moderate = "comment.moderate"
     sms_outbox_read = "sms.outbox"
+    unit_manage = "unit.manage"              # the list of responsible units (责任单位)
+    candidate_build = "candidate.build"      # build and edit candidate projects (初定)
+    publicity_manage = "publicity.manage"    # the candidate list's 公示 period
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -54,10 +57,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.unit_staff: frozenset({Perm.staff_pages}),
     Role.gov_staff: frozenset({Perm.cycle_create, Perm.cycle_transition, Perm.staff_pages,
                                Perm.proposal_review, Perm.proposal_record, Perm.proposal_export,
-                               Perm.comment_moderate, Perm.sms_outbox_read}),
+                               Perm.comment_moderate, Perm.sms_outbox_read, Perm.unit_manage,
+                               Perm.publicity_manage, Perm.candidate_build}),
     Role.congress_staff: frozenset({Perm.deputy_manage, Perm.cycle_transition, Perm.audit_read,
                                     Perm.staff_pages, Perm.proposal_export,
-                                    Perm.comment_moderate, Perm.sms_outbox_read}),
+                                    Perm.comment_moderate, Perm.sms_outbox_read,
+                                    Perm.publicity_manage}),
     Role.admin: frozenset(Perm),
 }
 

@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEntry
 from app.models.base import new_id, utcnow
+from app.models.candidate import Candidate, CandidateRevision, CandidateSource, ResponsibleUnit
 from app.models.cycle import Cycle
 from app.models.jurisdiction import Jurisdiction, JurisdictionLevel
 from app.models.notification import Notification, SmsCode, SmsMessage
@@ -16,6 +17,7 @@ from app.models.proposal import (
 from app.models.user import JurisdictionGrant, User
 from app.models.workflow import StateTransition
 
-__all__ = ["DEFAULT_CATEGORIES", "AuditEntry", "Comment", "CommentReport", "Cycle", "Endorsement",
+__all__ = ["DEFAULT_CATEGORIES", "AuditEntry", "Candidate", "CandidateRevision",
+           "CandidateSource", "ResponsibleUnit", "Comment", "CommentReport", "Cycle", "Endorsement",
            "Jurisdiction", "JurisdictionGrant", "JurisdictionLevel", "Notification", "Proposal",
            "ProposalPhoto", "SmsCode", "SmsMessage", "StateTransition", "User", "new_id", "utcnow"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -26,6 +26,9 @@ class Cycle(SQLModel, table=True):
     categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES),
                                   sa_column=Column(JSON, nullable=False))
     phase: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    # 公示: the days the reviewed candidate list is open for residents' comments.
+    publicity_start: date | None = None
+    publicity_end: date | None = None
     # When the cycle entered its current phase (guards on durations read it).
     phase_since: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     created_by: str = Field(max_length=32)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, new_id, utcnow
@@ -79,13 +88,18 @@ class ProposalPhoto(SQLModel, table=True):
 
 
 class Comment(SQLModel, table=True):
-    """Comment — 评论: hidden by staff when reported, never deleted."""
+    """Comment — 评论: on a proposal or a candidate project; hidden when reported, never deleted."""
 
     __tablename__ = "comment"
-    __table_args__ = (Index("ix_comment_proposal_created", "proposal_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_comment_proposal_created", "proposal_id", "created_at"),
+        Index("ix_comment_candidate_created", "candidate_id", "created_at"),
+        CheckConstraint("(proposal_id IS NULL) <> (candidate_id IS NULL)", name="one_subject"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    proposal_id: str = Field(foreign_key="proposal.id", max_length=32)
+    proposal_id: str | None = Field(default=None, foreign_key="proposal.id", max_length=32)
+    candidate_id: str | None = Field(default=None, foreign_key="candidate.id", max_length=32)
     author_id: str = Field(foreign_key="user_account.id", max_length=32)
     body: str = Field(sa_type=Text)
     report_count: int = 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,6 +23,7 @@ from app.i18n import (
     pick_locale,
     to_traditional,
 )
+from app.timeutil import CHINA_TZ
 from app.workflows.cycle import PHASE_LABELS, TIMELINE
 
 env = Environment(
@@ -35,9 +35,6 @@ env = Environment(
     # Templates are checked for changes on disk only in development.
     auto_reload=os.environ.get("MINSHENG_ENV", "development") == "development",
 )
-CHINA_TZ = ZoneInfo("Asia/Shanghai")
-
-
 def _local_time(value: datetime | None) -> str:
     """A timestamp as Beijing time, the way the pages show it."""
     return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if value else ""

@@ -9,8 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.deps import ensure_scope
 from app.auth.roles import Role
+from app.candidates.service import in_publicity
 from app.errors import Conflict, Forbidden, NotFound
-from app.models import Comment, CommentReport, Cycle, Endorsement, Proposal, User, utcnow
+from app.models import (
+    Candidate,
+    Comment,
+    CommentReport,
+    Cycle,
+    Endorsement,
+    Proposal,
+    User,
+    utcnow,
+)
+from app.timeutil import china_today
 from app.workflows.cycle import CyclePhase
 from app.workflows.proposal import ProposalState
 
@@ -57,14 +68,21 @@ async def has_endorsed(session: AsyncSession, user: User | None, proposal_id: st
         Endorsement.proposal_id == proposal_id, Endorsement.user_id == user.id)) is not None
 
 
-async def add_comment(session: AsyncSession, *, actor: User, proposal: Proposal,
-                      body: str) -> Comment:
-    """Comment on a proposal (any logged-in person) until the cycle is archived."""
-    cycle = await session.get(Cycle, proposal.cycle_id)
+async def add_comment(session: AsyncSession, *, actor: User, body: str,
+                      proposal: Proposal | None = None,
+                      candidate: Candidate | None = None) -> Comment:
+    """Comment on a proposal until the cycle is archived, or on a published candidate during
+    its 公示 period (any logged-in person)."""
+    cycle = await session.get(Cycle, (proposal or candidate).cycle_id)
     if cycle.phase == CyclePhase.closed:
         raise Conflict("This cycle is archived; comments are closed.", code="cycle_closed",
                        zh="本年度已归档，不能再评论。")
-    comment = Comment(proposal_id=proposal.id, author_id=actor.id, body=body)
+    if candidate is not None and not (candidate.state == "reviewed" and in_publicity(
+            cycle, china_today())):
+        raise Conflict("Candidates take comments during their 公示 period only.",
+                       code="not_in_publicity", zh="候选项目只在公示期内接受评论。")
+    comment = Comment(proposal_id=proposal and proposal.id,
+                      candidate_id=candidate and candidate.id, author_id=actor.id, body=body)
     session.add(comment)
     await session.flush()
     return comment
@@ -95,8 +113,9 @@ async def hide(session: AsyncSession, *, actor: User, comment: Comment, reason: 
     if actor.role not in MODERATORS:
         raise Forbidden("Staff hide comments.", code="permission_denied",
                         zh="只有工作人员可以隐藏评论。")
-    proposal = await session.get(Proposal, comment.proposal_id)
-    cycle = await session.get(Cycle, proposal.cycle_id)
+    subject = (await session.get(Proposal, comment.proposal_id) if comment.proposal_id
+               else await session.get(Candidate, comment.candidate_id))
+    cycle = await session.get(Cycle, subject.cycle_id)
     await ensure_scope(session, actor, cycle.jurisdiction_code)
     if comment.hidden_at is not None:
         raise Conflict("This comment is hidden already.", code="already_hidden",
@@ -109,11 +128,14 @@ async def hide(session: AsyncSession, *, actor: User, comment: Comment, reason: 
     return comment
 
 
-async def comments(session: AsyncSession, proposal_id: str) -> list[tuple[Comment, str]]:
-    """A proposal's comments, oldest first, with each author's display name."""
+async def comments(session: AsyncSession, proposal_id: str | None = None,
+                   candidate_id: str | None = None) -> list[tuple[Comment, str]]:
+    """A proposal's (or candidate's) comments, oldest first, with each author's name."""
+    subject = (Comment.proposal_id == proposal_id if proposal_id
+               else Comment.candidate_id == candidate_id)
     rows = await session.execute(
         select(Comment, User.display_name).join(User, User.id == Comment.author_id)
-        .where(Comment.proposal_id == proposal_id).order_by(Comment.created_at, Comment.id))
+        .where(subject).order_by(Comment.created_at, Comment.id))
     return [(c, name) for c, name in rows.all()]
 
 

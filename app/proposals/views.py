@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from app.auth.roles import Perm, Role, has_perm
 from app.cycles import service as cycles
 from app.db import SessionDep
-from app.errors import DomainError, Forbidden, Invalid, TooLarge
+from app.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge
 from app.jurisdictions import service as jurisdictions
 from app.models import Comment, Cycle, Proposal, User
 from app.pages.deps import LoggedIn, PageUser
@@ -334,6 +334,14 @@ async def add_comment(request: Request, proposal_id: str, session: SessionDep, u
     return redirect(request, f"/proposals/{proposal.id}?commented=1#comments")
 
 
+async def _proposal_comment(session, comment_id: str):
+    """A comment on a proposal (a candidate's comments have their own pages), or 404."""
+    comment = await engagement.get_comment(session, comment_id)
+    if comment.proposal_id is None:
+        raise NotFound("not a proposal comment", zh="找不到该评论。")
+    return comment
+
+
 async def _comment_answer(request: Request, session, user: User, comment: Comment, *,
                           ok_param: str, error: str | None = None, status: int = 200,
                           next_url: str = ""):
@@ -359,7 +367,7 @@ async def _comment_answer(request: Request, session, user: User, comment: Commen
 async def report_comment(request: Request, comment_id: str, session: SessionDep,
                          user: LoggedIn):
     """举报: flag a comment for staff, once per person."""
-    comment = await engagement.get_comment(session, comment_id)
+    comment = await _proposal_comment(session, comment_id)
     form = await request.form()
     try:
         await engagement.report(session, actor=user, comment=comment,
@@ -375,7 +383,7 @@ async def hide_comment(request: Request, comment_id: str, session: SessionDep, u
     """Staff hide a comment with a reason; it stays stored, the public sees the reason."""
     if not has_perm(user.role, Perm.comment_moderate):
         raise Forbidden("not a moderator", zh="只有工作人员可以隐藏评论。")
-    comment = await engagement.get_comment(session, comment_id)
+    comment = await _proposal_comment(session, comment_id)
     form = await request.form()
     reason = str(form.get("reason", "")).strip()[:500]
     next_url = str(form.get("next", ""))[:300]

@@ -61,6 +61,20 @@ async def _solicited_long_enough(session: AsyncSession, cycle: Cycle) -> tuple[s
     return None
 
 
+async def _enough_reviewed_candidates(session: AsyncSession,
+                                      cycle: Cycle) -> tuple[str, str] | None:
+    # Imported here: the candidate workflow imports this module for the phases.
+    from app.workflows.candidate import quota
+
+    have, need = await quota(session, cycle)
+    if have < need:
+        return (f"The ballot needs at least {need} reviewed candidates for {cycle.seats} seats "
+                f"(差额 rule); {have} are reviewed.",
+                f"差额票决：{cycle.seats} 个项目至少需要 {need} 个经人大审查的候选项目，"
+                f"目前只有 {have} 个。")
+    return None
+
+
 _GOV = frozenset({Role.gov_staff})
 _CONGRESS = frozenset({Role.congress_staff})
 
@@ -70,7 +84,8 @@ _CONGRESS = frozenset({Role.congress_staff})
 CYCLE_TRANSITIONS = [
     Transition(CyclePhase.draft, CyclePhase.soliciting, _GOV, _ready_to_solicit),
     Transition(CyclePhase.soliciting, CyclePhase.screening, _GOV, _solicited_long_enough),
-    Transition(CyclePhase.screening, CyclePhase.balloting, _CONGRESS),
+    Transition(CyclePhase.screening, CyclePhase.balloting, _CONGRESS,
+               _enough_reviewed_candidates),
     Transition(CyclePhase.balloting, CyclePhase.announced, _CONGRESS),
     Transition(CyclePhase.announced, CyclePhase.supervising, _CONGRESS),
     Transition(CyclePhase.supervising, CyclePhase.evaluating, _CONGRESS),

@@ -71,6 +71,8 @@ PROPOSAL_WORKFLOW = Workflow(
                    reason_required=True),
         # 初定: a candidate project is built from it (the candidates module moves it).
         Transition(ProposalState.accepted, ProposalState.adopted, _GOV),
+        # The candidate answering it was changed to leave it out: back to the reserve.
+        Transition(ProposalState.adopted, ProposalState.accepted, _GOV, reason_required=True),
         # 储备库: carried into a later cycle of the same jurisdiction.
         Transition(ProposalState.accepted, ProposalState.carried, _GOV, reason_required=True),
     ],

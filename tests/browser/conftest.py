@@ -35,9 +35,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, which would break any later test that calls asyncio.run() (the CLI, the fuzz suite).
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Debian chromium for the whole run (never a downloaded browser)."""
+    """One headless Debian chromium per test module (never a downloaded browser)."""
     if not os.path.exists(CHROMIUM):
         unavailable("Debian chromium is not installed at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import set_jurisdiction_settings
+from tests.helpers import seed_reviewed_candidates, set_jurisdiction_settings
 
 PHASES = ["soliciting", "screening", "balloting", "announced", "supervising", "evaluating",
           "closed"]
@@ -59,6 +59,7 @@ def test_anonymous_cannot_create_cycles(client, world):
 def test_cycle_walks_every_phase_by_the_roles_domain_md_names(client, world):
     set_jurisdiction_settings(client, "lezhi", soliciting_min_days=0)
     cycle_id = create_cycle(client, world).json()["id"]
+    seed_reviewed_candidates(client, cycle_id, 12)
     for phase in PHASES:
         r = client.post(f"/api/v1/cycles/{cycle_id}/transitions",
                         json={"to": phase, "reason": f"进入{phase}"},

@@ -1,0 +1,112 @@
+"""A candidate's approval chain: drafted → gov_approved (政府常务会议) → [party_approved (党委)]
+→ reviewed (人大常委会 / 乡镇人大主席团); any step can send it back to drafted with a reason."""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.roles import Role
+from app.i18n import N_
+from app.jurisdictions.settings import settings_of
+from app.models import Candidate, Cycle, Jurisdiction
+from app.workflows.cycle import CyclePhase
+from app.workflows.engine import Transition, Workflow
+
+
+class CandidateState(StrEnum):
+    """CandidateState — 候选项目状态."""
+
+    drafted = "drafted"
+    gov_approved = "gov_approved"
+    party_approved = "party_approved"
+    reviewed = "reviewed"
+
+
+STATE_LABELS = {
+    CandidateState.drafted: N_("拟定中"),
+    CandidateState.gov_approved: N_("政府常务会议已通过"),
+    CandidateState.party_approved: N_("党委会议已通过"),
+    CandidateState.reviewed: N_("人大审查通过"),
+}
+
+
+async def _settings(session: AsyncSession, candidate: Candidate):
+    cycle = await session.get(Cycle, candidate.cycle_id)
+    jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
+    return cycle, settings_of(jurisdiction.settings)
+
+
+async def _screening(session: AsyncSession, candidate: Candidate) -> tuple[str, str] | None:
+    cycle, _ = await _settings(session, candidate)
+    if cycle.phase != CyclePhase.screening:
+        return ("Candidates move through approval while the cycle is screening (初定).",
+                "只有在初定阶段才能办理候选项目的审议。")
+    return None
+
+
+async def _party_step_on(session: AsyncSession, candidate: Candidate) -> tuple[str, str] | None:
+    refusal = await _screening(session, candidate)
+    if refusal:
+        return refusal
+    _, settings = await _settings(session, candidate)
+    if not settings.party_committee_step:
+        return ("This jurisdiction has no 党委 step; send the candidate to the congress directly.",
+                "本级未设党委审议环节，请直接提交人大审查。")
+    return None
+
+
+async def _party_step_off(session: AsyncSession, candidate: Candidate) -> tuple[str, str] | None:
+    refusal = await _screening(session, candidate)
+    if refusal:
+        return refusal
+    _, settings = await _settings(session, candidate)
+    if settings.party_committee_step:
+        return ("This jurisdiction requires the 党委 step before the congress reviews.",
+                "本级设有党委审议环节，须先经党委会议通过。")
+    return None
+
+
+_GOV = frozenset({Role.gov_staff})
+_CONGRESS = frozenset({Role.congress_staff})
+_BACK = frozenset({Role.gov_staff, Role.congress_staff})
+
+CANDIDATE_WORKFLOW = Workflow(
+    entity_type="candidate",
+    states=CandidateState,
+    transitions=[
+        Transition(CandidateState.drafted, CandidateState.gov_approved, _GOV, _screening),
+        Transition(CandidateState.gov_approved, CandidateState.party_approved, _GOV,
+                   _party_step_on),
+        Transition(CandidateState.gov_approved, CandidateState.reviewed, _CONGRESS,
+                   _party_step_off),
+        Transition(CandidateState.party_approved, CandidateState.reviewed, _CONGRESS, _screening),
+        # Sending back: the candidate can be edited again, and must pass the chain again.
+        Transition(CandidateState.gov_approved, CandidateState.drafted, _BACK, _screening,
+                   reason_required=True),
+        Transition(CandidateState.party_approved, CandidateState.drafted, _BACK, _screening,
+                   reason_required=True),
+        Transition(CandidateState.reviewed, CandidateState.drafted, _CONGRESS, _screening,
+                   reason_required=True),
+    ],
+)
+
+
+def required_candidates(seats: int, extra_ratio: float) -> int:
+    """差额 rule: at least N + ⌈r × N⌉ candidates for N seats (12 for 10 at the default 0.2)."""
+    return seats + math.ceil(round(extra_ratio * seats, 9))
+
+
+async def reviewed_count(session: AsyncSession, cycle_id: str) -> int:
+    return await session.scalar(select(func.count()).select_from(Candidate).where(
+        Candidate.cycle_id == cycle_id, Candidate.state == CandidateState.reviewed)) or 0
+
+
+async def quota(session: AsyncSession, cycle: Cycle) -> tuple[int, int]:
+    """(reviewed candidates, required by the 差额 rule) for the cycle."""
+    jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
+    ratio = settings_of(jurisdiction.settings).extra_candidates_ratio
+    return await reviewed_count(session, cycle.id), required_candidates(cycle.seats, ratio)

@@ -22,11 +22,10 @@ def _url() -> str:
 
 
 # Full-text search structures live outside the models (they differ per database): the
-# SQLite FTS5 table proposal_fts (and its shadow tables) and PostgreSQL's search_vector column.
+# SQLite FTS5 table proposal_fts (and its shadow tables) and PostgreSQL's proposal_search table
+# (migrations/versions/2026-11-22-2130_search_facets.py).
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    if type_ == "table" and name and name.startswith("proposal_fts"):
-        return False
-    if type_ == "column" and name == "search_vector":
+    if type_ == "table" and name and name.startswith(("proposal_fts", "proposal_search")):
         return False
     if type_ == "index" and name == "ix_proposal_search_vector":
         return False

@@ -34,6 +34,8 @@ class Proposal(SQLModel, table=True):
         Index("ix_proposal_cycle_state", "cycle_id", "state", "created_at"),
         Index("ix_proposal_cycle_category", "cycle_id", "category", "created_at"),
         Index("ix_proposal_cycle_location", "cycle_id", "location_code", "created_at"),
+        # Covers the public list's filters, so its total is counted from the index alone.
+        Index("ix_proposal_cycle_facets", "cycle_id", "state", "category", "location_code"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)

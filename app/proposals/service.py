@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -16,7 +16,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.jurisdictions import service as jurisdictions
 from app.models import Cycle, Jurisdiction, Proposal, User
 from app.proposals import search
-from app.search.text import index_text
+from app.search.text import index_text, query_words
 from app.workflows.cycle import CyclePhase
 from app.workflows.proposal import PROPOSAL_WORKFLOW, ProposalState
 
@@ -122,45 +122,93 @@ class ListFilter:
     sort: Sort = "newest"
 
 
+# Each sort order has its index within a cycle (ix_proposal_cycle_created / _endorsed).
+_SORTS = {
+    "newest": (Proposal.created_at.desc(),),
+    "oldest": (Proposal.created_at,),
+    "endorsed": (Proposal.endorsement_count.desc(), Proposal.created_at.desc()),
+}
+
+
 async def list_page(session: AsyncSession, cycle: Cycle, f: ListFilter, *, page: int,
                     per_page: int) -> tuple[list[Proposal], int]:
-    """A page of a cycle's proposals, filtered, searched and sorted, with the total."""
-    query = select(Proposal).where(Proposal.cycle_id == cycle.id)
-    if f.state:
-        query = query.where(Proposal.state == f.state)
-    else:
-        query = query.where(Proposal.state.in_(LIVE_STATES))
-    if f.category:
-        query = query.where(Proposal.category == f.category)
-    if f.location_code:
-        query = query.where(Proposal.location_code == f.location_code)
+    """A page of a cycle's proposals, filtered, searched and sorted, with the total.
+
+    A filtered list is counted on ix_proposal_cycle_facets alone. A search is counted by the
+    search index alone (its facets hold cycle, state, category and place); on SQLite its page
+    walks the cycle's proposals in the order asked for, keeping those the index matched (the
+    first page of a common word stops after a few dozen rows); on PostgreSQL one scan of
+    proposal_search gives the total and the page (search.pg_page).
+    """
+    dialect = session.bind.dialect.name
+    scope = search.Scope(cycle.id, [f.state] if f.state else list(LIVE_STATES),
+                         category=f.category, location_code=f.location_code)
+    words = None
     if f.q.strip():
-        narrowed = search.matching(query, session.bind.dialect.name, f.q)
-        if narrowed is None:
+        found = query_words(f.q)
+        if not found:
             return [], 0
-        query = narrowed
-    total = await session.scalar(select(func.count()).select_from(
-        query.with_only_columns(Proposal.id).subquery())) or 0
-    order = {"endorsed": (Proposal.endorsement_count.desc(), Proposal.created_at.desc()),
-             "oldest": (Proposal.created_at,)}.get(f.sort, (Proposal.created_at.desc(),))
+        words = search.Words(found)
+    order = _SORTS.get(f.sort, _SORTS["newest"])
+    query = select(Proposal).where(Proposal.cycle_id == cycle.id)
+    if words is None:
+        query = query.where(Proposal.state.in_(scope.states))
+        if f.category:
+            query = query.where(Proposal.category == f.category)
+        if f.location_code:
+            query = query.where(Proposal.location_code == f.location_code)
+        # Counted on ix_proposal_cycle_facets alone (an index-only scan).
+        total = await session.scalar(query.with_only_columns(func.count()))
+    elif dialect == "sqlite":
+        total = await search.count(session, scope, words)
+        query = search.restrict(query, dialect, scope, words)
+    else:
+        return await _pg_search_page(session, scope, words, f.sort, page=page, per_page=per_page)
+    if not total:
+        return [], 0
     rows = await session.scalars(query.order_by(*order, Proposal.id)
                                  .offset((page - 1) * per_page).limit(per_page))
     return list(rows), total
 
 
+async def _pg_search_page(session: AsyncSession, scope: search.Scope, words: search.Words,
+                          sort: str, *, page: int, per_page: int) -> tuple[list[Proposal], int]:
+    await search.plan_for_memory(session)
+    hits = (await session.execute(search.pg_page(
+        scope, words, sort, offset=(page - 1) * per_page, limit=per_page))).all()
+    if not hits:  # nothing matched, or a page past the end: the total still counts
+        return [], (await search.count(session, scope, words) if page > 1 else 0)
+    by_id = {p.id: p for p in await session.scalars(
+        select(Proposal).where(Proposal.id.in_([h.proposal_id for h in hits])))}
+    return [by_id[h.proposal_id] for h in hits if h.proposal_id in by_id], hits[0].total
+
+
 async def similar(session: AsyncSession, cycle_id: str, text: str, *, limit: int = 5,
                   exclude_id: str | None = None) -> list[Proposal]:
-    """The cycle's live proposals most like `text` (any shared word, best match first)."""
-    query = select(Proposal).where(Proposal.cycle_id == cycle_id,
-                                   Proposal.state.in_(LIVE_STATES))
+    """The cycle's live proposals most like `text` (any shared word, best match first).
+
+    `text` is a title being typed: its last word is matched as a prefix, the others whole;
+    one-character words are dropped when longer ones are left (路 alone matches thousands).
+    """
+    found = query_words(text)
+    if len(found) > 1 and any(len(w) > 1 for w in found):
+        found = [w for w in found if len(w) > 1]
+    if not found:
+        return []
+    typing = not text[-1:].isspace()
+    words = search.Words(found, any_word=True,
+                         exact=[i < len(found) - 1 or not typing for i in range(len(found))])
+    scope = search.Scope(cycle_id, list(LIVE_STATES))
+    await search.plan_for_memory(session)
+    best = search.ranked_ids(session.bind.dialect.name, scope, words,
+                             limit + (1 if exclude_id else 0) + 20).subquery()
+    key = Proposal.__table__.c.id if session.bind.dialect.name != "sqlite" else literal_column(
+        "proposal.rowid")
+    query = (select(Proposal).join(best, key == list(best.c)[0])
+             .order_by(best.c.rank, Proposal.endorsement_count.desc(), Proposal.id))
     if exclude_id:
         query = query.where(Proposal.id != exclude_id)
-    narrowed = search.matching(query, session.bind.dialect.name, text, any_word=True,
-                               ranked=True)
-    if narrowed is None:
-        return []
-    return list(await session.scalars(narrowed.order_by(Proposal.endorsement_count.desc())
-                                      .limit(limit)))
+    return list(await session.scalars(query.limit(limit)))
 
 
 def proposer_label(proposal: Proposal, proposer: User | None) -> str:

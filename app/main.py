@@ -19,6 +19,7 @@ from app.audit.api import router as audit_api
 from app.auth.api import router as auth_api
 from app.auth.throttle import LoginThrottle, make_storage
 from app.auth.views import router as auth_pages
+from app.ballots.api import router as ballots_api
 from app.candidates.api import router as candidates_api
 from app.candidates.staff_views import router as candidate_staff_pages
 from app.candidates.views import router as candidate_pages
@@ -58,7 +59,7 @@ VENDOR_ASSETS = {
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
-                   comments_api, residents_api, candidates_api, audit_api):
+                   comments_api, residents_api, candidates_api, ballots_api, audit_api):
         api.include_router(router)
     return api
 

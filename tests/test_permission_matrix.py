@@ -23,8 +23,9 @@ from sqlalchemy import select
 
 from app.auth.roles import Role
 from app.auth.tokens import issue_token
-from app.models import Candidate, Proposal, SmsMessage
+from app.models import BallotCandidate, BallotRound, Candidate, Proposal, SmsMessage
 from app.timeutil import china_today
+from tests.ballots.conftest import balloting_cycle, check_in, name_scrutineers, walk_round
 from tests.helpers import (
     PASSWORD,
     create_user,
@@ -114,6 +115,26 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", f"{API}/jurisdictions/{{code}}/units"): frozenset({"gov_staff", "admin"}),
     ("PUT", f"{API}/cycles/{{cycle_id}}/publicity"): frozenset({"gov_staff", "congress_staff",
                                                                 "admin"}),
+    # --- 票决 (ballot rounds) ---
+    # Perm.ballot_manage: congress_staff (admin holds every permission and the workflow lets
+    # admin act). Deputies check in, vote and sign off: the service refuses anyone else.
+    ("POST", f"{API}/cycles/{{cycle_id}}/ballots"): frozenset({"congress_staff", "admin"}),
+    ("GET", f"{API}/cycles/{{cycle_id}}/ballots"): EVERYONE,
+    ("GET", f"{API}/ballots/{{ballot_id}}"): EVERYONE,  # turnout only
+    ("POST", f"{API}/ballots/{{ballot_id}}/check-in"): frozenset({"deputy"}),
+    ("POST", f"{API}/ballots/{{ballot_id}}/attendance"): frozenset({"congress_staff", "admin"}),
+    ("POST", f"{API}/ballots/{{ballot_id}}/scrutineers"): frozenset({"congress_staff", "admin"}),
+    # created → open (quorum present, scrutineers named)
+    ("POST", f"{API}/ballots/{{ballot_id}}/transitions"): frozenset({"congress_staff", "admin"}),
+    ("POST", f"{API}/ballots/{{ballot_id}}/votes"): frozenset({"deputy"}),  # checked in
+    ("POST", f"{API}/ballots/{{ballot_id}}/tally"): frozenset({"congress_staff", "admin"}),
+    # a named scrutineer (world's deputy is one); anyone else: not_a_scrutineer
+    ("POST", f"{API}/ballots/{{ballot_id}}/sign-off"): frozenset({"deputy"}),
+    ("POST", f"{API}/ballots/{{ballot_id}}/runoff"): frozenset({"congress_staff", "admin"}),
+    # public once published (the request below); before that congress staff only, which
+    # tests/ballots/test_ballot_api.py covers (403 not_published, also for anonymous)
+    ("GET", f"{API}/ballots/{{ballot_id}}/results"): EVERYONE,
+    ("GET", f"{API}/ballots/{{ballot_id}}/bulletin"): EVERYONE,
 }
 
 # The 403 code a refused role gets; "permission_denied" unless named here.
@@ -124,6 +145,12 @@ DENIED_CODE: dict[tuple[str, str], dict[str, str]] = {
         "deputy": "role_not_allowed", "unit_staff": "role_not_allowed"},
     ("POST", f"{API}/proposals/{{proposal_id}}/photos"): {
         "unit_staff": "not_yours", "congress_staff": "not_yours", "admin": "not_yours"},
+    ("POST", f"{API}/ballots/{{ballot_id}}/check-in"): dict.fromkeys(
+        ["resident", "unit_staff", "gov_staff", "congress_staff", "admin"], "not_a_deputy"),
+    ("POST", f"{API}/ballots/{{ballot_id}}/votes"): dict.fromkeys(
+        ["resident", "unit_staff", "gov_staff", "congress_staff", "admin"], "not_a_deputy"),
+    ("POST", f"{API}/ballots/{{ballot_id}}/sign-off"): dict.fromkeys(
+        ["resident", "unit_staff", "gov_staff", "congress_staff", "admin"], "not_a_scrutineer"),
 }
 
 
@@ -385,6 +412,27 @@ def _cycle_of_candidate(client, cid) -> str:
     return run(client, lambda s: s.scalar(select(Candidate.cycle_id).where(Candidate.id == cid)))
 
 
+def _ballot_round(state: str):
+    """A builder's round in `state`: world's deputy and dep-1 present and scrutineers."""
+    def build(client, world) -> str:
+        return walk_round(client, world, state)
+    return build
+
+
+def _ready_round(client, world) -> str:
+    """A created round that may open: quorum present (2 of T = 2), two scrutineers named."""
+    ballot_id = walk_round(client, world, "created")
+    check_in(client, world, ballot_id, ["deputy", "dep-1"])
+    name_scrutineers(client, world, ballot_id, ["deputy", "dep-1"])
+    return ballot_id
+
+
+def _on_round(state: str, suffix: str = "", **extra):
+    def build(client, world, who):
+        return {"url": f"{API}/ballots/{_ballot_round(state)(client, world)}{suffix}", **extra}
+    return build
+
+
 BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", f"{API}/auth/token"): _token,
     ("GET", f"{API}/jurisdictions"): lambda c, w, who: {"url": f"{API}/jurisdictions"},
@@ -471,7 +519,39 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("PUT", f"{API}/cycles/{{cycle_id}}/publicity"): lambda c, w, who: {
         "url": f"{API}/cycles/{screening_cycle(c, w)[0]}/publicity",
         "json": {"start": "2025-03-01", "end": "2025-03-07"}},
+    ("POST", f"{API}/cycles/{{cycle_id}}/ballots"): lambda c, w, who: {
+        "url": f"{API}/cycles/{balloting_cycle(c, w)[0]}/ballots", "json": {}},
+    ("GET", f"{API}/cycles/{{cycle_id}}/ballots"): lambda c, w, who: {
+        "url": f"{API}/cycles/{_cycle_of_ballot(c, walk_round(c, w, 'created'))}/ballots"},
+    ("GET", f"{API}/ballots/{{ballot_id}}"): _on_round("open"),
+    ("POST", f"{API}/ballots/{{ballot_id}}/check-in"): _on_round("created", "/check-in"),
+    ("POST", f"{API}/ballots/{{ballot_id}}/attendance"): _on_round(
+        "created", "/attendance", json={"usernames": ["deputy"]}),
+    ("POST", f"{API}/ballots/{{ballot_id}}/scrutineers"): _on_round(
+        "created", "/scrutineers", json={"usernames": ["deputy", "dep-1"]}),
+    ("POST", f"{API}/ballots/{{ballot_id}}/transitions"): lambda c, w, who: {
+        "url": f"{API}/ballots/{_ready_round(c, w)}/transitions", "json": {"to": "open"}},
+    ("POST", f"{API}/ballots/{{ballot_id}}/votes"): lambda c, w, who: {
+        "url": f"{API}/ballots/{walk_round(c, w, 'open')}/votes",
+        "json": {"marks": {_first_candidate(c): "yes"}}},
+    ("POST", f"{API}/ballots/{{ballot_id}}/tally"): _on_round("closed", "/tally"),
+    ("POST", f"{API}/ballots/{{ballot_id}}/sign-off"): _on_round("tallied", "/sign-off"),
+    # no ballots cast: nobody passes, a shortfall, put to a further round (the default)
+    ("POST", f"{API}/ballots/{{ballot_id}}/runoff"): _on_round("published", "/runoff"),
+    ("GET", f"{API}/ballots/{{ballot_id}}/results"): _on_round("published", "/results"),
+    ("GET", f"{API}/ballots/{{ballot_id}}/bulletin"): _on_round("published", "/bulletin"),
 }
+
+
+def _cycle_of_ballot(client, ballot_id) -> str:
+    return run(client, lambda s: s.scalar(select(BallotRound.cycle_id)
+                                          .where(BallotRound.id == ballot_id)))
+
+
+def _first_candidate(client) -> str:
+    """The first candidate on the (only) round's ballot paper."""
+    return run(client, lambda s: s.scalar(select(BallotCandidate.candidate_id)
+                                          .order_by(BallotCandidate.position).limit(1)))
 
 
 def call(client, world, route, who, headers=None):

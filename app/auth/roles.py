@@ -49,6 +49,7 @@ class Perm(StrEnum):
     unit_manage = "unit.manage"              # the list of responsible units (责任单位)
     candidate_build = "candidate.build"      # build and edit candidate projects (初定)
     publicity_manage = "publicity.manage"    # the candidate list's 公示 period
+    ballot_manage = "ballot.manage"          # ballot rounds: attendance, opening, tally (票决)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -62,7 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.congress_staff: frozenset({Perm.deputy_manage, Perm.cycle_transition, Perm.audit_read,
                                     Perm.staff_pages, Perm.proposal_export,
                                     Perm.comment_moderate, Perm.sms_outbox_read,
-                                    Perm.publicity_manage}),
+                                    Perm.publicity_manage, Perm.ballot_manage}),
     Role.admin: frozenset(Perm),
 }
 

@@ -1,6 +1,15 @@
 """Every table, imported so the metadata is complete for Alembic and the app."""
 
 from app.models.audit import AuditEntry
+from app.models.ballot import (
+    BallotAttendance,
+    BallotCandidate,
+    BallotContent,
+    BallotParticipation,
+    BallotReceipt,
+    BallotRound,
+    BallotScrutineer,
+)
 from app.models.base import new_id, utcnow
 from app.models.candidate import Candidate, CandidateRevision, CandidateSource, ResponsibleUnit
 from app.models.cycle import Cycle
@@ -17,7 +26,9 @@ from app.models.proposal import (
 from app.models.user import JurisdictionGrant, User
 from app.models.workflow import StateTransition
 
-__all__ = ["DEFAULT_CATEGORIES", "AuditEntry", "Candidate", "CandidateRevision",
+__all__ = ["DEFAULT_CATEGORIES", "AuditEntry", "BallotAttendance", "BallotCandidate",
+           "BallotContent", "BallotParticipation", "BallotReceipt", "BallotRound",
+           "BallotScrutineer", "Candidate", "CandidateRevision",
            "CandidateSource", "ResponsibleUnit", "Comment", "CommentReport", "Cycle", "Endorsement",
            "Jurisdiction", "JurisdictionGrant", "JurisdictionLevel", "Notification", "Proposal",
            "ProposalPhoto", "SmsCode", "SmsMessage", "StateTransition", "User", "new_id", "utcnow"]

@@ -114,7 +114,7 @@ def test_words_in_a_proposal_cannot_pose_as_index_facets(client, world, cycle_id
     # writes them into the text does not put a rejected proposal back into the live list.
     tricky = propose(client, world, cycle_id, title="桥梁加固 stsubmitted staccepted",
                      description=f"cy{cycle_id} stsubmitted staccepted stadopted "
-                                 f"ca{'交通出行'.encode().hex()} lo{'jinshun'.encode().hex()}")
+                                 f"ca{'交通出行'.encode().hex()} lo{b'jinshun'.hex()}")
     r = client.post(f"{API}/proposals/{tricky}/review", headers=world.headers("gov_staff"),
                     json={"decision": "reject", "reason": "重复"})
     assert r.status_code == 200, r.text

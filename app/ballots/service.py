@@ -1,0 +1,473 @@
+"""Ballot rounds (票决): creation, attendance, casting in secret, tally, sign-off, run-offs.
+
+Secrecy rests on the tables (app/models/ballot.py): casting writes a participation row (who)
+and fills a random empty content slot (what) in one transaction; the two share no key and
+nothing about the content row follows the order of casting. Logs and the audit trail say that
+a deputy voted, never how.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import secrets
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.deps import ensure_scope
+from app.auth.roles import Role
+from app.ballots.tally import Ballot, Results, RoundFacts, tally
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.jurisdictions.settings import settings_of
+from app.models import (
+    BallotAttendance,
+    BallotCandidate,
+    BallotContent,
+    BallotParticipation,
+    BallotReceipt,
+    BallotRound,
+    BallotScrutineer,
+    Candidate,
+    Cycle,
+    Jurisdiction,
+    User,
+    utcnow,
+)
+from app.workflows.ballot import BALLOT_WORKFLOW, BallotState, present_count
+from app.workflows.candidate import CandidateState, required_candidates
+from app.workflows.cycle import CyclePhase
+
+# A receipt code: 80 random bits in Crockford-style base32 (no I, L, O, U), in groups of four.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_receipt() -> str:
+    n = secrets.randbits(80)
+    chars = "".join(_ALPHABET[(n >> (5 * i)) & 31] for i in range(16))
+    return "-".join(chars[i:i + 4] for i in range(0, 16, 4))
+
+
+def receipt_digest(code: str) -> str:
+    """SHA-256 hex of the code as shown (upper case, with its dashes)."""
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def canonical(marks: dict[str, str]) -> str:
+    """The canonical JSON of a ballot's marks: keys sorted, no spaces (API.md)."""
+    return json.dumps(marks, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# ----------------------------------------------------------------------------- loading
+
+async def get(session: AsyncSession, ballot_id: str) -> BallotRound:
+    ballot = await session.get(BallotRound, ballot_id)
+    if ballot is None:
+        raise NotFound("There is no such ballot round.", code="unknown_ballot",
+                       zh="找不到该票决轮次。")
+    return ballot
+
+
+async def candidates_of(session: AsyncSession, ballot_id: str) -> list[Candidate]:
+    """The candidates on the round's ballot paper, in their order."""
+    rows = await session.scalars(
+        select(Candidate).join(BallotCandidate, BallotCandidate.candidate_id == Candidate.id)
+        .where(BallotCandidate.round_id == ballot_id).order_by(BallotCandidate.position))
+    return list(rows)
+
+
+async def turnout(session: AsyncSession, ballot: BallotRound) -> dict:
+    """Present and cast counts: what anyone may see while the round is open (never content)."""
+    cast = await session.scalar(select(func.count()).select_from(BallotContent).where(
+        BallotContent.round_id == ballot.id, BallotContent.filled.is_(True))) or 0
+    return {"present": await present_count(session, ballot.id), "cast": cast}
+
+
+async def issued_count(session: AsyncSession, ballot: BallotRound) -> int:
+    """Ballots handed out: one electronic slot per deputy present, plus paper ones."""
+    slots = await session.scalar(select(func.count()).select_from(BallotContent).where(
+        BallotContent.round_id == ballot.id, BallotContent.paper.is_(False))) or 0
+    return slots + ballot.paper_issued
+
+
+async def _deputies(session: AsyncSession, jurisdiction_code: str) -> int:
+    return await session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.deputy, User.jurisdiction_code == jurisdiction_code,
+        User.is_active.is_(True))) or 0
+
+
+async def _cycle_of(session: AsyncSession, ballot: BallotRound) -> Cycle:
+    return await session.get(Cycle, ballot.cycle_id)
+
+
+# ----------------------------------------------------------------------------- creating
+
+async def create(session: AsyncSession, *, actor: User, cycle: Cycle,
+                 candidate_ids: list[str] | None, seats: int | None, secret: bool | None,
+                 parent: BallotRound | None = None) -> BallotRound:
+    """A new round of the cycle: T is the roster now, the jurisdiction's rules now."""
+    await ensure_scope(session, actor, cycle.jurisdiction_code)
+    if cycle.phase != CyclePhase.balloting:
+        raise Conflict("Ballot rounds are created while the cycle is in 票决 (balloting).",
+                       code="wrong_phase", zh="只有在票决阶段才能建立票决轮次。")
+    busy = await session.scalar(select(BallotRound.round).where(
+        BallotRound.cycle_id == cycle.id,
+        BallotRound.state.in_([BallotState.created, BallotState.open, BallotState.closed,
+                               BallotState.tallied])))
+    if busy is not None:
+        raise Conflict(f"Round {busy} of this cycle is not finished; publish or void it first.",
+                       code="round_in_progress", zh=f"第 {busy} 轮票决尚未结束，请先公布或作废。")
+    jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
+    rules = settings_of(jurisdiction.settings)
+    reviewed = list(await session.scalars(select(Candidate).where(
+        Candidate.cycle_id == cycle.id, Candidate.state == CandidateState.reviewed)
+        .order_by(Candidate.created_at, Candidate.id)))
+    by_id = {c.id: c for c in reviewed}
+    if candidate_ids is None:
+        chosen = reviewed
+    else:
+        unknown = [cid for cid in candidate_ids if cid not in by_id]
+        if unknown:
+            raise Invalid(f"Not reviewed candidates of this cycle: {', '.join(unknown)}.",
+                          code="unknown_candidate", zh="所选项目不是本年度经审查的候选项目。")
+        chosen = [by_id[cid] for cid in dict.fromkeys(candidate_ids)]
+    seats = seats or cycle.seats
+    if parent is None:
+        need = required_candidates(seats, rules.extra_candidates_ratio)
+        if len(chosen) < need:
+            raise Conflict(f"The 差额 rule needs at least {need} candidates for {seats} seats; "
+                           f"{len(chosen)} given.", code="too_few_candidates",
+                           zh=f"差额票决：{seats} 个项目至少需要 {need} 个候选项目，目前 {len(chosen)} 个。")
+    elif not chosen:
+        raise Conflict("A run-off needs candidates.", code="too_few_candidates",
+                       zh="没有需要再次票决的候选项目。")
+    total = await _deputies(session, cycle.jurisdiction_code)
+    if total == 0:
+        raise Conflict("The jurisdiction has no deputies on its roster.", code="no_deputies",
+                       zh="本级没有在册代表，请先导入代表名单。")
+    number = (await session.scalar(select(func.max(BallotRound.round)).where(
+        BallotRound.cycle_id == cycle.id)) or 0) + 1
+    ballot = BallotRound(
+        cycle_id=cycle.id, round=number, seats=seats, total_deputies=total,
+        secret=rules.secret_ballot if secret is None else secret,
+        threshold_base=rules.threshold_base,
+        quorum=math.ceil(total * rules.quorum_numerator / rules.quorum_denominator),
+        signoffs_required=rules.scrutineer_signoffs, shortfall_policy=rules.shortfall_policy,
+        state=BallotState.created, parent_id=parent.id if parent else None, created_by=actor.id)
+    session.add(ballot)
+    await session.flush()
+    for position, candidate in enumerate(chosen, 1):
+        session.add(BallotCandidate(round_id=ballot.id, candidate_id=candidate.id,
+                                    position=position))
+    await BALLOT_WORKFLOW.record_creation(
+        session, ballot, actor=actor,
+        reason=f"第 {number} 轮，{len(chosen)} 个候选项目，{seats} 个名额，全体代表 {total} 人")
+    await audit.record(session, actor=actor.username, action="ballot_round.create",
+                       entity_type="ballot_round", entity_id=ballot.id,
+                       data={"cycle_id": cycle.id, "round": number, "seats": seats,
+                             "total_deputies": total, "secret": ballot.secret,
+                             "candidate_ids": [c.id for c in chosen],
+                             "parent_id": ballot.parent_id})
+    return ballot
+
+
+# ----------------------------------------------------------------------------- attendance
+
+def _ensure_deputy_of(user: User, cycle: Cycle) -> None:
+    if user.role != Role.deputy:
+        raise Forbidden("Only deputies check in and vote.", code="not_a_deputy",
+                        zh="只有人大代表可以签到和投票。")
+    if user.jurisdiction_code != cycle.jurisdiction_code:
+        raise Forbidden("You are a deputy of another jurisdiction.", code="outside_jurisdiction",
+                        zh="您不是本级人大代表，不能参加本次票决。")
+
+
+def _ensure_attendance_open(ballot: BallotRound) -> None:
+    if ballot.state not in (BallotState.created, BallotState.open):
+        raise Conflict("Attendance is taken before and during the vote only.",
+                       code="wrong_state", zh="只能在投票开始前或投票期间签到。")
+
+
+async def _attend(session: AsyncSession, ballot: BallotRound, user: User,
+                  recorded_by: str | None) -> bool:
+    """Mark `user` present (and issue their electronic ballot slot); False if already."""
+    if await session.scalar(select(BallotAttendance.id).where(
+            BallotAttendance.round_id == ballot.id, BallotAttendance.user_id == user.id)):
+        return False
+    session.add(BallotAttendance(round_id=ballot.id, user_id=user.id, recorded_by=recorded_by))
+    session.add(BallotContent(round_id=ballot.id))  # an empty slot with a random id
+    await session.flush()
+    return True
+
+
+async def check_in(session: AsyncSession, ballot: BallotRound, user: User) -> int:
+    cycle = await _cycle_of(session, ballot)
+    _ensure_deputy_of(user, cycle)
+    _ensure_attendance_open(ballot)
+    if await _attend(session, ballot, user, None):
+        await audit.record(session, actor=user.username, action="ballot_round.check_in",
+                           entity_type="ballot_round", entity_id=ballot.id, data={})
+    return await present_count(session, ballot.id)
+
+
+async def record_attendance(session: AsyncSession, ballot: BallotRound, actor: User,
+                            usernames: list[str]) -> int:
+    """Staff mark deputies present by username: all or nothing, naming any that are not."""
+    cycle = await _cycle_of(session, ballot)
+    await ensure_scope(session, actor, cycle.jurisdiction_code)
+    _ensure_attendance_open(ballot)
+    users = await _deputies_named(session, cycle, usernames)
+    added = [u.username for u in users if await _attend(session, ballot, u, actor.username)]
+    if added:
+        await audit.record(session, actor=actor.username, action="ballot_round.attendance",
+                           entity_type="ballot_round", entity_id=ballot.id,
+                           data={"usernames": added})
+    return await present_count(session, ballot.id)
+
+
+async def _deputies_named(session: AsyncSession, cycle: Cycle, usernames: list[str]) -> list[User]:
+    wanted = list(dict.fromkeys(u.strip() for u in usernames if u.strip()))
+    if not wanted:
+        raise Invalid("Give at least one username.", code="invalid_field", zh="请至少选择一名代表。")
+    found = {u.username: u for u in await session.scalars(select(User).where(
+        User.username.in_(wanted), User.role == Role.deputy, User.is_active.is_(True),
+        User.jurisdiction_code == cycle.jurisdiction_code))}
+    missing = [u for u in wanted if u not in found]
+    if missing:
+        raise Invalid(f"Not deputies of this jurisdiction: {', '.join(missing)}.",
+                      code="unknown_deputy", zh=f"以下账号不是本级在册代表：{'、'.join(missing)}。")
+    return [found[u] for u in wanted]
+
+
+async def name_scrutineers(session: AsyncSession, ballot: BallotRound, actor: User,
+                           usernames: list[str]) -> list[str]:
+    """Name the round's scrutineers (监票人), replacing any named before; before it opens."""
+    cycle = await _cycle_of(session, ballot)
+    await ensure_scope(session, actor, cycle.jurisdiction_code)
+    if ballot.state != BallotState.created:
+        raise Conflict("Scrutineers are named before the round opens.", code="wrong_state",
+                       zh="监票人须在投票开始前推选。")
+    users = await _deputies_named(session, cycle, usernames)
+    for old in await session.scalars(select(BallotScrutineer).where(
+            BallotScrutineer.round_id == ballot.id)):
+        await session.delete(old)
+    await session.flush()
+    for u in users:
+        session.add(BallotScrutineer(round_id=ballot.id, user_id=u.id))
+    await audit.record(session, actor=actor.username, action="ballot_round.scrutineers",
+                       entity_type="ballot_round", entity_id=ballot.id,
+                       data={"usernames": [u.username for u in users]})
+    return [u.username for u in users]
+
+
+async def scrutineers_of(session: AsyncSession, ballot_id: str) -> list[tuple[User, BallotScrutineer]]:
+    rows = await session.execute(
+        select(User, BallotScrutineer).join(BallotScrutineer, BallotScrutineer.user_id == User.id)
+        .where(BallotScrutineer.round_id == ballot_id).order_by(User.username))
+    return [(u, s) for u, s in rows.all()]
+
+
+# ----------------------------------------------------------------------------- casting
+
+async def cast(session: AsyncSession, ballot: BallotRound, user: User,
+               marks: dict[str, str]) -> str:
+    """Cast `user`'s one ballot; returns the receipt code (shown once, stored only hashed)."""
+    cycle = await _cycle_of(session, ballot)
+    _ensure_deputy_of(user, cycle)
+    if ballot.state != BallotState.open:
+        raise Conflict("This round is not open for voting.", code="round_not_open",
+                       zh="本轮票决不在投票时间内。")
+    if not await session.scalar(select(BallotAttendance.id).where(
+            BallotAttendance.round_id == ballot.id, BallotAttendance.user_id == user.id)):
+        raise Forbidden("Check in before voting.", code="not_checked_in",
+                        zh="请先签到，再投票。")
+    on_paper = {c.id for c in await candidates_of(session, ballot.id)}
+    unknown = [cid for cid in marks if cid not in on_paper]
+    if unknown:
+        raise Invalid(f"Not on this round's ballot: {', '.join(unknown)}.",
+                      code="unknown_candidate", zh="选票上没有该候选项目。")
+    yes = sum(1 for m in marks.values() if m == "yes")
+    if yes > ballot.seats:
+        raise Invalid(f"{yes} 'yes' marks for {ballot.seats} seats: at most {ballot.seats}.",
+                      code="too_many_yes",
+                      zh=f"赞成票不能超过应选项目数 {ballot.seats} 个，您选了 {yes} 个。")
+    if await session.scalar(select(BallotParticipation.id).where(
+            BallotParticipation.round_id == ballot.id, BallotParticipation.user_id == user.id)):
+        raise _already_voted()
+    try:
+        async with session.begin_nested():
+            session.add(BallotParticipation(round_id=ballot.id, user_id=user.id))
+            await session.flush()
+    except IntegrityError:
+        raise _already_voted() from None  # a second device won the race by a moment
+    slot = await _empty_slot(session, ballot.id)
+    if slot is None:  # cannot happen: one slot per attendance, one ballot per attendance
+        raise Conflict("No ballot left to fill.", code="no_ballot_left", zh="没有可用的选票。")
+    full = {c: marks.get(c, "abstain") for c in on_paper}
+    await session.execute(update(BallotContent).where(BallotContent.id == slot).values(
+        filled=True, marks=canonical(full), voter_id=None if ballot.secret else user.id))
+    code = new_receipt()
+    session.add(BallotReceipt(round_id=ballot.id, digest=receipt_digest(code)))
+    await session.flush()
+    await audit.record(session, actor=user.username, action="ballot_round.cast",
+                       entity_type="ballot_round", entity_id=ballot.id, data={})
+    return code
+
+
+def _already_voted() -> Conflict:
+    return Conflict("You have already voted in this round; a ballot cannot be changed.",
+                    code="already_voted", zh="您已在本轮投票，选票投出后不能更改。")
+
+
+async def _empty_slot(session: AsyncSession, round_id: str) -> str | None:
+    """A random empty slot: the first empty id at or after a random point, wrapping round."""
+    start = secrets.token_hex(16)
+    for condition in (BallotContent.id >= start, BallotContent.id < start):
+        query = (select(BallotContent.id)
+                 .where(BallotContent.round_id == round_id, BallotContent.filled.is_(False),
+                        BallotContent.paper.is_(False), condition)
+                 .order_by(BallotContent.id).limit(1).with_for_update(skip_locked=True))
+        slot = await session.scalar(query)
+        if slot is not None:
+            return slot
+    return None
+
+
+async def reshuffle(session: AsyncSession, round_id: str) -> None:
+    """Rewrite the round's returned ballots one by one in a random order (done at close).
+
+    PostgreSQL never updates a row in place: filling a slot writes a new row version after the
+    versions already on its page, so a plain scan of the table returns the filled slots in the
+    order they were cast. Rewriting them all in a random order when the round closes leaves a
+    scan order that is that random order. (Superseded versions stay in the file until vacuum,
+    as the write-ahead log keeps them: keep both as the ballot boxes are kept.)
+    """
+    slots = list(await session.scalars(select(BallotContent.id).where(
+        BallotContent.round_id == round_id, BallotContent.filled.is_(True))))
+    secrets.SystemRandom().shuffle(slots)
+    for slot in slots:
+        await session.execute(update(BallotContent).where(BallotContent.id == slot)
+                              .values(marks=BallotContent.marks))
+    await session.flush()
+
+
+# ----------------------------------------------------------------------------- tally
+
+async def facts_of(session: AsyncSession, ballot: BallotRound) -> RoundFacts:
+    return RoundFacts(ballot_id=ballot.id, round=ballot.round, seats=ballot.seats,
+                      total_deputies=ballot.total_deputies,
+                      present=await present_count(session, ballot.id),
+                      issued=await issued_count(session, ballot),
+                      threshold_base=ballot.threshold_base)
+
+
+async def stored_ballots(session: AsyncSession, ballot_id: str) -> list[BallotContent]:
+    """Every returned ballot of the round, in canonical order (by content, never by time)."""
+    rows = await session.scalars(select(BallotContent).where(
+        BallotContent.round_id == ballot_id, BallotContent.filled.is_(True)))
+    return sorted(rows, key=lambda b: (b.marks or "", b.paper, b.invalid))
+
+
+async def count(session: AsyncSession, ballot: BallotRound, actor: User) -> Results:
+    """计票: close → tallied with the results stored; more returned than issued → void."""
+    cycle = await _cycle_of(session, ballot)
+    await ensure_scope(session, actor, cycle.jurisdiction_code)
+    if ballot.state != BallotState.closed:
+        raise Conflict("Tally a round once it is closed.", code="wrong_state",
+                       zh="投票结束后才能计票。")
+    candidates = await candidates_of(session, ballot.id)
+    contents = await stored_ballots(session, ballot.id)
+    results = tally(await facts_of(session, ballot), [(c.id, c.title) for c in candidates],
+                    [Ballot(marks=json.loads(b.marks), paper=b.paper, invalid=b.invalid)
+                     for b in contents])
+    ballot.results = results.as_dict()
+    if results.outcome == "void":
+        await BALLOT_WORKFLOW.apply(
+            session, ballot, BallotState.void, actor=actor,
+            reason=f"收回选票 {results.cast} 张，多于发出的 {results.facts.issued} 张，本轮无效，须重新投票")
+    else:
+        await BALLOT_WORKFLOW.apply(session, ballot, BallotState.tallied, actor=actor,
+                                    reason=f"有效票 {results.valid}，无效票 {results.invalid}")
+    return results
+
+
+async def sign_off(session: AsyncSession, ballot: BallotRound, user: User) -> tuple[int, int]:
+    """A named scrutineer confirms the tally; (signed, required)."""
+    if ballot.state != BallotState.tallied:
+        raise Conflict("Scrutineers sign off a tallied round.", code="wrong_state",
+                       zh="计票完成后监票人才能签字确认。")
+    mine = await session.scalar(select(BallotScrutineer).where(
+        BallotScrutineer.round_id == ballot.id, BallotScrutineer.user_id == user.id))
+    if mine is None:
+        raise Forbidden("Only this round's named scrutineers sign off its tally.",
+                        code="not_a_scrutineer", zh="只有本轮推选的监票人可以签字确认。")
+    if mine.signed_at is not None:
+        raise Conflict("You have already signed off this tally.", code="already_signed",
+                       zh="您已签字确认过本轮计票结果。")
+    mine.signed_at = utcnow()
+    session.add(mine)
+    await session.flush()
+    await audit.record(session, actor=user.username, action="ballot_round.sign_off",
+                       entity_type="ballot_round", entity_id=ballot.id,
+                       data={"results": ballot.results})
+    signed = await session.scalar(select(func.count()).select_from(BallotScrutineer).where(
+        BallotScrutineer.round_id == ballot.id, BallotScrutineer.signed_at.is_not(None))) or 0
+    return signed, ballot.signoffs_required
+
+
+async def runoff(session: AsyncSession, ballot: BallotRound, actor: User,
+                 carry_attendance: bool) -> BallotRound:
+    """The next round with the candidates and seats the results name (ties, shortfall)."""
+    if ballot.state != BallotState.published or not ballot.results:
+        raise Conflict("A run-off follows a published round.", code="wrong_state",
+                       zh="本轮结果公布后才能安排再次投票。")
+    results = ballot.results
+    if results["outcome"] == "complete":
+        raise Conflict("Every seat was filled; no run-off is needed.", code="no_runoff_needed",
+                       zh="名额已全部产生，无需再次投票。")
+    if results["outcome"] == "shortfall" and ballot.shortfall_policy == "leave_empty":
+        raise Conflict("This jurisdiction leaves unfilled seats empty.", code="no_runoff_needed",
+                       zh="按本级规定，未产生的名额空缺，不再投票。")
+    cycle = await _cycle_of(session, ballot)
+    nxt = await create(session, actor=actor, cycle=cycle,
+                       candidate_ids=results["runoff_candidate_ids"],
+                       seats=results["remaining_seats"], secret=ballot.secret, parent=ballot)
+    nxt.total_deputies, nxt.quorum = ballot.total_deputies, ballot.quorum  # same T
+    if carry_attendance:
+        present = await session.scalars(select(User).join(
+            BallotAttendance, BallotAttendance.user_id == User.id)
+            .where(BallotAttendance.round_id == ballot.id))
+        for user in present:
+            await _attend(session, nxt, user, actor.username)
+    scrutineers = await scrutineers_of(session, ballot.id)
+    for user, _ in scrutineers:
+        session.add(BallotScrutineer(round_id=nxt.id, user_id=user.id))
+    await session.flush()
+    return nxt
+
+
+async def bulletin(session: AsyncSession, ballot: BallotRound) -> dict:
+    """The published bulletin (API.md): receipts sorted, ballots sorted by their content."""
+    facts = await facts_of(session, ballot)
+    receipts = sorted(await session.scalars(select(BallotReceipt.digest).where(
+        BallotReceipt.round_id == ballot.id)))
+    ballots = []
+    for b in await stored_ballots(session, ballot.id):
+        entry = {"marks": json.loads(b.marks), "paper": b.paper}
+        if b.invalid:
+            entry["invalid"] = True
+        ballots.append(entry)
+    return {
+        "ballot": {"id": ballot.id, "round": ballot.round, "seats": ballot.seats,
+                   "total_deputies": ballot.total_deputies, "present": facts.present,
+                   "issued": facts.issued, "threshold_base": ballot.threshold_base,
+                   "secret": ballot.secret},
+        "candidates": [{"id": c.id, "title": c.title}
+                       for c in await candidates_of(session, ballot.id)],
+        "receipts": receipts,
+        "ballots": ballots,
+        "results": ballot.results,
+    }

@@ -1,0 +1,136 @@
+"""The deputies' ballot (票决): rounds, attendance, who voted, what was voted, receipts.
+
+Secrecy by construction (DOMAIN.md 票决 3): who voted (`ballot_participation`) and what was
+voted (`ballot_content`) share no key, content carries no timestamp, and the order of content
+rows says nothing about time. A content row is a *slot*, made with a random id when a deputy
+checks in; casting fills a slot picked at random among the empty ones, so neither the slots'
+order nor their ids follow the order of casting. On SQLite the slot and receipt tables are
+WITHOUT ROWID, ordered by their random keys; on PostgreSQL the slot table has a low fillfactor
+so a filled slot stays on its page (a HOT update), not at the end of the heap; as its new
+version still follows earlier ones on the page, closing the round rewrites every filled slot
+in a random order (service.reshuffle), so a plain scan follows no casting order. What the
+database's write-ahead log records is outside this: the log and its backups are to be kept as
+the ballot boxes are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, new_id, utcnow
+
+
+class BallotRound(SQLModel, table=True):
+    """BallotRound — 票决轮次: one vote of the deputies on a list of candidates for S seats."""
+
+    __tablename__ = "ballot_round"
+    __table_args__ = (UniqueConstraint("cycle_id", "round"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True, max_length=32)
+    round: int
+    seats: int
+    # T (全体代表): the roster size when the round was created; never changes afterwards.
+    total_deputies: int
+    secret: bool = True
+    # The jurisdiction's rules when the round was created (later edits do not move them).
+    threshold_base: str = Field(default="all", max_length=8)
+    quorum: int  # ⌈num/den × T⌉ deputies present before the round may open
+    signoffs_required: int = 2
+    shortfall_policy: str = Field(default="further_round", max_length=16)
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    parent_id: str | None = Field(default=None, foreign_key="ballot_round.id", max_length=32)
+    paper_issued: int = 0  # paper ballots handed out (electronic ones: one slot per check-in)
+    results: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_by: str = Field(foreign_key="user_account.id", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class BallotCandidate(SQLModel, table=True):
+    """BallotCandidate — 票面候选项目: a candidate on a round's ballot paper, in its place."""
+
+    __tablename__ = "ballot_candidate"
+    __table_args__ = (UniqueConstraint("round_id", "candidate_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    round_id: str = Field(foreign_key="ballot_round.id", index=True, max_length=32)
+    candidate_id: str = Field(foreign_key="candidate.id", max_length=32)
+    position: int
+
+
+class BallotAttendance(SQLModel, table=True):
+    """BallotAttendance — 出席: a deputy present for a round (checked in, or recorded by staff)."""
+
+    __tablename__ = "ballot_attendance"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    round_id: str = Field(foreign_key="ballot_round.id", index=True, max_length=32)
+    user_id: str = Field(foreign_key="user_account.id", max_length=32)
+    recorded_by: str | None = Field(default=None, max_length=64)  # None: the deputy checked in
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class BallotParticipation(SQLModel, table=True):
+    """BallotParticipation — 投票记录: that a deputy voted in a round (never what).
+
+    The unique constraint is what makes "exactly one ballot per deputy per round" hold under
+    concurrent submissions from two devices: the second insert fails, its transaction (with
+    its content) rolls back.
+    """
+
+    __tablename__ = "ballot_participation"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    round_id: str = Field(foreign_key="ballot_round.id", max_length=32)
+    user_id: str = Field(foreign_key="user_account.id", max_length=32)
+
+
+class BallotContent(SQLModel, table=True):
+    """BallotContent — 选票内容: one ballot's marks, with nothing that names its deputy.
+
+    An empty slot (marks None) is an issued ballot not yet returned. `voter_id` is set only in a
+    named (non-secret) round, where the link is public by rule and every page says so.
+    """
+
+    __tablename__ = "ballot_content"
+    __table_args__ = (Index("ix_ballot_content_round", "round_id", "filled"),
+                      {"sqlite_with_rowid": False})  # fillfactor 50 on PostgreSQL: the migration
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    round_id: str = Field(foreign_key="ballot_round.id", max_length=32)
+    filled: bool = False
+    # Canonical JSON of {candidate_id: mark} (keys sorted), or None while the slot is empty.
+    marks: str | None = Field(default=None, sa_type=Text)
+    paper: bool = False
+    invalid: bool = False  # a paper ballot recorded as spoilt
+    voter_id: str | None = Field(default=None, foreign_key="user_account.id", max_length=32)
+
+
+class BallotReceipt(SQLModel, table=True):
+    """BallotReceipt — 回执: the SHA-256 of a receipt code given to a deputy who cast a ballot.
+
+    Published sorted, so a deputy can find theirs; it points at no ballot's content.
+    """
+
+    __tablename__ = "ballot_receipt"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    round_id: str = Field(foreign_key="ballot_round.id", primary_key=True, max_length=32)
+    digest: str = Field(primary_key=True, max_length=64)
+
+
+class BallotScrutineer(SQLModel, table=True):
+    """BallotScrutineer — 监票人: a deputy named to witness and sign off a round's tally."""
+
+    __tablename__ = "ballot_scrutineer"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    round_id: str = Field(foreign_key="ballot_round.id", index=True, max_length=32)
+    user_id: str = Field(foreign_key="user_account.id", max_length=32)
+    signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

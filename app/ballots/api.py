@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends
 from sqlalchemy import func, select
 
 from app.auth.deps import CurrentUser, OptionalUser, ensure_scope, in_scope, require
-from app.auth.roles import Perm
+from app.auth.roles import Perm, has_perm
 from app.ballots import service
 from app.ballots.schemas import (
     BallotCreateIn,
@@ -145,7 +145,7 @@ async def _results_visible(session, ballot: BallotRound, viewer: User | None) ->
     if ballot.state == BallotState.published:
         return
     cycle = await session.get(Cycle, ballot.cycle_id)
-    if viewer is None or not (viewer.role in ("congress_staff", "admin")
+    if viewer is None or not (has_perm(viewer.role, Perm.ballot_manage)
                               and await in_scope(session, viewer, cycle.jurisdiction_code)):
         raise Forbidden("The results are public once the round is published.",
                         code="not_published", zh="计票结果经监票人确认并公布后公开。")

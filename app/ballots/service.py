@@ -37,7 +37,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.workflows.ballot import BALLOT_WORKFLOW, BallotState, present_count
+from app.workflows.ballot import BALLOT_WORKFLOW, BallotState, present_count, signed_count
 from app.workflows.candidate import CandidateState, required_candidates
 from app.workflows.cycle import CyclePhase
 
@@ -144,7 +144,8 @@ async def create(session: AsyncSession, *, actor: User, cycle: Cycle,
     elif not chosen:
         raise Conflict("A run-off needs candidates.", code="too_few_candidates",
                        zh="没有需要再次票决的候选项目。")
-    total = await _deputies(session, cycle.jurisdiction_code)
+    # A run-off keeps its first round's T and quorum (DOMAIN.md: same T, same threshold).
+    total = parent.total_deputies if parent else await _deputies(session, cycle.jurisdiction_code)
     if total == 0:
         raise Conflict("The jurisdiction has no deputies on its roster.", code="no_deputies",
                        zh="本级没有在册代表，请先导入代表名单。")
@@ -154,7 +155,8 @@ async def create(session: AsyncSession, *, actor: User, cycle: Cycle,
         cycle_id=cycle.id, round=number, seats=seats, total_deputies=total,
         secret=rules.secret_ballot if secret is None else secret,
         threshold_base=rules.threshold_base,
-        quorum=math.ceil(total * rules.quorum_numerator / rules.quorum_denominator),
+        quorum=parent.quorum if parent else math.ceil(
+            total * rules.quorum_numerator / rules.quorum_denominator),
         signoffs_required=rules.scrutineer_signoffs, shortfall_policy=rules.shortfall_policy,
         state=BallotState.created, parent_id=parent.id if parent else None, created_by=actor.id)
     session.add(ballot)
@@ -413,9 +415,7 @@ async def sign_off(session: AsyncSession, ballot: BallotRound, user: User) -> tu
     await audit.record(session, actor=user.username, action="ballot_round.sign_off",
                        entity_type="ballot_round", entity_id=ballot.id,
                        data={"results": ballot.results})
-    signed = await session.scalar(select(func.count()).select_from(BallotScrutineer).where(
-        BallotScrutineer.round_id == ballot.id, BallotScrutineer.signed_at.is_not(None))) or 0
-    return signed, ballot.signoffs_required
+    return await signed_count(session, ballot.id), ballot.signoffs_required
 
 
 async def runoff(session: AsyncSession, ballot: BallotRound, actor: User,
@@ -435,7 +435,6 @@ async def runoff(session: AsyncSession, ballot: BallotRound, actor: User,
     nxt = await create(session, actor=actor, cycle=cycle,
                        candidate_ids=results["runoff_candidate_ids"],
                        seats=results["remaining_seats"], secret=ballot.secret, parent=ballot)
-    nxt.total_deputies, nxt.quorum = ballot.total_deputies, ballot.quorum  # same T
     if carry_attendance:
         present = await session.scalars(select(User).join(
             BallotAttendance, BallotAttendance.user_id == User.id)

@@ -60,9 +60,14 @@ async def _quorum_and_scrutineers(session: AsyncSession,
     return None
 
 
+async def signed_count(session: AsyncSession, round_id: str) -> int:
+    """How many of the round's scrutineers have signed off its tally."""
+    return await session.scalar(select(func.count()).select_from(BallotScrutineer).where(
+        BallotScrutineer.round_id == round_id, BallotScrutineer.signed_at.is_not(None))) or 0
+
+
 async def _signed_off(session: AsyncSession, ballot: BallotRound) -> tuple[str, str] | None:
-    signed = await session.scalar(select(func.count()).select_from(BallotScrutineer).where(
-        BallotScrutineer.round_id == ballot.id, BallotScrutineer.signed_at.is_not(None))) or 0
+    signed = await signed_count(session, ballot.id)
     if signed < ballot.signoffs_required:
         return (f"The tally needs {ballot.signoffs_required} scrutineer sign-offs before "
                 f"publication; {signed} so far.",

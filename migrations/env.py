@@ -27,7 +27,7 @@ def _url() -> str:
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
     if type_ == "table" and name and name.startswith(("proposal_fts", "proposal_search")):
         return False
-    if type_ == "index" and name == "ix_proposal_search_vector":
+    if type_ == "index" and name and name.startswith("ix_proposal_search_"):
         return False
     return True
 

@@ -155,14 +155,14 @@ async def plan_for_memory(session: AsyncSession) -> None:
 
 
 def pg_page(scope: Scope, words: Words, sort: str, *, offset: int, limit: int) -> Select:
-    """PostgreSQL: (proposal_id, total) for one page of matches in `sort` order.
+    """PostgreSQL: the proposal ids of one page of matches in `sort` order.
 
-    One bitmap scan of proposal_search gives both the total (a window count) and the page, so
-    the planner never walks the proposals one by one checking each against the words.
+    ix_proposal_search_newest / _endorsed let the planner walk the cycle in the order asked
+    for and check each row against the words: the first page of a common word stops after a
+    few dozen rows. A rare word is found through the GIN index and sorted instead.
     """
     order = {"oldest": (_PG.c.created_at,),
              "endorsed": (_PG.c.endorsement_count.desc(), _PG.c.created_at.desc())}.get(
         sort, (_PG.c.created_at.desc(),))
-    return (select(_PG.c.proposal_id, func.count().over().label("total"))
-            .where(*_pg_where(scope, words))
+    return (select(_PG.c.proposal_id).where(*_pg_where(scope, words))
             .order_by(*order, _PG.c.proposal_id).offset(offset).limit(limit))

@@ -137,8 +137,8 @@ async def list_page(session: AsyncSession, cycle: Cycle, f: ListFilter, *, page:
     A filtered list is counted on ix_proposal_cycle_facets alone. A search is counted by the
     search index alone (its facets hold cycle, state, category and place); on SQLite its page
     walks the cycle's proposals in the order asked for, keeping those the index matched (the
-    first page of a common word stops after a few dozen rows); on PostgreSQL one scan of
-    proposal_search gives the total and the page (search.pg_page).
+    first page of a common word stops after a few dozen rows); on PostgreSQL the same walk runs
+    over proposal_search (search.pg_page).
     """
     dialect = session.bind.dialect.name
     scope = search.Scope(cycle.id, [f.state] if f.state else list(LIVE_STATES),
@@ -174,13 +174,13 @@ async def list_page(session: AsyncSession, cycle: Cycle, f: ListFilter, *, page:
 async def _pg_search_page(session: AsyncSession, scope: search.Scope, words: search.Words,
                           sort: str, *, page: int, per_page: int) -> tuple[list[Proposal], int]:
     await search.plan_for_memory(session)
-    hits = (await session.execute(search.pg_page(
+    total = await search.count(session, scope, words)
+    if not total:
+        return [], 0
+    ids = (await session.scalars(search.pg_page(
         scope, words, sort, offset=(page - 1) * per_page, limit=per_page))).all()
-    if not hits:  # nothing matched, or a page past the end: the total still counts
-        return [], (await search.count(session, scope, words) if page > 1 else 0)
-    by_id = {p.id: p for p in await session.scalars(
-        select(Proposal).where(Proposal.id.in_([h.proposal_id for h in hits])))}
-    return [by_id[h.proposal_id] for h in hits if h.proposal_id in by_id], hits[0].total
+    by_id = {p.id: p for p in await session.scalars(select(Proposal).where(Proposal.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id], total
 
 
 async def similar(session: AsyncSession, cycle_id: str, text: str, *, limit: int = 5,

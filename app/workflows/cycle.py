@@ -75,6 +75,15 @@ async def _enough_reviewed_candidates(session: AsyncSession,
     return None
 
 
+async def _ballot_result_published(session: AsyncSession, cycle: Cycle, *,
+                                   reason: str = "") -> tuple[str, str] | None:
+    # Imported here: the ballot service imports this module for the phases. The reason is the
+    # transition's: with it, staff record why seats left unfilled stay empty.
+    from app.ballots.cycle_guard import ready_to_announce
+
+    return await ready_to_announce(session, cycle, reason=reason)
+
+
 _GOV = frozenset({Role.gov_staff})
 _CONGRESS = frozenset({Role.congress_staff})
 
@@ -86,7 +95,8 @@ CYCLE_TRANSITIONS = [
     Transition(CyclePhase.soliciting, CyclePhase.screening, _GOV, _solicited_long_enough),
     Transition(CyclePhase.screening, CyclePhase.balloting, _CONGRESS,
                _enough_reviewed_candidates),
-    Transition(CyclePhase.balloting, CyclePhase.announced, _CONGRESS),
+    Transition(CyclePhase.balloting, CyclePhase.announced, _CONGRESS,
+               _ballot_result_published),
     Transition(CyclePhase.announced, CyclePhase.supervising, _CONGRESS),
     Transition(CyclePhase.supervising, CyclePhase.evaluating, _CONGRESS),
     Transition(CyclePhase.evaluating, CyclePhase.closed, _CONGRESS),

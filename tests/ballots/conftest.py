@@ -132,3 +132,54 @@ def walk_round(client, world: World, to: str, *, cycle_id: str | None = None,
     move(client, world, ballot_id, "published")
     assert to == "published", to
     return ballot_id
+
+
+def lezhi_deputies(world: World) -> list[str]:
+    """The world keys of lezhi's deputies, in the order they were added."""
+    return [k for k, u in world.users.items()
+            if u.role == Role.deputy and u.jurisdiction_code == "lezhi"]
+
+
+def record_attendance(client, world: World, ballot_id: str, keys) -> int:
+    return _ok(client.post(f"{API}/ballots/{ballot_id}/attendance",
+                           json={"usernames": [username(world, k) for k in keys]},
+                           headers=world.headers("congress_staff")))["present"]
+
+
+def publish_round(client, world: World, cycle_id: str, *, runoff_of: str | None = None,
+                  ballots: list[tuple[str, dict]] | None = None, **body) -> dict:
+    """A round of a lezhi cycle walked to `published`; returns its results (tally as_dict).
+
+    The round is created with the cycle's seats (or `body`'s), or as the run-off of the
+    published round `runoff_of`. Every lezhi deputy of the world is marked present by staff
+    (one more deputy is added first if there are fewer than two), the first two are named
+    scrutineers and sign off. By default every present deputy votes yes for the first S
+    candidates of the ballot paper, so they are all selected; `ballots` (deputy key, marks)
+    are cast instead.
+    """
+    if runoff_of is None and len(lezhi_deputies(world)) < 2:
+        add_deputies(client, world, 2 - len(lezhi_deputies(world)))
+    if runoff_of is None:
+        ballot = create_round(client, world, cycle_id, **body)
+    else:
+        ballot = _ok(client.post(f"{API}/ballots/{runoff_of}/runoff", json=body,
+                                 headers=world.headers("congress_staff")), 201)
+    deputies = lezhi_deputies(world)
+    needed = max(ballot["quorum"], ballot["total_deputies"] // 2 + 1)
+    assert len(deputies) >= needed, (
+        f"T = {ballot['total_deputies']}: the world knows only {len(deputies)} lezhi deputies")
+    ballot_id = ballot["id"]
+    record_attendance(client, world, ballot_id, deputies)
+    name_scrutineers(client, world, ballot_id, deputies[:2])
+    move(client, world, ballot_id, "open")
+    if ballots is None:
+        first = {c["id"]: "yes" for c in ballot["candidates"][:ballot["seats"]]}
+        ballots = [(key, first) for key in deputies]
+    for key, marks in ballots:
+        vote(client, world, ballot_id, key, marks)
+    move(client, world, ballot_id, "closed")
+    results = tally(client, world, ballot_id)
+    for key in deputies[:2]:
+        sign(client, world, ballot_id, key)
+    move(client, world, ballot_id, "published")
+    return results

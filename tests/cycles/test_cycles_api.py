@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.ballots.conftest import publish_round
 from tests.helpers import seed_reviewed_candidates, set_jurisdiction_settings
 
 PHASES = ["soliciting", "screening", "balloting", "announced", "supervising", "evaluating",
@@ -61,6 +62,8 @@ def test_cycle_walks_every_phase_by_the_roles_domain_md_names(client, world):
     cycle_id = create_cycle(client, world).json()["id"]
     seed_reviewed_candidates(client, cycle_id, 12)
     for phase in PHASES:
+        if phase == "announced":
+            publish_round(client, world, cycle_id)  # 公开 needs a published ballot result
         r = client.post(f"/api/v1/cycles/{cycle_id}/transitions",
                         json={"to": phase, "reason": f"进入{phase}"},
                         headers=world.headers(MOVER[phase]))

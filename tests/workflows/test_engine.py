@@ -124,3 +124,31 @@ def test_moves_for_a_role_come_from_the_table():
     assert [t.target for t in LAMP.allowed_for("on", "gov_staff")] == [Lamp.off]
     assert [t.target for t in LAMP.allowed_for("on", "congress_staff")] == [Lamp.broken]
     assert LAMP.allowed_for("broken", "gov_staff") == []
+
+
+async def _unless_a_reason_is_given(session, thing, *, reason=""):
+    return None if reason else ("say why it is unplugged", "请说明拔掉电源的理由")
+
+
+PLUG = Workflow(entity_type="plug", states=Lamp, transitions=[
+    Transition(Lamp.on, Lamp.off, frozenset({"gov_staff"}), _unless_a_reason_is_given),
+    Transition(Lamp.off, Lamp.on, frozenset({"gov_staff"}), _not_if_named_fragile),
+])
+
+
+def test_a_guard_with_a_reason_parameter_sees_the_stripped_reason(client):
+    async def go(session, thing, target, reason):
+        return await PLUG.apply(FakeSession(session), thing, target, actor=STAFF, reason=reason)
+
+    thing = Thing("p1", "on")
+    for blank in ("", "   "):
+        with pytest.raises(Conflict) as caught:
+            run(client, go, thing, "off", blank)
+        assert caught.value.zh == "请说明拔掉电源的理由" and thing.state == "on"
+    run(client, go, thing, "off", "  检修线路 ")
+    assert thing.state == "off"
+    rows = run(client, lambda s: history(s, "plug", "p1"))
+    assert [(r.from_state, r.to_state, r.reason) for r in rows] == [("on", "off", "检修线路")]
+    # a guard without the parameter is still called as before, in the same table
+    run(client, go, thing, "on", "")
+    assert thing.state == "on"

@@ -20,6 +20,10 @@ from app.auth.api import router as auth_api
 from app.auth.throttle import LoginThrottle, make_storage
 from app.auth.views import router as auth_pages
 from app.ballots.api import router as ballots_api
+from app.ballots.deputy_views import router as ballot_deputy_pages
+from app.ballots.paper_api import router as paper_ballots_api
+from app.ballots.public_views import router as ballot_public_pages
+from app.ballots.staff_views import router as ballot_staff_pages
 from app.candidates.api import router as candidates_api
 from app.candidates.staff_views import router as candidate_staff_pages
 from app.candidates.views import router as candidate_pages
@@ -59,7 +63,8 @@ VENDOR_ASSETS = {
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
-                   comments_api, residents_api, candidates_api, ballots_api, audit_api):
+                   comments_api, residents_api, candidates_api, ballots_api, paper_ballots_api,
+                   audit_api):
         api.include_router(router)
     return api
 
@@ -94,7 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(_api_router())
     for router in (auth_pages, cycle_pages, admin_pages, proposal_pages, proposal_staff_pages,
-                   resident_pages, candidate_pages, candidate_staff_pages):
+                   resident_pages, candidate_pages, candidate_staff_pages,
+                   ballot_deputy_pages, ballot_staff_pages, ballot_public_pages):
         app.include_router(router)
 
     @app.get("/static/vendor/{name}", include_in_schema=False)

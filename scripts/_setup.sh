@@ -20,13 +20,18 @@ setup_assets() {  # htmx at the version pinned in package-lock.json, served from
   npm ci --no-audit --no-fund --loglevel=error
 }
 
-setup_chromium() {  # Debian's chromium for the Playwright tests; never a downloaded browser
-  if [ ! -x /usr/bin/chromium ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    else
-      echo "warning: /usr/bin/chromium is missing; browser tests will be skipped (apt-get install chromium)" >&2
-    fi
+setup_chromium() {  # Debian's chromium (never a downloaded browser) and a Chinese font for it
+  # Without a CJK font the pages render Chinese as empty boxes, so the 360 px layout checks and
+  # screenshots would measure the wrong text widths.
+  local want=""
+  [ -x /usr/bin/chromium ] || want="chromium"
+  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || want="$want fonts-wqy-microhei"
+  [ -n "$want" ] || return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    # shellcheck disable=SC2086
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $want >/dev/null
+  else
+    echo "warning: missing$want; browser tests need them (apt-get install$want)" >&2
   fi
 }
 

@@ -19,13 +19,19 @@ from collections.abc import Callable
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.auth.roles import Role
 from app.auth.tokens import issue_token
 from app.models import BallotCandidate, BallotRound, Candidate, Proposal, SmsMessage
 from app.timeutil import china_today
-from tests.ballots.conftest import balloting_cycle, check_in, name_scrutineers, walk_round
+from tests.ballots.conftest import (
+    balloting_cycle,
+    check_in,
+    name_scrutineers,
+    publish_round,
+    walk_round,
+)
 from tests.helpers import (
     PASSWORD,
     create_user,
@@ -131,6 +137,12 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     # a named scrutineer (world's deputy is one); anyone else: not_a_scrutineer
     ("POST", f"{API}/ballots/{{ballot_id}}/sign-off"): frozenset({"deputy"}),
     ("POST", f"{API}/ballots/{{ballot_id}}/runoff"): frozenset({"congress_staff", "admin"}),
+    ("PUT", f"{API}/ballots/{{ballot_id}}/paper-issued"): frozenset({"congress_staff", "admin"}),
+    ("POST", f"{API}/ballots/{{ballot_id}}/paper-ballots"): frozenset({"congress_staff", "admin"}),
+    ("GET", f"{API}/ballots/{{ballot_id}}/paper-ballots"): frozenset({"congress_staff", "admin"}),
+    ("DELETE", f"{API}/ballots/{{ballot_id}}/paper-ballots/{{sheet}}"):
+        frozenset({"congress_staff", "admin"}),
+    ("POST", f"{API}/ballots/{{ballot_id}}/device-import"): frozenset({"congress_staff", "admin"}),
     # public once published (the request below); before that congress staff only, which
     # tests/ballots/test_ballot_api.py covers (403 not_published, also for anonymous)
     ("GET", f"{API}/ballots/{{ballot_id}}/results"): EVERYONE,
@@ -540,7 +552,35 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", f"{API}/ballots/{{ballot_id}}/runoff"): _on_round("published", "/runoff"),
     ("GET", f"{API}/ballots/{{ballot_id}}/results"): _on_round("published", "/results"),
     ("GET", f"{API}/ballots/{{ballot_id}}/bulletin"): _on_round("published", "/bulletin"),
+    ("PUT", f"{API}/ballots/{{ballot_id}}/paper-issued"): _on_round(
+        "created", "/paper-issued", json={"count": 3}),
+    ("POST", f"{API}/ballots/{{ballot_id}}/paper-ballots"): lambda c, w, who: {
+        "url": f"{API}/ballots/{walk_round(c, w, 'closed')}/paper-ballots",
+        "json": {"sheet": 1, "marks": {_first_candidate(c): "yes"}}},
+    ("GET", f"{API}/ballots/{{ballot_id}}/paper-ballots"): _on_round("closed", "/paper-ballots"),
+    ("DELETE", f"{API}/ballots/{{ballot_id}}/paper-ballots/{{sheet}}"): lambda c, w, who:
+        _own_paper_entry(c, w, who),
+    ("POST", f"{API}/ballots/{{ballot_id}}/device-import"): lambda c, w, who: {
+        "url": f"{API}/ballots/{walk_round(c, w, 'closed')}/device-import",
+        "files": {"file": ("devices.csv", _device_file(c), "text/csv")}, "data": {"issued": "1"}},
 }
+
+
+def _device_file(client) -> bytes:
+    """A device export with one ballot, every candidate of the (only) round unmarked."""
+    n = run(client, lambda s: s.scalar(select(func.count()).select_from(BallotCandidate)))
+    return ("ballot," + ",".join(str(i) for i in range(1, n + 1)) + "\n1" + "," * n
+            + "\n").encode()
+
+
+def _own_paper_entry(client, world, who) -> dict:
+    """A closed round where `who` (if staff) has entered sheet 1, which they may withdraw."""
+    ballot_id = walk_round(client, world, "closed")
+    if who in ("congress_staff", "admin"):
+        r = client.post(f"{API}/ballots/{ballot_id}/paper-ballots", json={"sheet": 1},
+                        headers=world.headers(who))
+        assert r.status_code == 201, r.text
+    return {"url": f"{API}/ballots/{ballot_id}/paper-ballots/1"}
 
 
 def _cycle_of_ballot(client, ballot_id) -> str:
@@ -632,6 +672,8 @@ def test_who_moves_a_cycle_depends_on_its_phase(client, world, source, who):
     for phase in PHASES[1:PHASES.index(source) + 1]:
         r = client.post(url, json={"to": phase}, headers=world.headers("admin"))
         assert r.status_code == 200, (phase, r.text)
+        if phase == "balloting":
+            publish_round(client, world, cycle_id)  # the guard of balloting → announced
     target = PHASES[PHASES.index(source) + 1]
     r = client.post(url, json={"to": target}, headers=world.headers(who))
     context = f"{source} -> {target} by {who}"

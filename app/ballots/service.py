@@ -13,8 +13,9 @@ import json
 import math
 import secrets
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -33,8 +34,10 @@ from app.models import (
     BallotScrutineer,
     Candidate,
     Cycle,
+    DeviceBallot,
     Jurisdiction,
     User,
+    new_id,
     utcnow,
 )
 from app.workflows.ballot import BALLOT_WORKFLOW, BallotState, present_count, signed_count
@@ -87,10 +90,12 @@ async def turnout(session: AsyncSession, ballot: BallotRound) -> dict:
 
 
 async def issued_count(session: AsyncSession, ballot: BallotRound) -> int:
-    """Ballots handed out: one electronic slot per deputy present, plus paper ones."""
+    """Ballots handed out: one electronic slot per deputy present, plus paper and devices."""
     slots = await session.scalar(select(func.count()).select_from(BallotContent).where(
-        BallotContent.round_id == ballot.id, BallotContent.paper.is_(False))) or 0
-    return slots + ballot.paper_issued
+        BallotContent.round_id == ballot.id, BallotContent.paper.is_(False),
+        BallotContent.id.not_in(select(DeviceBallot.content_id).where(
+            DeviceBallot.round_id == ballot.id)))) or 0
+    return slots + ballot.paper_issued + (ballot.device_issued or 0)
 
 
 async def _deputies(session: AsyncSession, jurisdiction_code: str) -> int:
@@ -286,7 +291,8 @@ async def cast(session: AsyncSession, ballot: BallotRound, user: User,
             BallotAttendance.round_id == ballot.id, BallotAttendance.user_id == user.id)):
         raise Forbidden("Check in before voting.", code="not_checked_in",
                         zh="请先签到，再投票。")
-    on_paper = {c.id for c in await candidates_of(session, ballot.id)}
+    on_paper = set(await session.scalars(select(BallotCandidate.candidate_id).where(
+        BallotCandidate.round_id == ballot.id)))  # the ids are enough: no candidate rows
     unknown = [cid for cid in marks if cid not in on_paper]
     if unknown:
         raise Invalid(f"Not on this round's ballot: {', '.join(unknown)}.",
@@ -296,15 +302,17 @@ async def cast(session: AsyncSession, ballot: BallotRound, user: User,
         raise Invalid(f"{yes} 'yes' marks for {ballot.seats} seats: at most {ballot.seats}.",
                       code="too_many_yes",
                       zh=f"赞成票不能超过应选项目数 {ballot.seats} 个，您选了 {yes} 个。")
-    if await session.scalar(select(BallotParticipation.id).where(
-            BallotParticipation.round_id == ballot.id, BallotParticipation.user_id == user.id)):
+    # One statement claims the deputy's one ballot: a second submission (another device, a
+    # replay) inserts nothing, also when it races the first, whose commit it waits for.
+    # Nothing is raised, so the session stays usable and no savepoint is needed.
+    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    claimed = await session.scalar(
+        dialect_insert(BallotParticipation)
+        .values(id=new_id(), round_id=ballot.id, user_id=user.id)
+        .on_conflict_do_nothing(index_elements=["round_id", "user_id"])
+        .returning(BallotParticipation.id))
+    if claimed is None:
         raise _already_voted()
-    try:
-        async with session.begin_nested():
-            session.add(BallotParticipation(round_id=ballot.id, user_id=user.id))
-            await session.flush()
-    except IntegrityError:
-        raise _already_voted() from None  # a second device won the race by a moment
     slot = await _empty_slot(session, ballot.id)
     if slot is None:  # cannot happen: one slot per attendance, one ballot per attendance
         raise Conflict("No ballot left to fill.", code="no_ballot_left", zh="没有可用的选票。")
@@ -312,8 +320,8 @@ async def cast(session: AsyncSession, ballot: BallotRound, user: User,
     await session.execute(update(BallotContent).where(BallotContent.id == slot).values(
         filled=True, marks=canonical(full), voter_id=None if ballot.secret else user.id))
     code = new_receipt()
-    session.add(BallotReceipt(round_id=ballot.id, digest=receipt_digest(code)))
-    await session.flush()
+    await session.execute(insert(BallotReceipt).values(round_id=ballot.id,
+                                                      digest=receipt_digest(code)))
     await audit.record(session, actor=user.username, action="ballot_round.cast",
                        entity_type="ballot_round", entity_id=ballot.id, data={})
     return code
@@ -380,6 +388,9 @@ async def count(session: AsyncSession, ballot: BallotRound, actor: User) -> Resu
     if ballot.state != BallotState.closed:
         raise Conflict("Tally a round once it is closed.", code="wrong_state",
                        zh="投票结束后才能计票。")
+    from app.ballots import paper  # paper builds on this module
+
+    await paper.ensure_resolved(session, ballot)  # 409 while a paper sheet is unresolved
     candidates = await candidates_of(session, ballot.id)
     contents = await stored_ballots(session, ballot.id)
     results = tally(await facts_of(session, ballot), [(c.id, c.title) for c in candidates],
@@ -453,11 +464,16 @@ async def bulletin(session: AsyncSession, ballot: BallotRound) -> dict:
     facts = await facts_of(session, ballot)
     receipts = sorted(await session.scalars(select(BallotReceipt.digest).where(
         BallotReceipt.round_id == ballot.id)))
+    from app.ballots.paper import device_content_ids  # paper builds on this module
+
+    from_devices = await device_content_ids(session, ballot.id)
     ballots = []
     for b in await stored_ballots(session, ballot.id):
         entry = {"marks": json.loads(b.marks), "paper": b.paper}
         if b.invalid:
             entry["invalid"] = True
+        if b.id in from_devices:
+            entry["source"] = "device"
         ballots.append(entry)
     return {
         "ballot": {"id": ballot.id, "round": ballot.round, "seats": ballot.seats,

@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from app.auth.deps import in_scope
 from app.auth.roles import Perm, Role, has_perm
+from app.ballots.cycle_guard import seat_status
+from app.ballots.public_views import cycle_section
 from app.cycles import service
 from app.cycles.schemas import CycleIn
 from app.db import SessionDep
@@ -16,7 +18,7 @@ from app.models import Cycle, User
 from app.pages.deps import PageUser, page_perm
 from app.pages.forms import parse_form
 from app.pages.render import redirect, render
-from app.workflows.cycle import CYCLE_WORKFLOW
+from app.workflows.cycle import CYCLE_WORKFLOW, CyclePhase
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,10 +51,16 @@ async def _moves_for(session, user: User | None, cycle: Cycle) -> list:
 async def _cycle_page(request: Request, session, user: User | None, cycle: Cycle, *,
                       error: str | None = None, status: int = 200, reason: str = ""):
     jurisdiction = await jurisdictions.get(session, cycle.jurisdiction_code)
+    # In 票决 the panel says how many seats are filled, so staff moving on to 公开 know
+    # whether the guard will ask why the remaining seats stay empty.
+    seats = (await seat_status(session, cycle) if cycle.phase == CyclePhase.balloting
+             else None)
     return render(request, "cycles/detail.html", {
         "cycle": cycle, "jurisdiction": jurisdiction,
         "history": await service.phase_history(session, cycle),
         "moves": await _moves_for(session, user, cycle), "error": error, "reason": reason,
+        "seat_status": seats,
+        "ballot_section": await cycle_section(session, cycle.id),
     }, status=status, block="phase_panel")
 
 

@@ -9,6 +9,8 @@ from app.models.ballot import (
     BallotReceipt,
     BallotRound,
     BallotScrutineer,
+    DeviceBallot,
+    PaperEntry,
 )
 from app.models.base import new_id, utcnow
 from app.models.candidate import Candidate, CandidateRevision, CandidateSource, ResponsibleUnit
@@ -28,7 +30,7 @@ from app.models.workflow import StateTransition
 
 __all__ = ["DEFAULT_CATEGORIES", "AuditEntry", "BallotAttendance", "BallotCandidate",
            "BallotContent", "BallotParticipation", "BallotReceipt", "BallotRound",
-           "BallotScrutineer", "Candidate", "CandidateRevision",
+           "BallotScrutineer", "Candidate", "CandidateRevision", "DeviceBallot", "PaperEntry",
            "CandidateSource", "ResponsibleUnit", "Comment", "CommentReport", "Cycle", "Endorsement",
            "Jurisdiction", "JurisdictionGrant", "JurisdictionLevel", "Notification", "Proposal",
            "ProposalPhoto", "SmsCode", "SmsMessage", "StateTransition", "User", "new_id", "utcnow"]

@@ -44,6 +44,8 @@ class BallotRound(SQLModel, table=True):
     state: str = Field(sa_column=Column(String(16), nullable=False))
     parent_id: str | None = Field(default=None, foreign_key="ballot_round.id", max_length=32)
     paper_issued: int = 0  # paper ballots handed out (electronic ones: one slot per check-in)
+    # Voting devices handed out, as given with the device import; None: nothing imported.
+    device_issued: int | None = None
     results: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_by: str = Field(foreign_key="user_account.id", max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
@@ -134,3 +136,40 @@ class BallotScrutineer(SQLModel, table=True):
     round_id: str = Field(foreign_key="ballot_round.id", index=True, max_length=32)
     user_id: str = Field(foreign_key="user_account.id", max_length=32)
     signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PaperEntry(SQLModel, table=True):
+    """PaperEntry — 纸质选票录入: one staff account's reading of one numbered paper ballot sheet.
+
+    Each sheet is entered by two different accounts; when the two readings agree the sheet
+    becomes one `BallotContent` row (paper, with neither sheet number nor entrant). Sheets are
+    numbered as they come out of the opened box, so nothing here points at a deputy.
+    """
+
+    __tablename__ = "ballot_paper_entry"
+    __table_args__ = (UniqueConstraint("round_id", "sheet", "entered_by"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    round_id: str = Field(foreign_key="ballot_round.id", index=True, max_length=32)
+    sheet: int
+    entered_by: str = Field(foreign_key="user_account.id", max_length=32)
+    # Canonical JSON of {candidate_id: mark} for every candidate; "{}" for a spoilt sheet.
+    marks: str = Field(sa_type=Text)
+    spoilt: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    corrected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DeviceBallot(SQLModel, table=True):
+    """DeviceBallot — 表决器选票: marks a content row as imported from the hall's voting devices.
+
+    A side table rather than a column, so the content table stays as the secrecy test reads
+    it. Rows are written in a random order and keyed by the content row's random id (WITHOUT
+    ROWID on SQLite), so neither holds the order of the devices' export.
+    """
+
+    __tablename__ = "ballot_device_ballot"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    content_id: str = Field(foreign_key="ballot_content.id", primary_key=True, max_length=32)
+    round_id: str = Field(foreign_key="ballot_round.id", index=True, max_length=32)

@@ -22,6 +22,7 @@ from app.auth.views import router as auth_pages
 from app.ballots.api import router as ballots_api
 from app.ballots.deputy_views import router as ballot_deputy_pages
 from app.ballots.paper_api import router as paper_ballots_api
+from app.ballots.paper_views import router as ballot_paper_pages
 from app.ballots.public_views import router as ballot_public_pages
 from app.ballots.staff_views import router as ballot_staff_pages
 from app.candidates.api import router as candidates_api
@@ -52,7 +53,9 @@ API_PREFIX = "/api/v1"
 PHOTO_NAME = re.compile(r"^[0-9a-f]{32}(-s)?\.jpg$")
 # Photo uploads may be larger than the general body limit (3 photos × 8 MB).
 UPLOAD_LIMITS = {"/api/v1/proposals/": 26 * 1024 * 1024, "/proposals/": 26 * 1024 * 1024,
-                 "/cycles/": 26 * 1024 * 1024}
+                 "/cycles/": 26 * 1024 * 1024,
+                 # a hall's voting-device CSV (app/ballots/paper.py: 1 MB) in its multipart body
+                 "/api/v1/ballots/": 2 * 1024 * 1024, "/staff/ballots/": 2 * 1024 * 1024}
 VENDOR_ASSETS = {
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
@@ -77,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await asyncio.to_thread(warm_up_search)  # jieba's dictionary, before the first request
+        # The queue of this worker's SQLite writers (app/db.py), made in the loop that serves.
+        app.state.sqlite_write_turn = asyncio.Lock() if settings.is_sqlite else None
         yield
         await engine.dispose()
 
@@ -100,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(_api_router())
     for router in (auth_pages, cycle_pages, admin_pages, proposal_pages, proposal_staff_pages,
                    resident_pages, candidate_pages, candidate_staff_pages,
-                   ballot_deputy_pages, ballot_staff_pages, ballot_public_pages):
+                   ballot_deputy_pages, ballot_staff_pages, ballot_paper_pages,
+                   ballot_public_pages):
         app.include_router(router)
 
     @app.get("/static/vendor/{name}", include_in_schema=False)

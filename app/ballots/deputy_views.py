@@ -14,8 +14,9 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from app.ballots import service
+from app.ballots.public_views import labels_ctx, turnout_ctx
 from app.db import SessionDep
-from app.errors import Conflict, DomainError, Forbidden, Invalid
+from app.errors import DomainError, Forbidden, Invalid
 from app.i18n import N_
 from app.models import (
     BallotAttendance,
@@ -42,14 +43,14 @@ MINE_LIMIT = 20
 
 def _ctx(ballot: BallotRound, cycle: Cycle, **more) -> dict:
     return {"ballot": ballot, "cycle": cycle, "MARK_LABELS": MARK_LABELS,
-            "STATE_LABELS": {str(k): v for k, v in STATE_LABELS.items()}, **more}
+            "STATE_LABELS": {str(k): v for k, v in STATE_LABELS.items()}, **labels_ctx(), **more}
 
 
 async def _deputy_round(session, ballot_id: str, user: User) -> tuple[BallotRound, Cycle]:
     """The round and its cycle, for a deputy of the cycle's jurisdiction (else 403)."""
     ballot = await service.get(session, ballot_id)
     cycle = await session.get(Cycle, ballot.cycle_id)
-    service._ensure_deputy_of(user, cycle)  # the service's own rule and message
+    service.ensure_deputy_of(user, cycle)  # the service's own rule and message
     return ballot, cycle
 
 
@@ -77,7 +78,8 @@ async def _round_page(request: Request, session, user: User, ballot: BallotRound
         ballot, cycle, mine=mine, may_cast=may_cast, candidates=candidates,
         marks={c.id: marks.get(c.id, "abstain") for c in candidates},
         yes=sum(1 for m in marks.values() if m == "yes"),
-        turnout=await service.turnout(session, ballot), poll=poll, error=error,
+        turnout={**await turnout_ctx(session, ballot), **({} if poll else {"live": False})},
+        error=error,
         notice=notice), status=status, headers=NO_STORE if marks else None)
 
 
@@ -100,22 +102,6 @@ async def vote_page(request: Request, ballot_id: str, session: SessionDep, user:
     ballot, cycle = await _deputy_round(session, ballot_id, user)
     notice = "checked_in" if request.query_params.get("checked_in") == "1" else ""
     return await _round_page(request, session, user, ballot, cycle, notice=notice)
-
-
-@router.get("/ballots/{ballot_id}/turnout")
-async def turnout_partial(request: Request, ballot_id: str, session: SessionDep,
-                          seen: str = ""):
-    """Present and cast, polled by htmx while the round is before or in voting (never content).
-
-    When the round has moved on from the state the page was drawn in, htmx reloads the page
-    (the ballot form appears when it opens, goes when it closes).
-    """
-    ballot = await service.get(session, ballot_id)
-    headers = ({"HX-Refresh": "true"} if request.headers.get("hx-request") == "true"
-               and seen in BallotState.__members__ and seen != ballot.state else None)
-    return render(request, "ballots/deputy_turnout.html", {
-        "ballot": ballot, "turnout": await service.turnout(session, ballot), "poll": True},
-        headers=headers)
 
 
 @router.post("/ballots/{ballot_id}/check-in")
@@ -142,25 +128,6 @@ def _read_marks(form, candidates: list[Candidate]) -> dict[str, str]:
     return marks
 
 
-def _check_yes(ballot: BallotRound, marks: dict[str, str]) -> None:
-    """The confirmation step refuses what the service would (service.cast checks again)."""
-    yes = sum(1 for m in marks.values() if m == "yes")
-    if yes > ballot.seats:
-        raise Invalid("too many yes", code="too_many_yes",
-                      zh=f"赞成票不能超过应选项目数 {ballot.seats} 个，您选了 {yes} 个。"
-                         f"请把多出的改为反对或弃权。")
-
-
-def _ensure_may_cast(ballot: BallotRound, mine: dict) -> None:
-    """Before the confirmation screen, the refusals service.cast would give at the end."""
-    if mine["voted"]:
-        raise service._already_voted()
-    if ballot.state != BallotState.open:
-        raise Conflict("not open", code="round_not_open", zh="本轮票决不在投票时间内。")
-    if not mine["checked_in"]:
-        raise Forbidden("not checked in", code="not_checked_in", zh="请先签到，再投票。")
-
-
 def _receipt_qr(code: str) -> str:
     """The receipt code as an inline SVG QR code (drawn here: no request leaves the page)."""
     return segno.make(code, error="m").svg_inline(scale=5, border=2, dark="#000",
@@ -183,9 +150,10 @@ async def vote(request: Request, ballot_id: str, session: SessionDep, user: Logg
         if step == "edit":
             return await _round_page(request, session, user, ballot, cycle, marks=marks,
                                      poll=False)
-        _check_yes(ballot, marks)
+        service.check_marks(ballot, {c.id for c in candidates}, marks)
         if step != "confirm":
-            _ensure_may_cast(ballot, await deputy_status(session, ballot, user))
+            mine = await deputy_status(session, ballot, user)
+            service.ensure_may_cast(ballot, checked_in=mine["checked_in"], voted=mine["voted"])
             counts = {m: sum(1 for v in marks.values() if v == m) for m in MARKS}
             return render(request, "ballots/deputy_confirm.html", _ctx(
                 ballot, cycle, candidates=candidates, marks=marks, counts=counts),

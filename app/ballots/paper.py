@@ -209,8 +209,9 @@ def _sheet(number: int, entries: Sequence[PaperEntry], names: Mapping[str, str],
     return Sheet(number, SheetStatus.confirmed, by)
 
 
-async def _entries(session: AsyncSession, round_id: str,
+async def entries_of(session: AsyncSession, round_id: str,
                    sheet: int | None = None) -> list[PaperEntry]:
+    """The round's paper entries (one sheet's, if given), with each entrant's reading."""
     query = select(PaperEntry).where(PaperEntry.round_id == round_id)
     if sheet is not None:
         query = query.where(PaperEntry.sheet == sheet)
@@ -218,7 +219,8 @@ async def _entries(session: AsyncSession, round_id: str,
                                                      PaperEntry.id)))
 
 
-async def _usernames(session: AsyncSession, entries: Sequence[PaperEntry]) -> dict[str, str]:
+async def entrant_names(session: AsyncSession, entries: Sequence[PaperEntry]) -> dict[str, str]:
+    """Usernames of the staff who made `entries`, by user id."""
     ids = {e.entered_by for e in entries}
     if not ids:
         return {}
@@ -243,8 +245,8 @@ async def enter_sheet(session: AsyncSession, ballot: BallotRound, actor: User, *
                       code="invalid_sheet", zh=f"选票编号应在 1 到 {MAX_SHEET} 之间。")
     order = [c.id for c in await candidates_of(session, ballot.id)]
     full = {} if spoilt else normalise_marks(marks, order)
-    entries = await _entries(session, ballot.id, sheet)
-    names = await _usernames(session, entries)
+    entries = await entries_of(session, ballot.id, sheet)
+    names = await entrant_names(session, entries)
     if len(entries) >= 2 and _sheet(sheet, entries, names, order).status == SheetStatus.confirmed:
         raise Conflict(f"Sheet {sheet} is confirmed already; a confirmed sheet is final.",
                        code="sheet_confirmed", zh=f"第 {sheet} 张选票已核对一致，不能再修改。")
@@ -272,8 +274,8 @@ async def enter_sheet(session: AsyncSession, ballot: BallotRound, actor: User, *
             raise Conflict(f"You entered sheet {sheet} already.", code="same_entrant",
                            zh=f"第 {sheet} 张选票已由您录入。") from None
     await session.flush()
-    entries = await _entries(session, ballot.id, sheet)
-    result = _sheet(sheet, entries, await _usernames(session, entries), order)
+    entries = await entries_of(session, ballot.id, sheet)
+    result = _sheet(sheet, entries, await entrant_names(session, entries), order)
     if result.status == SheetStatus.confirmed:
         session.add(BallotContent(round_id=ballot.id, filled=True, paper=True,
                                   marks=canonical(full),
@@ -291,7 +293,7 @@ async def withdraw_entry(session: AsyncSession, ballot: BallotRound, actor: User
     """撤回录入: withdraw one's own entry of an unconfirmed sheet (a mistyped sheet number)."""
     await _locked_staff_round(session, ballot, actor)
     _ensure_closed(ballot)
-    entries = await _entries(session, ballot.id, sheet)
+    entries = await entries_of(session, ballot.id, sheet)
     mine = next((e for e in entries if e.entered_by == actor.id), None)
     if mine is None:
         raise NotFound(f"You have no entry of sheet {sheet}.", code="unknown_entry",
@@ -308,8 +310,8 @@ async def withdraw_entry(session: AsyncSession, ballot: BallotRound, actor: User
 
 async def summary(session: AsyncSession, ballot: BallotRound) -> PaperSummary:
     """录入情况: every entered sheet with its status, in sheet order, and the paper issued."""
-    entries = await _entries(session, ballot.id)
-    names = await _usernames(session, entries)
+    entries = await entries_of(session, ballot.id)
+    names = await entrant_names(session, entries)
     order = [c.id for c in await candidates_of(session, ballot.id)]
     by_sheet: dict[int, list[PaperEntry]] = {}
     for e in entries:

@@ -153,13 +153,21 @@ async def _is_staff_of(session, user: User | None, ballot: BallotRound) -> bool:
     return await in_scope(session, user, cycle.jurisdiction_code)
 
 
-@router.get("/ballots/{ballot_id}/live-turnout")
-async def turnout_partial(request: Request, ballot_id: str, session: SessionDep):
-    """出席与投票情况: the small partial pages poll (counts only, never content)."""
+@router.get("/ballots/{ballot_id}/turnout")
+async def turnout_partial(request: Request, ballot_id: str, session: SessionDep, seen: str = ""):
+    """出席与投票情况: the small partial pages poll (counts only, never content).
+
+    `seen` is the state the page was drawn in: once the round has moved on, htmx reloads the
+    whole page (the deputy's ballot form appears when it opens, staff see the next step, the
+    results page shows the results once published).
+    """
     ballot = await service.get(session, ballot_id)
+    headers = {"Cache-Control": "no-store"}
+    if (request.headers.get("hx-request") == "true" and seen in BallotState.__members__
+            and seen != ballot.state):
+        headers["HX-Refresh"] = "true"
     return render(request, "ballots/_turnout.html", {
-        **labels_ctx(), "turnout": await turnout_ctx(session, ballot)},
-        headers={"Cache-Control": "no-store"})
+        **labels_ctx(), "turnout": await turnout_ctx(session, ballot)}, headers=headers)
 
 
 @router.get("/ballots/{ballot_id}/results")

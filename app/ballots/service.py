@@ -183,7 +183,7 @@ async def create(session: AsyncSession, *, actor: User, cycle: Cycle,
 
 # ----------------------------------------------------------------------------- attendance
 
-def _ensure_deputy_of(user: User, cycle: Cycle) -> None:
+def ensure_deputy_of(user: User, cycle: Cycle) -> None:
     if user.role != Role.deputy:
         raise Forbidden("Only deputies check in and vote.", code="not_a_deputy",
                         zh="只有人大代表可以签到和投票。")
@@ -212,7 +212,7 @@ async def _attend(session: AsyncSession, ballot: BallotRound, user: User,
 
 async def check_in(session: AsyncSession, ballot: BallotRound, user: User) -> int:
     cycle = await _cycle_of(session, ballot)
-    _ensure_deputy_of(user, cycle)
+    ensure_deputy_of(user, cycle)
     _ensure_attendance_open(ballot)
     if await _attend(session, ballot, user, None):
         await audit.record(session, actor=user.username, action="ballot_round.check_in",
@@ -283,25 +283,12 @@ async def cast(session: AsyncSession, ballot: BallotRound, user: User,
                marks: dict[str, str]) -> str:
     """Cast `user`'s one ballot; returns the receipt code (shown once, stored only hashed)."""
     cycle = await _cycle_of(session, ballot)
-    _ensure_deputy_of(user, cycle)
-    if ballot.state != BallotState.open:
-        raise Conflict("This round is not open for voting.", code="round_not_open",
-                       zh="本轮票决不在投票时间内。")
-    if not await session.scalar(select(BallotAttendance.id).where(
-            BallotAttendance.round_id == ballot.id, BallotAttendance.user_id == user.id)):
-        raise Forbidden("Check in before voting.", code="not_checked_in",
-                        zh="请先签到，再投票。")
+    ensure_deputy_of(user, cycle)
+    ensure_may_cast(ballot, checked_in=await session.scalar(select(BallotAttendance.id).where(
+        BallotAttendance.round_id == ballot.id, BallotAttendance.user_id == user.id)) is not None)
     on_paper = set(await session.scalars(select(BallotCandidate.candidate_id).where(
         BallotCandidate.round_id == ballot.id)))  # the ids are enough: no candidate rows
-    unknown = [cid for cid in marks if cid not in on_paper]
-    if unknown:
-        raise Invalid(f"Not on this round's ballot: {', '.join(unknown)}.",
-                      code="unknown_candidate", zh="选票上没有该候选项目。")
-    yes = sum(1 for m in marks.values() if m == "yes")
-    if yes > ballot.seats:
-        raise Invalid(f"{yes} 'yes' marks for {ballot.seats} seats: at most {ballot.seats}.",
-                      code="too_many_yes",
-                      zh=f"赞成票不能超过应选项目数 {ballot.seats} 个，您选了 {yes} 个。")
+    check_marks(ballot, on_paper, marks)
     # One statement claims the deputy's one ballot: a second submission (another device, a
     # replay) inserts nothing, also when it races the first, whose commit it waits for.
     # Nothing is raised, so the session stays usable and no savepoint is needed.
@@ -312,7 +299,7 @@ async def cast(session: AsyncSession, ballot: BallotRound, user: User,
         .on_conflict_do_nothing(index_elements=["round_id", "user_id"])
         .returning(BallotParticipation.id))
     if claimed is None:
-        raise _already_voted()
+        raise already_voted()
     slot = await _empty_slot(session, ballot.id)
     if slot is None:  # cannot happen: one slot per attendance, one ballot per attendance
         raise Conflict("No ballot left to fill.", code="no_ballot_left", zh="没有可用的选票。")
@@ -327,7 +314,36 @@ async def cast(session: AsyncSession, ballot: BallotRound, user: User,
     return code
 
 
-def _already_voted() -> Conflict:
+def ensure_may_cast(ballot: BallotRound, *, checked_in: bool, voted: bool = False) -> None:
+    """The refusals before a deputy's ballot is taken: voted already, round not open, absent.
+
+    cast() claims the one ballot itself (so `voted` is for pages that ask first).
+    """
+    if voted:
+        raise already_voted()
+    if ballot.state != BallotState.open:
+        raise Conflict("This round is not open for voting.", code="round_not_open",
+                       zh="本轮票决不在投票时间内。")
+    if not checked_in:
+        raise Forbidden("Check in before voting.", code="not_checked_in",
+                        zh="请先签到，再投票。")
+
+
+def check_marks(ballot: BallotRound, on_paper: set[str], marks: dict[str, str]) -> None:
+    """Marks only for candidates on the paper, never more 赞成 than seats (选举法 art. 44)."""
+    unknown = [cid for cid in marks if cid not in on_paper]
+    if unknown:
+        raise Invalid(f"Not on this round's ballot: {', '.join(unknown)}.",
+                      code="unknown_candidate", zh="选票上没有该候选项目。")
+    yes = sum(1 for m in marks.values() if m == "yes")
+    if yes > ballot.seats:
+        raise Invalid(f"{yes} 'yes' marks for {ballot.seats} seats: at most {ballot.seats}.",
+                      code="too_many_yes",
+                      zh=f"赞成票不能超过应选项目数 {ballot.seats} 个，您选了 {yes} 个。"
+                         "请把多出的改为反对或弃权。")
+
+
+def already_voted() -> Conflict:
     return Conflict("You have already voted in this round; a ballot cannot be changed.",
                     code="already_voted", zh="您已在本轮投票，选票投出后不能更改。")
 

@@ -80,8 +80,9 @@ class BallotParticipation(SQLModel, table=True):
     """BallotParticipation — 投票记录: that a deputy voted in a round (never what).
 
     The unique constraint is what makes "exactly one ballot per deputy per round" hold under
-    concurrent submissions from two devices: the second insert fails, its transaction (with
-    its content) rolls back.
+    concurrent submissions from two devices: cast() claims the row with INSERT … ON CONFLICT DO
+    NOTHING, so the second submission (which waits for the first to commit) inserts nothing and
+    is refused before any content is written.
     """
 
     __tablename__ = "ballot_participation"

@@ -122,7 +122,7 @@ def test_attendance_by_roster_search_bulk_marking_and_the_quorum_figure(client, 
     page = client.get(f"/staff/ballots/{ballot_id}")
     assert page.status_code == 200
     assert "出席 0 / 7，法定人数 5" in page.text
-    assert f'hx-get="/ballots/{ballot_id}/live-turnout" hx-trigger="every 3s"' in page.text
+    assert f'hx-get="/ballots/{ballot_id}/turnout?seen=created" hx-trigger="every 3s"' in page.text
     assert page.text.count('name="usernames"') == 7  # the whole roster, none present
 
     # search without JavaScript (GET ?q=) and live (the roster block alone)
@@ -160,7 +160,7 @@ def test_attendance_by_roster_search_bulk_marking_and_the_quorum_figure(client, 
     assert recorded == 6
 
     # the partial the page polls: counts only
-    partial = client.get(f"/ballots/{ballot_id}/live-turnout")
+    partial = client.get(f"/ballots/{ballot_id}/turnout")
     assert partial.status_code == 200 and "出席 6 / 7，法定人数 5" in partial.text
     assert "已达到法定人数" in partial.text
 
@@ -215,7 +215,7 @@ def test_open_close_tally_and_publish_after_the_sign_offs(client, world, hall, m
     vote(client, world, ballot_id, "dep-4", {c0: "yes", c2: "yes"})
 
     # the live turnout: counts only, never a mark, while it is still polled
-    partial = client.get(f"/ballots/{ballot_id}/live-turnout")
+    partial = client.get(f"/ballots/{ballot_id}/turnout")
     assert "已投票 5 人" in partial.text and "hx-trigger" in partial.text
     for word in ("候选项目", "赞成", "反对", "弃权", c0, "yes"):
         assert word not in partial.text
@@ -234,7 +234,7 @@ def test_open_close_tally_and_publish_after_the_sign_offs(client, world, hall, m
     r = post(client, f"/staff/ballots/{ballot_id}/transition", {"to": "closed"})
     assert r.status_code == 303 and state(client, ballot_id) == "closed"
     assert shuffled == [ballot_id]
-    partial = client.get(f"/ballots/{ballot_id}/live-turnout")
+    partial = client.get(f"/ballots/{ballot_id}/turnout")
     assert "已投票 5 人" in partial.text and "hx-trigger" not in partial.text  # polling stops
     assert "投票已结束，可以计票。" in client.get(r.headers["location"]).text
 

@@ -21,33 +21,18 @@ from tests.ballots.conftest import (
     sign,
     tally,
 )
-from tests.browser.conftest import ARTIFACTS
-from tests.helpers import PASSWORD
+from tests.browser.conftest import ARTIFACTS, PHONE_390, log_in, open_page
 
 pytestmark = pytest.mark.browser
-
-PHONE_390 = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-             "device_scale_factor": 2, "locale": "zh-CN"}
-
 
 @pytest.fixture
 def phone390(browser, live_server):
     """A fresh 390×844 touch context on the live server, recording page problems and requests."""
-    context = browser.new_context(base_url=live_server, **PHONE_390)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.problems, page.sent = [], []
-    page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
-    page.on("console", lambda msg: msg.type == "error"
-            and not msg.text.startswith("Failed to load resource")
-            and page.problems.append(f"console: {msg.text}"))
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
-            and page.problems.append(f"HTTP {r.status}: {r.request.method} {r.url}"))
-    page.on("request", lambda r: page.sent.append(f"{r.method} {r.url} {r.post_data or ''}"))
+    page = open_page(browser, live_server, **PHONE_390)
     try:
         yield page
     finally:
-        context.close()
+        page.context.close()
 
 
 def no_sideways_scroll(page: Page) -> None:
@@ -75,17 +60,13 @@ def test_a_deputy_votes_on_a_phone_and_checks_the_receipt(client, world, phone39
     check_in(client, world, ballot_id, extra)
 
     # Log in and check in on the round page.
-    page.goto("/login")
-    page.fill("#username", "deputy")
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.locator("header.site")).to_contain_text("测试deputy")
+    log_in(page, "deputy")
     page.goto(f"/ballots/{ballot_id}/vote")
     expect(page.locator("h1")).to_have_text("第 1 轮票决")
     expect(page.locator(".secrecy")).to_contain_text("不记名投票：您的选择与您的身份分开保存")
     page.get_by_role("button", name="签到").tap()
     expect(page.locator("main")).to_contain_text("您已签到")
-    expect(page.locator("#present")).to_have_text("2")
+    expect(page.locator(".turnout-figure")).to_contain_text("出席 2 /")
     assert not small_targets(page, "main button, main a.button"), small_targets(
         page, "main button, main a.button")
 

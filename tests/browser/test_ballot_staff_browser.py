@@ -11,43 +11,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.ballots.conftest import add_deputies, balloting_cycle, check_in, sign, vote
-from tests.browser.conftest import ARTIFACTS
-from tests.helpers import PASSWORD
+from tests.browser.conftest import ARTIFACTS, log_in
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
 POLL_WAIT = 15_000  # ms: the turnout is polled every 3 s; room for a busy machine
-
-
-@pytest.fixture
-def desktop(browser, live_server):
-    """A fresh desktop-sized browser context on the live server, recording page problems."""
-    context = browser.new_context(base_url=live_server, **DESKTOP)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
-    page.on("console", lambda msg: msg.type == "error"
-            and not msg.text.startswith("Failed to load resource")
-            and page.problems.append(f"console: {msg.text}"))
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
-            and page.problems.append(f"HTTP {r.status}: {r.request.method} {r.url}"))
-    page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm before closing
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-def log_in(page: Page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.locator("header.site")).to_contain_text(f"测试{username}")
-
 
 def test_staff_run_a_round_and_the_public_reads_the_results_on_a_phone(
         client, world, desktop: Page, phone: Page, database_url):

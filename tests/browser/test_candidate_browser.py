@@ -13,43 +13,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, log_in
 from tests.candidates import conftest as candidate_fixtures
-from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 screening = candidate_fixtures.screening  # (cycle id, 4 accepted proposals), in screening
-
-DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
-
-
-@pytest.fixture
-def desktop(browser, live_server):
-    """A fresh desktop-sized browser context on the live server, recording page problems."""
-    context = browser.new_context(base_url=live_server, **DESKTOP)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
-    page.on("console", lambda msg: msg.type == "error"
-            and not msg.text.startswith("Failed to load resource")
-            and page.problems.append(f"console: {msg.text}"))
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
-            and page.problems.append(f"HTTP {r.status}: {r.request.method} {r.url}"))
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-def log_in(page: Page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.locator("header.site")).to_contain_text(f"测试{username}")
-
 
 def test_a_candidate_from_two_proposals_goes_through_the_chain_to_the_public_list(
         client, world, screening, desktop: Page, database_url):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.auth.deps import CurrentUser, OptionalUser, ensure_scope, in_scope, require
 from app.auth.roles import Perm, has_perm
-from app.ballots import service
+from app.ballots import casting, service
 from app.ballots.schemas import (
     BallotCreateIn,
     BallotOut,
@@ -114,7 +114,7 @@ async def move_ballot(ballot: CurrentBallot, body: BallotTransitionIn, session: 
     await _staff_scope(session, ballot, actor)
     await BALLOT_WORKFLOW.apply(session, ballot, body.to, actor=actor, reason=body.reason)
     if body.to == BallotState.closed:
-        await service.reshuffle(session, ballot.id)  # no scan order that follows casting
+        await casting.reshuffle(session, ballot.id)  # no scan order that follows casting
     return await out(session, ballot)
 
 
@@ -122,7 +122,7 @@ async def move_ballot(ballot: CurrentBallot, body: BallotTransitionIn, session: 
 async def cast_vote(ballot: CurrentBallot, body: VoteIn, session: SessionDep,
                     user: CurrentUser):
     """Cast one's one ballot; the answer is the receipt code, shown once."""
-    return ReceiptOut(receipt=await service.cast(session, ballot, user, dict(body.marks)))
+    return ReceiptOut(receipt=await casting.cast(session, ballot, user, dict(body.marks)))
 
 
 @router.post("/ballots/{ballot_id}/tally")

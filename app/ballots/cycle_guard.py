@@ -66,8 +66,8 @@ async def seat_status(session: AsyncSession, cycle: Cycle) -> SeatStatus:
                       unfinished=unfinished, empty_by_rule=empty_by_rule)
 
 
-async def ready_to_announce(session: AsyncSession, cycle: Cycle, *,
-                            reason: str = "") -> tuple[str, str] | None:
+async def ready_to_announce(session: AsyncSession, cycle: Cycle,
+                            reason: str) -> tuple[str, str] | None:
     """Guard of balloting → announced: None, or (English, Chinese) saying what is missing."""
     status = await seat_status(session, cycle)
     if (busy := status.unfinished) is not None:

@@ -13,7 +13,7 @@ import segno
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from app.ballots import service
+from app.ballots import casting, service
 from app.ballots.public_views import labels_ctx, turnout_ctx
 from app.db import SessionDep
 from app.errors import DomainError, Forbidden, Invalid
@@ -150,16 +150,16 @@ async def vote(request: Request, ballot_id: str, session: SessionDep, user: Logg
         if step == "edit":
             return await _round_page(request, session, user, ballot, cycle, marks=marks,
                                      poll=False)
-        service.check_marks(ballot, {c.id for c in candidates}, marks)
+        casting.check_marks(ballot, {c.id for c in candidates}, marks)
         if step != "confirm":
             mine = await deputy_status(session, ballot, user)
-            service.ensure_may_cast(ballot, checked_in=mine["checked_in"], voted=mine["voted"])
+            casting.ensure_may_cast(ballot, checked_in=mine["checked_in"], voted=mine["voted"])
             counts = {m: sum(1 for v in marks.values() if v == m) for m in MARKS}
             return render(request, "ballots/deputy_confirm.html", _ctx(
                 ballot, cycle, candidates=candidates, marks=marks, counts=counts),
                 headers=NO_STORE)
         async with session.begin_nested():
-            code = await service.cast(session, ballot, user, marks)
+            code = await casting.cast(session, ballot, user, marks)
     except DomainError as exc:
         return await _round_page(request, session, user, ballot, cycle,
                                  marks=marks if exc.code == "too_many_yes" else None,

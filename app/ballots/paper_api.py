@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from app.ballots import paper
+from app.ballots import devices, paper
 from app.ballots.api import CurrentBallot, StaffUser
 from app.db import SessionDep
 from app.schemas import Input
@@ -97,13 +97,13 @@ async def list_paper_ballots(ballot: CurrentBallot, session: SessionDep, actor: 
              status_code=201)
 async def import_devices(ballot: CurrentBallot, session: SessionDep, actor: StaffUser,
                          file: Annotated[UploadFile, File(description="the devices' CSV export")],
-                         issued: Annotated[int, Form(ge=0, le=paper.MAX_DEVICE_ROWS,
+                         issued: Annotated[int, Form(ge=0, le=devices.MAX_DEVICE_ROWS,
                                                      description="voting devices issued")]):
     """Import the hall's voting devices' CSV export, once per round (closed, before the tally).
 
     UTF-8 (BOM allowed); header `ballot,<candidate id or position>,…`; marks yes/no/abstain or
     赞成/反对/弃权, empty = abstain. The whole file is checked before anything is stored.
     """
-    data = await file.read(paper.MAX_DEVICE_BYTES + 1)  # paper.import_devices says if too large
-    imported = await paper.import_devices(session, ballot, actor, data=data, issued=issued)
+    data = await file.read(devices.MAX_DEVICE_BYTES + 1)  # devices.import_devices says if too large
+    imported = await devices.import_devices(session, ballot, actor, data=data, issued=issued)
     return DeviceImportOut(imported=imported, issued=issued)

@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, Role
-from app.ballots import paper, service
+from app.ballots import devices, paper, service
 from app.ballots.paper_api import PaperIssuedIn, PaperSheetIn
 from app.ballots.public_views import labels_ctx
 from app.cycles import service as cycles
@@ -128,7 +128,7 @@ async def _paper_page(request: Request, session, ballot: BallotRound, cycle: Cyc
         "result": by_number.get(result) if result else None, "message": message, "n": n,
         "correcting": correcting if entry.get("sheet") == str(correcting) else None,
         "closed": closed, "editable": ballot.state in EDITABLE,
-        "devices": len(await paper.device_content_ids(session, ballot.id)),
+        "devices": len(await devices.device_content_ids(session, ballot.id)),
         "issued_value": typed.get("issued", str(ballot.paper_issued)),
         "device_issued_value": typed.get("device_issued", ""),
     }, status=status, block=block)
@@ -138,7 +138,7 @@ async def _refused(request: Request, session, ballot: BallotRound, cycle: Cycle,
                    exc: DomainError, where: str, **kwargs):
     """The page again with the service's sentence by the form `where`; nothing was kept."""
     await session.refresh(ballot)  # the savepoint's rollback expired what it had changed
-    problems = [zh for _, zh in exc.problems] if isinstance(exc, paper.DeviceFileInvalid) else []
+    problems = [zh for _, zh in exc.problems] if isinstance(exc, devices.DeviceFileInvalid) else []
     return await _paper_page(request, session, ballot, cycle, user, status=exc.status,
                              errors={where: exc.zh or exc.message}, problems=problems, **kwargs)
 
@@ -233,9 +233,9 @@ async def import_devices(request: Request, ballot_id: str, session: SessionDep,
             raise Invalid("devices issued", zh="请填写发出的表决器数（整数）。")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise Invalid("no file", zh="请选择表决器导出的 CSV 文件。")
-        content = await upload.read(paper.MAX_DEVICE_BYTES + 1)  # the service says if too large
+        content = await upload.read(devices.MAX_DEVICE_BYTES + 1)  # the service says if too large
         async with session.begin_nested():
-            imported = await paper.import_devices(session, ballot, user, data=content,
+            imported = await devices.import_devices(session, ballot, user, data=content,
                                                   issued=int(issued))
     except DomainError as exc:
         return await _refused(request, session, ballot, cycle, user, exc, "devices",

@@ -8,10 +8,11 @@ and its savepoint is rolled back so nothing half-done is stored.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, Role
@@ -115,26 +116,36 @@ async def create_round(request: Request, cycle_id: str, session: SessionDep,
 
 # ---------------------------------------------------------------- one round's control page
 
-def _matches(user: User, q: str) -> bool:
-    q = q.casefold()
-    return q in user.username.casefold() or q in user.display_name.casefold()
+def _deputies_query(cycle: Cycle, q: str = ""):
+    """The jurisdiction's deputies on the roster now (全体代表) matching `q`, by name."""
+    query = select(User).where(User.role == Role.deputy,
+                               User.jurisdiction_code == cycle.jurisdiction_code,
+                               User.is_active.is_(True))
+    if q:
+        # LIKE's own wildcards in the search are taken literally (escaped).
+        needle = "%" + re.sub(r"([\\%_])", r"\\\1", q.lower()) + "%"
+        query = query.where(or_(func.lower(User.username).like(needle, escape="\\"),
+                                func.lower(User.display_name).like(needle, escape="\\")))
+    return query
 
 
 async def _deputies(session, cycle: Cycle) -> list[User]:
-    """The jurisdiction's deputies on the roster now (全体代表), by name."""
-    return list(await session.scalars(select(User).where(
-        User.role == Role.deputy, User.jurisdiction_code == cycle.jurisdiction_code,
-        User.is_active.is_(True)).order_by(User.display_name, User.username)))
+    return list(await session.scalars(_deputies_query(cycle).order_by(User.display_name,
+                                                                       User.username)))
 
 
-async def _roster(session, ballot: BallotRound, deputies: list[User], q: str) -> dict:
-    """Roster — 代表名册: the deputies matching `q`, each marked present or not."""
+async def _roster(session, ballot: BallotRound, cycle: Cycle, q: str) -> dict:
+    """Roster — 代表名册: the deputies matching `q` (at most ROSTER_LIMIT), present or not."""
+    query = _deputies_query(cycle, q)
+    found = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    shown = list(await session.scalars(query.order_by(User.display_name, User.username)
+                                       .limit(ROSTER_LIMIT)))
     present = set(await session.scalars(select(BallotAttendance.user_id).where(
-        BallotAttendance.round_id == ballot.id)))
-    found = [u for u in deputies if _matches(u, q)] if q else deputies
-    rows = [{"u": u, "present": u.id in present} for u in found[:ROSTER_LIMIT]]
+        BallotAttendance.round_id == ballot.id,
+        BallotAttendance.user_id.in_([u.id for u in shown]))))
+    rows = [{"u": u, "present": u.id in present} for u in shown]
     # `absent` counts the rows shown, as "mark all shown" marks exactly those.
-    return {"q": q, "rows": rows, "found": len(found), "more": len(found) > ROSTER_LIMIT,
+    return {"q": q, "rows": rows, "found": found, "more": found > ROSTER_LIMIT,
             "absent": sum(1 for r in rows if not r["present"]),
             "open": ballot.state in (BallotState.created, BallotState.open)}
 
@@ -154,7 +165,6 @@ async def _control_page(request: Request, session, ballot: BallotRound, cycle: C
                         typed: dict | None = None, oob_turnout: bool = False,
                         attendance_message: str | None = None,
                         attendance_error: str | None = None):
-    deputies = await _deputies(session, cycle)
     scrutineers = await service.scrutineers_of(session, ballot.id)
     results = ballot.results if ballot.state in (BallotState.tallied,
                                                  BallotState.published) else None
@@ -168,7 +178,10 @@ async def _control_page(request: Request, session, ballot: BallotRound, cycle: C
         **labels_ctx(), "ballot": ballot, "cycle": cycle, "error": error, "message": message,
         "turnout": await turnout_ctx(session, ballot), "oob_turnout": oob_turnout,
         "attendance_message": attendance_message, "attendance_error": attendance_error,
-        "roster": await _roster(session, ballot, deputies, q), "deputies": deputies,
+        "roster": await _roster(session, ballot, cycle, q),
+        # the scrutineers form's suggestions, while they can still be named
+        "deputies": await _deputies(session, cycle) if ballot.state == BallotState.created
+        and block is None else [],
         "candidates": await service.candidates_of(session, ballot.id),
         "scrutineers": scrutineers, "signed": await signed_count(session, ballot.id),
         "scrutineer_values": (typed.get("scrutineers") or named + [""] * slots)[:slots],
@@ -218,7 +231,7 @@ async def record_attendance(request: Request, ballot_id: str, session: SessionDe
     try:
         refuse_nul(q)
         if form.get("action") == "all":
-            roster = await _roster(session, ballot, await _deputies(session, cycle), q)
+            roster = await _roster(session, ballot, cycle, q)
             usernames = [r["u"].username for r in roster["rows"] if not r["present"]]
             if not usernames:
                 raise Invalid("nobody to mark", zh="搜索结果中没有尚未出席的代表。")

@@ -43,8 +43,8 @@ async def present_count(session: AsyncSession, round_id: str) -> int:
         BallotAttendance.round_id == round_id)) or 0
 
 
-async def _quorum_and_scrutineers(session: AsyncSession,
-                                  ballot: BallotRound) -> tuple[str, str] | None:
+async def _quorum_and_scrutineers(session: AsyncSession, ballot: BallotRound,
+                                  reason: str) -> tuple[str, str] | None:
     present = await present_count(session, ballot.id)
     if present < ballot.quorum:
         return (f"Quorum not met: {present} of {ballot.total_deputies} deputies present, "
@@ -66,7 +66,8 @@ async def signed_count(session: AsyncSession, round_id: str) -> int:
         BallotScrutineer.round_id == round_id, BallotScrutineer.signed_at.is_not(None))) or 0
 
 
-async def _signed_off(session: AsyncSession, ballot: BallotRound) -> tuple[str, str] | None:
+async def _signed_off(session: AsyncSession, ballot: BallotRound,
+                      reason: str) -> tuple[str, str] | None:
     signed = await signed_count(session, ballot.id)
     if signed < ballot.signoffs_required:
         return (f"The tally needs {ballot.signoffs_required} scrutineer sign-offs before "

@@ -40,7 +40,8 @@ async def _settings(session: AsyncSession, candidate: Candidate):
     return cycle, settings_of(jurisdiction.settings)
 
 
-async def _screening(session: AsyncSession, candidate: Candidate) -> tuple[str, str] | None:
+async def _screening(session: AsyncSession, candidate: Candidate,
+                     reason: str) -> tuple[str, str] | None:
     cycle, _ = await _settings(session, candidate)
     if cycle.phase != CyclePhase.screening:
         return ("Candidates move through approval while the cycle is screening (初定).",
@@ -48,8 +49,9 @@ async def _screening(session: AsyncSession, candidate: Candidate) -> tuple[str, 
     return None
 
 
-async def _party_step_on(session: AsyncSession, candidate: Candidate) -> tuple[str, str] | None:
-    refusal = await _screening(session, candidate)
+async def _party_step_on(session: AsyncSession, candidate: Candidate,
+                         reason: str) -> tuple[str, str] | None:
+    refusal = await _screening(session, candidate, reason)
     if refusal:
         return refusal
     _, settings = await _settings(session, candidate)
@@ -59,8 +61,9 @@ async def _party_step_on(session: AsyncSession, candidate: Candidate) -> tuple[s
     return None
 
 
-async def _party_step_off(session: AsyncSession, candidate: Candidate) -> tuple[str, str] | None:
-    refusal = await _screening(session, candidate)
+async def _party_step_off(session: AsyncSession, candidate: Candidate,
+                          reason: str) -> tuple[str, str] | None:
+    refusal = await _screening(session, candidate, reason)
     if refusal:
         return refusal
     _, settings = await _settings(session, candidate)

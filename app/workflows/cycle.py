@@ -42,14 +42,16 @@ TIMELINE = [CyclePhase.soliciting, CyclePhase.screening, CyclePhase.balloting,
             CyclePhase.announced, CyclePhase.supervising, CyclePhase.evaluating]
 
 
-async def _ready_to_solicit(session: AsyncSession, cycle: Cycle) -> tuple[str, str] | None:
+async def _ready_to_solicit(session: AsyncSession, cycle: Cycle,
+                            reason: str) -> tuple[str, str] | None:
     if cycle.seats < 1:
         return ("Set the number of projects to decide (seats) before opening 征集.",
                 "请先设定拟票决的项目数量，再开始征集。")
     return None
 
 
-async def _solicited_long_enough(session: AsyncSession, cycle: Cycle) -> tuple[str, str] | None:
+async def _solicited_long_enough(session: AsyncSession, cycle: Cycle,
+                                 reason: str) -> tuple[str, str] | None:
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
     days = settings_of(jurisdiction.settings if jurisdiction else None).soliciting_min_days
     elapsed = utcnow() - cycle.phase_since
@@ -61,8 +63,8 @@ async def _solicited_long_enough(session: AsyncSession, cycle: Cycle) -> tuple[s
     return None
 
 
-async def _enough_reviewed_candidates(session: AsyncSession,
-                                      cycle: Cycle) -> tuple[str, str] | None:
+async def _enough_reviewed_candidates(session: AsyncSession, cycle: Cycle,
+                                      reason: str) -> tuple[str, str] | None:
     # Imported here: the candidate workflow imports this module for the phases.
     from app.workflows.candidate import quota
 
@@ -75,13 +77,13 @@ async def _enough_reviewed_candidates(session: AsyncSession,
     return None
 
 
-async def _ballot_result_published(session: AsyncSession, cycle: Cycle, *,
-                                   reason: str = "") -> tuple[str, str] | None:
+async def _ballot_result_published(session: AsyncSession, cycle: Cycle,
+                                   reason: str) -> tuple[str, str] | None:
     # Imported here: the ballot service imports this module for the phases. The reason is the
     # transition's: with it, staff record why seats left unfilled stay empty.
     from app.ballots.cycle_guard import ready_to_announce
 
-    return await ready_to_announce(session, cycle, reason=reason)
+    return await ready_to_announce(session, cycle, reason)
 
 
 _GOV = frozenset({Role.gov_staff})

@@ -8,11 +8,9 @@ role and the guard, sets the state, and writes a `StateTransition` row plus an a
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -22,16 +20,10 @@ from app.audit import service as audit
 from app.errors import Conflict, Forbidden, Invalid
 from app.models import StateTransition, utcnow
 
-# A guard returns None when the move may go ahead, or (English, Chinese) sentences saying what
-# is missing. It is called as `guard(session, entity)`, or, when it has a keyword parameter
-# named `reason`, as `guard(session, entity, reason=...)` with the transition's stripped reason
-# (for moves a stated reason may unlock, e.g. announcing a cycle with seats left empty).
-Guard = Callable[..., Awaitable[tuple[str, str] | None]]
-
-
-@cache
-def _takes_reason(guard: Callable) -> bool:
-    return "reason" in inspect.signature(guard).parameters
+# A guard is called as `guard(session, entity, reason)` with the transition's stripped reason
+# (a stated reason may unlock a move, e.g. announcing a cycle with seats left empty). It returns
+# None when the move may go ahead, or (English, Chinese) sentences saying what is missing.
+Guard = Callable[[AsyncSession, Any, str], Awaitable[tuple[str, str] | None]]
 
 
 class Actor(Protocol):
@@ -98,10 +90,7 @@ class Workflow:
             raise Invalid("Give a reason for this step.", code="reason_required",
                           zh="请填写办理理由。")
         if move.guard is not None:
-            if _takes_reason(move.guard):
-                refusal = await move.guard(session, entity, reason=reason)
-            else:
-                refusal = await move.guard(session, entity)
+            refusal = await move.guard(session, entity, reason)
             if refusal:
                 raise Conflict(refusal[0], code="guard_failed", zh=refusal[1])
         setattr(entity, self.state_attr, target)

@@ -48,7 +48,8 @@ REJECTION_REASONS = [
 REVIEW_PHASES = {CyclePhase.soliciting, CyclePhase.screening}
 
 
-async def _cycle_reviewing(session: AsyncSession, proposal: Proposal) -> tuple[str, str] | None:
+async def _cycle_reviewing(session: AsyncSession, proposal: Proposal,
+                           reason: str) -> tuple[str, str] | None:
     cycle = await session.get(Cycle, proposal.cycle_id)
     if cycle is None or cycle.phase not in REVIEW_PHASES:
         return ("Proposals are reviewed while the cycle is soliciting or screening.",

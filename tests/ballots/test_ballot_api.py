@@ -11,7 +11,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 
 from app.ballots.bulletin import recompute
-from app.ballots.service import canonical, receipt_digest
+from app.ballots.casting import canonical, receipt_digest
 from app.models import AuditEntry, BallotContent, BallotParticipation
 from app.models.ballot import BallotReceipt
 from tests.ballots.conftest import (

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app.ballots import casting
 from app.ballots import service as ballot_service
 from app.models import BallotAttendance, BallotRound
 from tests.ballots.conftest import (
@@ -131,6 +132,10 @@ def test_attendance_by_roster_search_bulk_marking_and_the_quorum_figure(client, 
     live = client.get(f"/staff/ballots/{ballot_id}?q=测试dep-2", headers=HX)
     assert live.text.lstrip().startswith('<div id="roster">')
     assert live.text.count('name="usernames"') == 1 and 'value="dep-2"' in live.text
+    # the search is a plain substring: LIKE's wildcards match only themselves
+    for wildcard in ("%", "_", "dep_1"):
+        none = client.get(f"/staff/ballots/{ballot_id}", params={"q": wildcard})
+        assert none.status_code == 200 and 'name="usernames"' not in none.text, wildcard
 
     # tick two (no JavaScript): a redirect, then the figure and the roster say so
     r = post(client, f"/staff/ballots/{ballot_id}/attendance",
@@ -224,13 +229,13 @@ def test_open_close_tally_and_publish_after_the_sign_offs(client, world, hall, m
 
     # closing goes through the API's transitions path, so the ballots are reshuffled
     shuffled = []
-    real = ballot_service.reshuffle
+    real = casting.reshuffle
 
     async def spy(session, round_id):
         shuffled.append(round_id)
         await real(session, round_id)
 
-    monkeypatch.setattr(ballot_service, "reshuffle", spy)
+    monkeypatch.setattr(casting, "reshuffle", spy)
     r = post(client, f"/staff/ballots/{ballot_id}/transition", {"to": "closed"})
     assert r.status_code == 303 and state(client, ballot_id) == "closed"
     assert shuffled == [ballot_id]

@@ -33,7 +33,7 @@ class Person:
     role: str
 
 
-async def _not_if_named_fragile(session, thing):
+async def _not_if_named_fragile(session, thing, reason):
     return ("this one is fragile", "易碎") if thing.id == "fragile" else None
 
 
@@ -126,7 +126,7 @@ def test_moves_for_a_role_come_from_the_table():
     assert LAMP.allowed_for("broken", "gov_staff") == []
 
 
-async def _unless_a_reason_is_given(session, thing, *, reason=""):
+async def _unless_a_reason_is_given(session, thing, reason):
     return None if reason else ("say why it is unplugged", "请说明拔掉电源的理由")
 
 
@@ -136,7 +136,7 @@ PLUG = Workflow(entity_type="plug", states=Lamp, transitions=[
 ])
 
 
-def test_a_guard_with_a_reason_parameter_sees_the_stripped_reason(client):
+def test_a_guard_sees_the_stripped_reason(client):
     async def go(session, thing, target, reason):
         return await PLUG.apply(FakeSession(session), thing, target, actor=STAFF, reason=reason)
 
@@ -149,6 +149,6 @@ def test_a_guard_with_a_reason_parameter_sees_the_stripped_reason(client):
     assert thing.state == "off"
     rows = run(client, lambda s: history(s, "plug", "p1"))
     assert [(r.from_state, r.to_state, r.reason) for r in rows] == [("on", "off", "检修线路")]
-    # a guard without the parameter is still called as before, in the same table
+    # a guard that does not need the reason is called the same way
     run(client, go, thing, "on", "")
     assert thing.state == "on"

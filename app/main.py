@@ -35,8 +35,11 @@ from app.db import make_engine
 from app.errors import ERROR_RESPONSES, NotFound, install_error_handlers
 from app.jurisdictions.api import router as jurisdictions_api
 from app.middleware import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware
+from app.opendata.api import router as opendata_routes
 from app.pages.deps import RedirectTo
 from app.pages.render import redirect
+from app.projects.api import router as projects_api
+from app.projects.views import router as project_pages
 from app.proposals.api import router as proposals_api
 from app.proposals.comments_api import router as comments_api
 from app.proposals.staff_views import router as proposal_staff_pages
@@ -67,7 +70,7 @@ def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
                    comments_api, residents_api, candidates_api, ballots_api, paper_ballots_api,
-                   audit_api):
+                   audit_api, projects_api):
         api.include_router(router)
     return api
 
@@ -106,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (auth_pages, cycle_pages, admin_pages, proposal_pages, proposal_staff_pages,
                    resident_pages, candidate_pages, candidate_staff_pages,
                    ballot_deputy_pages, ballot_staff_pages, ballot_paper_pages,
-                   ballot_public_pages):
+                   ballot_public_pages, opendata_routes, project_pages):
         app.include_router(router)
 
     @app.get("/static/vendor/{name}", include_in_schema=False)

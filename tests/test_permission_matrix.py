@@ -143,6 +143,9 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("DELETE", f"{API}/ballots/{{ballot_id}}/paper-ballots/{{sheet}}"):
         frozenset({"congress_staff", "admin"}),
     ("POST", f"{API}/ballots/{{ballot_id}}/device-import"): frozenset({"congress_staff", "admin"}),
+    ("GET", f"{API}/cycles/{{cycle_id}}/open-data.zip"): EVERYONE,
+    ("GET", f"{API}/cycles/{{cycle_id}}/announcement"): EVERYONE,  # 409 before announced
+    ("GET", f"{API}/cycles/{{cycle_id}}/projects"): EVERYONE,
     # public once published (the request below); before that congress staff only, which
     # tests/ballots/test_ballot_api.py covers (403 not_published, also for anonymous)
     ("GET", f"{API}/ballots/{{ballot_id}}/results"): EVERYONE,
@@ -563,7 +566,24 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", f"{API}/ballots/{{ballot_id}}/device-import"): lambda c, w, who: {
         "url": f"{API}/ballots/{walk_round(c, w, 'closed')}/device-import",
         "files": {"file": ("devices.csv", _device_file(c), "text/csv")}, "data": {"issued": "1"}},
+    ("GET", f"{API}/cycles/{{cycle_id}}/open-data.zip"): lambda c, w, who: {
+        "url": f"{API}/cycles/{_cycle_of_ballot(c, _ballot_round('published')(c, w))}"
+               "/open-data.zip"},
+    ("GET", f"{API}/cycles/{{cycle_id}}/announcement"): lambda c, w, who: {
+        "url": f"{API}/cycles/{_announced_cycle(c, w)}/announcement"},
+    ("GET", f"{API}/cycles/{{cycle_id}}/projects"): lambda c, w, who: {
+        "url": f"{API}/cycles/{_announced_cycle(c, w)}/projects"},
 }
+
+
+def _announced_cycle(client, world) -> str:
+    """A cycle announced on a published round (nobody voted: the empty seats get a reason)."""
+    cycle_id = _cycle_of_ballot(client, _ballot_round("published")(client, world))
+    r = client.post(f"{API}/cycles/{cycle_id}/transitions",
+                    json={"to": "announced", "reason": "名额空缺"},
+                    headers=world.headers("congress_staff"))
+    assert r.status_code == 200, r.text
+    return cycle_id
 
 
 def _device_file(client) -> bytes:

@@ -55,6 +55,11 @@ async def transition(session: AsyncSession, *, actor: User, cycle: Cycle, to: st
     """Move the cycle to another phase through the workflow table."""
     await ensure_scope(session, actor, cycle.jurisdiction_code)
     await CYCLE_WORKFLOW.apply(session, cycle, to, actor=actor, reason=reason)
+    if cycle.phase == CyclePhase.announced:
+        # 公开: the selected candidates become projects, in the same transaction as the move.
+        from app.projects.service import make_projects  # lazy: projects import the cycle model
+
+        await make_projects(session, cycle, actor=actor)
     return cycle
 
 

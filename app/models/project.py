@@ -1,0 +1,36 @@
+"""Decided projects (公开 onwards): the candidates the deputies' ballot selected."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, Numeric, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, new_id, utcnow
+
+
+class Project(SQLModel, table=True):
+    """Project — 民生实事项目: a selected candidate, as the 公告 announced it.
+
+    Title, responsible unit, budget and deadline are copied from the candidate when the cycle
+    enters `announced` (what was decided stays as decided); `candidate_id` keeps the link back
+    to the candidate and, through its sources, to the residents' proposals.
+    """
+
+    __tablename__ = "project"
+    __table_args__ = (UniqueConstraint("candidate_id"),)  # one project per candidate
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True, max_length=32)
+    candidate_id: str = Field(foreign_key="candidate.id", max_length=32)
+    title: str = Field(max_length=100)
+    responsible_unit: str = Field(max_length=100)  # the unit's name as decided
+    responsible_unit_id: str = Field(foreign_key="responsible_unit.id", max_length=32)
+    budget_wan: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    deadline: date
+    yes: int  # the yes votes of the round that selected it
+    ballot_id: str = Field(foreign_key="ballot_round.id", max_length=32)
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

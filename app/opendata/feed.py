@@ -1,0 +1,87 @@
+"""AtomFeed — 公开信息订阅: announcements (公告) and published ballot results, newest first.
+
+Both come from the workflows' transition history: a cycle entering `announced`, a round
+entering `published`. Entry ids are tag-like URNs of the transition record, so they stay the
+same whatever host name the feed is read under; links point at the public pages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.i18n import gettext as _
+from app.models import BallotRound, Cycle, Jurisdiction, StateTransition
+from app.workflows.ballot import BALLOT_WORKFLOW, BallotState
+from app.workflows.cycle import CYCLE_WORKFLOW, CyclePhase
+
+FEED_SIZE = 50
+
+
+async def _announcements(session: AsyncSession) -> list[tuple[StateTransition, Cycle, str]]:
+    rows = await session.execute(
+        select(StateTransition, Cycle, Jurisdiction.name)
+        .join(Cycle, Cycle.id == StateTransition.entity_id)
+        .join(Jurisdiction, Jurisdiction.code == Cycle.jurisdiction_code)
+        .where(StateTransition.entity_type == CYCLE_WORKFLOW.entity_type,
+               StateTransition.to_state == CyclePhase.announced)
+        .order_by(StateTransition.at.desc(), StateTransition.id.desc()).limit(FEED_SIZE))
+    return list(rows.all())
+
+
+async def _results(session: AsyncSession) -> list[tuple[StateTransition, BallotRound, Cycle]]:
+    rows = await session.execute(
+        select(StateTransition, BallotRound, Cycle)
+        .join(BallotRound, BallotRound.id == StateTransition.entity_id)
+        .join(Cycle, Cycle.id == BallotRound.cycle_id)
+        .where(StateTransition.entity_type == BALLOT_WORKFLOW.entity_type,
+               StateTransition.to_state == BallotState.published,
+               BallotRound.state == BallotState.published)
+        .order_by(StateTransition.at.desc(), StateTransition.id.desc()).limit(FEED_SIZE))
+    return list(rows.all())
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+async def atom_feed(session: AsyncSession, base_url: str) -> bytes:
+    """The Atom document; `base_url` is the site's root URL ending in '/'."""
+    entries = []  # (at, transition id, title, link, summary)
+    for t, cycle, place in await _announcements(session):
+        entries.append((_aware(t.at), t.id,
+                        _("{title}：公告").format(title=cycle.title),
+                        f"{base_url}cycles/{cycle.id}",
+                        _("{place}{year}年民生实事项目票决结果已公告。").format(
+                            place=place, year=cycle.year)))
+    for t, ballot, cycle in await _results(session):
+        selected = len((ballot.results or {}).get("selected_ids", []))
+        entries.append((_aware(t.at), t.id,
+                        _("{title}：第{round}轮票决结果已公布").format(title=cycle.title,
+                                                                 round=ballot.round),
+                        f"{base_url}ballots/{ballot.id}/results",
+                        _("应选{seats}项，当选{selected}项。").format(seats=ballot.seats,
+                                                                selected=selected)))
+    entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
+    entries = entries[:FEED_SIZE]
+
+    fg = FeedGenerator()
+    fg.id("urn:minsheng:feed")
+    fg.title(_("民生实事项目公告与票决结果"))
+    fg.subtitle(_("民生实事项目人大代表票决制：公告和已公布的票决结果"))
+    fg.link(href=f"{base_url}feed.atom", rel="self", type="application/atom+xml")
+    fg.link(href=base_url, rel="alternate", type="text/html")
+    fg.language("zh-CN")
+    fg.updated(entries[0][0] if entries else datetime(2000, 1, 1, tzinfo=UTC))
+    for at, transition_id, title, link, summary in entries:
+        fe = fg.add_entry(order="append")
+        fe.id(f"urn:minsheng:transition:{transition_id}")
+        fe.title(title)
+        fe.link(href=link, rel="alternate", type="text/html")
+        fe.summary(summary)
+        fe.published(at)
+        fe.updated(at)
+    return fg.atom_str(pretty=True)

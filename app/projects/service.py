@@ -1,0 +1,194 @@
+"""Projects (民生实事项目): made from the selected candidates when a cycle is announced.
+
+`make_projects` runs inside the cycle's move to `announced` (app/cycles/service.py), in the
+same transaction. `announcement` and `list_projects` read with a fixed number of queries
+whatever the number of projects: the projects, their candidates' source proposals, the
+published rounds, the jurisdiction's settings and the moment of the announcement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.errors import Conflict
+from app.jurisdictions.settings import settings_of
+from app.models import (
+    BallotRound,
+    Candidate,
+    CandidateSource,
+    Cycle,
+    Jurisdiction,
+    Project,
+    ResponsibleUnit,
+    StateTransition,
+)
+from app.workflows.ballot import BallotState
+from app.workflows.cycle import CYCLE_WORKFLOW, CyclePhase
+from app.workflows.engine import Actor
+from app.workflows.project import PROJECT_WORKFLOW, ProjectState
+
+# The phases in which the cycle's 公告 exists (announced and every later one).
+ANNOUNCED_PHASES = (CyclePhase.announced, CyclePhase.supervising, CyclePhase.evaluating,
+                    CyclePhase.closed)
+
+
+async def published_rounds(session: AsyncSession, cycle_id: str) -> list[BallotRound]:
+    """The cycle's published rounds with results, first round first."""
+    rows = await session.scalars(select(BallotRound).where(
+        BallotRound.cycle_id == cycle_id, BallotRound.state == BallotState.published)
+        .order_by(BallotRound.round))
+    return [r for r in rows if r.results]
+
+
+def _selections(rounds: list[BallotRound]) -> dict[str, tuple[BallotRound, int, int]]:
+    """candidate id → (the round that selected it, its yes votes there, its place in the list).
+
+    Places follow the rounds, then each round's `selected_ids` (ranked by yes); a candidate
+    selected twice (it cannot be) would keep its first round.
+    """
+    chosen: dict[str, tuple[BallotRound, int, int]] = {}
+    for r in rounds:
+        yes = {c["id"]: c["yes"] for c in r.results.get("candidates", [])}
+        for cid in r.results.get("selected_ids") or []:
+            if cid not in chosen:
+                chosen[cid] = (r, yes.get(cid, 0), len(chosen))
+    return chosen
+
+
+async def make_projects(session: AsyncSession, cycle: Cycle, *, actor: Actor) -> list[Project]:
+    """Turn the selected candidates of the cycle's published rounds into projects (idempotent).
+
+    Each new project starts `announced`, recorded through the project workflow; candidates
+    that already have a project are left alone. Returns the projects made now.
+    """
+    chosen = _selections(await published_rounds(session, cycle.id))
+    if not chosen:
+        return []
+    existing = set(await session.scalars(select(Project.candidate_id).where(
+        Project.candidate_id.in_(list(chosen)))))
+    todo = [cid for cid in chosen if cid not in existing]
+    if not todo:
+        return []
+    rows = (await session.execute(
+        select(Candidate, ResponsibleUnit.name)
+        .join(ResponsibleUnit, ResponsibleUnit.id == Candidate.responsible_unit_id)
+        .where(Candidate.id.in_(todo)))).all()
+    by_id = {c.id: (c, unit) for c, unit in rows}
+    made = []
+    for cid in todo:  # in announcement order
+        candidate, unit = by_id[cid]
+        ballot, yes, _ = chosen[cid]
+        project = Project(cycle_id=cycle.id, candidate_id=cid, title=candidate.title,
+                          responsible_unit=unit, responsible_unit_id=candidate.responsible_unit_id,
+                          budget_wan=candidate.budget_wan, deadline=candidate.deadline, yes=yes,
+                          ballot_id=ballot.id, state=ProjectState.announced)
+        session.add(project)
+        made.append(project)
+    await session.flush()
+    for project in made:
+        await PROJECT_WORKFLOW.record_creation(session, project, actor=actor,
+                                               reason="票决选定，公告为民生实事项目")
+    await audit.record(session, actor=actor.username, action="project.create_from_ballot",
+                       entity_type="cycle", entity_id=cycle.id,
+                       data={"projects": [p.id for p in made],
+                             "candidates": [p.candidate_id for p in made]})
+    return made
+
+
+def ensure_announced(cycle: Cycle) -> None:
+    """409 unless the cycle has been announced (公开 or a later phase)."""
+    if cycle.phase not in ANNOUNCED_PHASES:
+        raise Conflict("The result of this cycle is not announced yet; the 公告 appears when the "
+                       "cycle enters 'announced'.", code="not_announced",
+                       zh="本年度票决结果尚未公告。")
+
+
+async def published_at(session: AsyncSession, cycle: Cycle) -> datetime:
+    """When the cycle entered `announced` (its recorded transition; else its phase start)."""
+    at = await session.scalar(select(StateTransition.at).where(
+        StateTransition.entity_type == CYCLE_WORKFLOW.entity_type,
+        StateTransition.entity_id == cycle.id,
+        StateTransition.to_state == CyclePhase.announced)
+        .order_by(StateTransition.at.desc()).limit(1))
+    return at or cycle.phase_since
+
+
+@dataclass
+class ProjectRow:
+    """One project as published: the row, its source proposals and its place in the 公告."""
+
+    project: Project
+    source_proposal_ids: list[str]
+    place: int
+
+
+@dataclass
+class Announcement:
+    """Announcement — 票决结果公告: the decided projects and the published rounds behind them."""
+
+    cycle: Cycle
+    jurisdiction: Jurisdiction
+    published_at: datetime
+    rounds: list[BallotRound]
+    projects: list[ProjectRow] = field(default_factory=list)
+    publish_vote_counts: bool = True
+
+    def ballots(self) -> list[dict]:
+        """The published rounds' results; without the per-candidate counts when they are hidden.
+
+        With `publish_vote_counts` off each candidate keeps id, title, passed, selected and
+        rank; its yes / no / abstain counts are left out. Round-level figures (T, present,
+        issued, cast, valid, invalid, threshold) stay: they say how the vote went, not who
+        got how many votes.
+        """
+        out = []
+        for r in self.rounds:
+            results = dict(r.results)
+            if not self.publish_vote_counts:
+                results["candidates"] = [
+                    {k: v for k, v in c.items() if k not in ("yes", "no", "abstain")}
+                    for c in results.get("candidates", [])]
+            out.append(results)
+        return out
+
+
+async def _project_rows(session: AsyncSession, cycle_id: str,
+                        rounds: list[BallotRound]) -> list[ProjectRow]:
+    projects = list(await session.scalars(select(Project).where(Project.cycle_id == cycle_id)))
+    sources: dict[str, list[str]] = {}
+    if projects:
+        pairs = await session.execute(
+            select(CandidateSource.candidate_id, CandidateSource.proposal_id)
+            .where(CandidateSource.candidate_id.in_([p.candidate_id for p in projects]))
+            .order_by(CandidateSource.proposal_id))
+        for cid, pid in pairs:
+            sources.setdefault(cid, []).append(pid)
+    places = {cid: place for cid, (_, _, place) in _selections(rounds).items()}
+    rows = [ProjectRow(p, sources.get(p.candidate_id, []),
+                       places.get(p.candidate_id, len(places))) for p in projects]
+    rows.sort(key=lambda row: (row.place, row.project.title, row.project.id))
+    return rows
+
+
+async def announcement(session: AsyncSession, cycle: Cycle) -> Announcement:
+    """The cycle's 公告, or 409 if it is not announced yet."""
+    ensure_announced(cycle)
+    jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
+    rounds = await published_rounds(session, cycle.id)
+    return Announcement(
+        cycle=cycle, jurisdiction=jurisdiction, published_at=await published_at(session, cycle),
+        rounds=rounds, projects=await _project_rows(session, cycle.id, rounds),
+        publish_vote_counts=settings_of(jurisdiction.settings).publish_vote_counts)
+
+
+async def list_projects(session: AsyncSession, cycle: Cycle) -> tuple[list[ProjectRow], bool]:
+    """The cycle's projects in 公告 order, and whether vote counts are published."""
+    jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
+    rounds = await published_rounds(session, cycle.id)
+    return (await _project_rows(session, cycle.id, rounds),
+            settings_of(jurisdiction.settings).publish_vote_counts)

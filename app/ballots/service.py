@@ -60,6 +60,14 @@ async def turnout(session: AsyncSession, ballot: BallotRound) -> dict:
     return {"present": await present_count(session, ballot.id), "cast": cast}
 
 
+async def published_rounds(session: AsyncSession, cycle_id: str) -> list[BallotRound]:
+    """The cycle's published rounds (results public), first round first."""
+    rows = await session.scalars(select(BallotRound).where(
+        BallotRound.cycle_id == cycle_id, BallotRound.state == BallotState.published)
+        .order_by(BallotRound.round))
+    return [r for r in rows if r.results]
+
+
 async def issued_count(session: AsyncSession, ballot: BallotRound) -> int:
     """Ballots handed out: one electronic slot per deputy present, plus paper and devices."""
     slots = await session.scalar(select(func.count()).select_from(BallotContent).where(

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.ballots import service as ballots
 from app.candidates import service as candidates
 from app.candidates.api import outs as candidate_outs
-from app.models import BallotRound, Cycle, Jurisdiction, Proposal, StateTransition, User
+from app.models import Cycle, Jurisdiction, Proposal, StateTransition, User
+from app.projects import service as projects
 from app.proposals.service import proposer_label
-from app.workflows.ballot import BallotState
 from app.workflows.proposal import CHANNELS, PROPOSAL_WORKFLOW, STATE_LABELS
 
 # (column, 中文说明, English description) for each CSV file, in column order.
@@ -96,8 +96,23 @@ RESULT_COLUMNS = [
      "round outcome: complete, runoff, shortfall, void"),
 ]
 
+PROJECT_COLUMNS = [
+    ("id", "民生实事项目编号", "project id"),
+    ("candidate_id", "来源候选项目编号", "id of the candidate it was decided from"),
+    ("title", "项目名称", "title"),
+    ("responsible_unit", "责任单位", "responsible unit"),
+    ("budget_wan", "预算（万元）", "budget in 万元"),
+    ("deadline", "完成时限（YYYY-MM-DD）", "deadline (YYYY-MM-DD)"),
+    ("state", "状态代码：announced, in_progress, completed, accepted 等",
+     "state code: announced, in_progress, completed, accepted, …"),
+    ("yes", "当选轮次的赞成票（本级不公布票数时为空）",
+     "yes votes in the round that selected it (empty where counts are not published)"),
+    ("ballot_id", "当选轮次编号", "id of the ballot round that selected it"),
+    ("source_proposal_ids", "来源建议编号，以分号分隔", "ids of the source proposals, ';'-separated"),
+]
+
 FILES = {"proposals.csv": PROPOSAL_COLUMNS, "candidates.csv": CANDIDATE_COLUMNS,
-         "results.csv": RESULT_COLUMNS}
+         "results.csv": RESULT_COLUMNS, "projects.csv": PROJECT_COLUMNS}
 
 
 @dataclass
@@ -109,6 +124,7 @@ class OpenData:
     proposals: list[list] = field(default_factory=list)
     candidates: list[list] = field(default_factory=list)
     results: list[list] = field(default_factory=list)
+    projects: list[list] = field(default_factory=list)
     bulletins: dict[str, dict] = field(default_factory=dict)
 
 
@@ -166,23 +182,20 @@ def _result_rows(results: dict) -> list[list]:
             for c in results["candidates"]]
 
 
-async def published_rounds(session: AsyncSession, cycle_id: str) -> list[BallotRound]:
-    """The cycle's rounds whose results are public (state `published`), by round."""
-    return list(await session.scalars(
-        select(BallotRound).where(BallotRound.cycle_id == cycle_id,
-                                  BallotRound.state == BallotState.published)
-        .order_by(BallotRound.round)))
-
-
 async def collect(session: AsyncSession, cycle: Cycle) -> OpenData:
     """Read everything public about `cycle` into plain rows."""
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
     data = OpenData(cycle=cycle, jurisdiction_name=jurisdiction.name if jurisdiction else "")
     data.proposals = await _proposal_rows(session, cycle)
     data.candidates = await _candidate_rows(session, cycle)
-    for ballot in await published_rounds(session, cycle.id):
-        if ballot.results:
-            data.results += _result_rows(ballot.results)
+    rows, counts_public = await projects.list_projects(session, cycle)
+    data.projects = [[r.project.id, r.project.candidate_id, _text(r.project.title),
+                      _text(r.project.responsible_unit), _plain(r.project.budget_wan),
+                      r.project.deadline.isoformat(), r.project.state,
+                      _plain(r.project.yes if counts_public else None), r.project.ballot_id,
+                      ";".join(r.source_proposal_ids)] for r in rows]
+    for ballot in await ballots.published_rounds(session, cycle.id):
+        data.results += _result_rows(ballot.results)
         data.bulletins[ballot.id] = await ballots.bulletin(session, ballot)
     return data
 
@@ -216,6 +229,8 @@ def readme(data: OpenData) -> str:
         "the candidate projects reviewed by the congress and made public (公示)",
         "  results.csv — 已公布轮次的计票结果，每个候选项目每轮一行 / "
         "results of the published ballot rounds, one row per candidate per round",
+        "  projects.csv — 公告的民生实事项目（周期进入公开阶段后才有）/ "
+        "the projects the 公告 announced (once the cycle has entered 公开)",
         "  bulletins/<ballot_id>.json — 已公布轮次的计票清单（与 "
         "GET /api/v1/ballots/<ballot_id>/bulletin 相同），可据此重新计票（minsheng tally）/ "
         "the bulletin of each published round (the same as GET /api/v1/ballots/<ballot_id>"
@@ -238,6 +253,7 @@ def build_zip(data: OpenData) -> bytes:
         z.writestr("proposals.csv", csv_bytes(PROPOSAL_COLUMNS, data.proposals))
         z.writestr("candidates.csv", csv_bytes(CANDIDATE_COLUMNS, data.candidates))
         z.writestr("results.csv", csv_bytes(RESULT_COLUMNS, data.results))
+        z.writestr("projects.csv", csv_bytes(PROJECT_COLUMNS, data.projects))
         for ballot_id, bulletin in data.bulletins.items():
             z.writestr(f"bulletins/{ballot_id}.json",
                        json.dumps(bulletin, ensure_ascii=False, indent=2).encode("utf-8"))

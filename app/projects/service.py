@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.ballots import service as ballots
 from app.errors import Conflict
 from app.jurisdictions.settings import settings_of
 from app.models import (
@@ -27,7 +28,6 @@ from app.models import (
     ResponsibleUnit,
     StateTransition,
 )
-from app.workflows.ballot import BallotState
 from app.workflows.cycle import CYCLE_WORKFLOW, CyclePhase
 from app.workflows.engine import Actor
 from app.workflows.project import PROJECT_WORKFLOW, ProjectState
@@ -35,14 +35,6 @@ from app.workflows.project import PROJECT_WORKFLOW, ProjectState
 # The phases in which the cycle's 公告 exists (announced and every later one).
 ANNOUNCED_PHASES = (CyclePhase.announced, CyclePhase.supervising, CyclePhase.evaluating,
                     CyclePhase.closed)
-
-
-async def published_rounds(session: AsyncSession, cycle_id: str) -> list[BallotRound]:
-    """The cycle's published rounds with results, first round first."""
-    rows = await session.scalars(select(BallotRound).where(
-        BallotRound.cycle_id == cycle_id, BallotRound.state == BallotState.published)
-        .order_by(BallotRound.round))
-    return [r for r in rows if r.results]
 
 
 def _selections(rounds: list[BallotRound]) -> dict[str, tuple[BallotRound, int, int]]:
@@ -66,7 +58,7 @@ async def make_projects(session: AsyncSession, cycle: Cycle, *, actor: Actor) ->
     Each new project starts `announced`, recorded through the project workflow; candidates
     that already have a project are left alone. Returns the projects made now.
     """
-    chosen = _selections(await published_rounds(session, cycle.id))
+    chosen = _selections(await ballots.published_rounds(session, cycle.id))
     if not chosen:
         return []
     existing = set(await session.scalars(select(Project.candidate_id).where(
@@ -179,7 +171,7 @@ async def announcement(session: AsyncSession, cycle: Cycle) -> Announcement:
     """The cycle's 公告, or 409 if it is not announced yet."""
     ensure_announced(cycle)
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    rounds = await published_rounds(session, cycle.id)
+    rounds = await ballots.published_rounds(session, cycle.id)
     return Announcement(
         cycle=cycle, jurisdiction=jurisdiction, published_at=await published_at(session, cycle),
         rounds=rounds, projects=await _project_rows(session, cycle.id, rounds),
@@ -189,6 +181,6 @@ async def announcement(session: AsyncSession, cycle: Cycle) -> Announcement:
 async def list_projects(session: AsyncSession, cycle: Cycle) -> tuple[list[ProjectRow], bool]:
     """The cycle's projects in 公告 order, and whether vote counts are published."""
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    rounds = await published_rounds(session, cycle.id)
+    rounds = await ballots.published_rounds(session, cycle.id)
     return (await _project_rows(session, cycle.id, rounds),
             settings_of(jurisdiction.settings).publish_vote_counts)

@@ -151,11 +151,11 @@ def test_zip_lists_its_files_and_readme_describes_every_column(client, seeded):
     z = open_zip(client, seeded["cycle_id"])
     ballot_id = seeded["published"]["ballot_id"]
     assert sorted(z.namelist()) == sorted([
-        "README.txt", "proposals.csv", "candidates.csv", "results.csv",
+        "README.txt", "proposals.csv", "candidates.csv", "results.csv", "projects.csv",
         f"bulletins/{ballot_id}.json"])
     assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in z.infolist())
     documented = readme_columns(z)
-    assert set(documented) == {"proposals.csv", "candidates.csv", "results.csv"}
+    assert set(documented) == {"proposals.csv", "candidates.csv", "results.csv", "projects.csv"}
     for name, columns in documented.items():
         assert columns == header(z, name), name
     readme = z.read("README.txt").decode("utf-8-sig")
@@ -229,9 +229,28 @@ def test_unknown_cycle_is_a_json_404(client, world):
 def test_an_empty_cycle_still_has_every_file(client, world):
     cycle_id = open_cycle(client, world)
     z = open_zip(client, cycle_id)
-    assert sorted(z.namelist()) == ["README.txt", "candidates.csv", "proposals.csv",
-                                    "results.csv"]
-    assert read_csv(z, "results.csv") == []
+    assert sorted(z.namelist()) == ["README.txt", "candidates.csv", "projects.csv",
+                                    "proposals.csv", "results.csv"]
+    assert read_csv(z, "results.csv") == [] and read_csv(z, "projects.csv") == []
+
+
+@pytest.mark.parametrize("counts_public", [True, False])
+def test_projects_csv_is_the_announced_projects(client, world, counts_public):
+    set_jurisdiction_settings(client, "lezhi", publish_vote_counts=counts_public)
+    cycle_id, _ = balloting_cycle(client, world, seats=2, candidates=4)
+    results = publish_round(client, world, cycle_id)
+    _ok(client.post(f"{API}/cycles/{cycle_id}/transitions", json={"to": "announced"},
+                    headers=world.headers("congress_staff")))
+    listed = _ok(client.get(f"{API}/cycles/{cycle_id}/projects")).json()["items"]
+    rows = read_csv(open_zip(client, cycle_id), "projects.csv")
+    assert [r["id"] for r in rows] == [p["id"] for p in listed] and len(rows) == 2
+    assert {r["candidate_id"] for r in rows} == set(results["selected_ids"])
+    for row, project in zip(rows, listed, strict=True):
+        assert (row["title"], row["responsible_unit"], row["deadline"], row["state"]) == (
+            project["title"], project["responsible_unit"], project["deadline"],
+            project["state"])
+        assert row["yes"] == (str(project["yes"]) if counts_public else "")
+        assert row["source_proposal_ids"] == ";".join(project["source_proposal_ids"])
 
 
 def test_feed_lists_announcements_and_results_newest_first(client, world):

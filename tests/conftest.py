@@ -8,9 +8,17 @@ except under CI=true, where that is a failure.
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -23,6 +31,7 @@ from app.migrate import upgrade
 from tests.helpers import World, build_world
 
 IN_CI = os.environ.get("CI") == "true"
+ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = os.environ.get("MINSHENG_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 TEST_SECRET = "test-secret-" + "x" * 40
 BACKENDS = ["sqlite", "postgresql"]
@@ -61,11 +70,18 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         upgrade(url)
         yield url
         return
+    with pg_database() as url:
+        yield url
+
+
+@contextmanager
+def pg_database(prefix: str = "minsheng_test") -> Iterator[str]:
+    """A fresh PostgreSQL database, migrated, dropped afterwards (unavailable: skip or fail)."""
     try:
         admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
         unavailable(f"PostgreSQL is not reachable at {PG_SERVER} ({str(exc).strip()[:80]})")
-    name = f"minsheng_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
         url = f"{PG_SERVER}/{name}"
@@ -74,6 +90,63 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def app_server(database_url: str, log_path: Path, *, workers: int = 1,
+               ready_answers: int = 1) -> Iterator[str]:
+    """The app under uvicorn (`workers` processes) on a free port; yields its base URL.
+
+    Ready once /healthz has answered `ready_answers` times in a row on fresh connections (with
+    several workers, enough answers that each is likely up). Stopped as a process group, so the
+    workers go with it.
+    """
+    port = _free_port()
+    env = {**os.environ, "MINSHENG_ENV": "test", "MINSHENG_DATABASE_URL": database_url,
+           "MINSHENG_SECRET_KEY": TEST_SECRET, "MINSHENG_RATE_LIMIT_URL": "memory://"}
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+             "--no-access-log", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_ready(proc, base, log_path, ready_answers)
+        yield base
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _wait_ready(proc: subprocess.Popen, base: str, log_path: Path, answers: int) -> None:
+    deadline = time.monotonic() + 30
+    answered = 0
+    while answered < answers:
+        if proc.poll() is not None:
+            pytest.fail(f"uvicorn exited with {proc.returncode}:\n"
+                        f"{log_path.read_text(errors='replace')[-3000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail("uvicorn did not answer /healthz within 30 s:\n"
+                        f"{log_path.read_text(errors='replace')[-3000:]}")
+        try:
+            ok = httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        answered = answered + 1 if ok else 0
+        if answered < answers:
+            time.sleep(0.05 if ok else 0.1)
 
 
 def make_settings(database_url: str, **overrides) -> Settings:

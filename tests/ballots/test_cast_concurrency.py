@@ -15,17 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -34,7 +27,6 @@ from fastapi.testclient import TestClient
 
 from app.audit import service as audit
 from app.main import create_app
-from app.migrate import upgrade
 from tests.ballots.conftest import (
     API,
     add_deputies,
@@ -44,19 +36,12 @@ from tests.ballots.conftest import (
     name_scrutineers,
     username,
 )
-from tests.conftest import PG_SERVER, TEST_SECRET, make_settings, unavailable
+from tests.conftest import app_server, make_settings, pg_database
 from tests.helpers import build_world, run
 
-ROOT = Path(__file__).resolve().parents[2]
 DEPUTIES = 60
 CANDIDATES = 12
 SEATS = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -64,19 +49,8 @@ def pg_url(request) -> Iterator[str]:
     """A fresh PostgreSQL database for this module, migrated, dropped afterwards."""
     if request.config.getoption("--backend") == "sqlite":
         pytest.skip("casting races are proven on PostgreSQL (SQLite serialises every write)")
-    try:
-        admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        unavailable(f"PostgreSQL is not reachable at {PG_SERVER} ({str(exc).strip()[:80]})")
-    name = f"minsheng_test_race_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"{PG_SERVER}/{name}"
-        upgrade(url)
+    with pg_database("minsheng_test_race") as url:
         yield url
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture(scope="module")
@@ -89,49 +63,11 @@ def seeder(pg_url) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def server(pg_url, tmp_path_factory) -> Iterator[str]:
     """The app under uvicorn with two worker processes on the database; its base URL."""
-    port = _free_port()
     log_path = tmp_path_factory.mktemp("race-server") / "uvicorn.log"
-    env = {**os.environ, "MINSHENG_ENV": "test", "MINSHENG_DATABASE_URL": pg_url,
-           "MINSHENG_SECRET_KEY": TEST_SECRET, "MINSHENG_RATE_LIMIT_URL": "memory://"}
-    base = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
-             "--no-access-log", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_for_workers(proc, base, log_path)
+    with app_server(pg_url, log_path, workers=2, ready_answers=20) as base:
         yield base
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # the group this fixture started
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log_text = log_path.read_text(errors="replace")
-        assert "Traceback" not in log_text, log_text[-3000:]
-
-
-def _wait_for_workers(proc: subprocess.Popen, base: str, log_path: Path) -> None:
-    """Until /healthz answers on enough fresh connections that both workers are likely up."""
-    deadline = time.monotonic() + 30
-    answered = 0
-    while answered < 20:
-        if proc.poll() is not None:
-            pytest.fail(f"uvicorn exited with {proc.returncode}:\n"
-                        f"{log_path.read_text(errors='replace')[-3000:]}")
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not answer /healthz within 30 s:\n"
-                        f"{log_path.read_text(errors='replace')[-3000:]}")
-        try:
-            ok = httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        answered = answered + 1 if ok else 0
-        time.sleep(0.05 if ok else 0.2)
+    log_text = log_path.read_text(errors="replace")
+    assert "Traceback" not in log_text, log_text[-3000:]
 
 
 def _marks(rng: random.Random, candidates: list[str]) -> dict[str, str]:

@@ -8,33 +8,20 @@ test; the server keeps no state of its own besides the in-memory login throttle.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import TEST_SECRET, unavailable
+from tests.conftest import ROOT, app_server, unavailable
 from tests.helpers import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2, "locale": "zh-CN"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # Module scope: Playwright's sync API keeps an event loop running in this thread while it is
@@ -57,39 +44,8 @@ def browser():
 @pytest.fixture(scope="module")
 def live_server(database_url, tmp_path_factory) -> Iterator[str]:
     """The app under uvicorn on a free port, on the test database; its base URL."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("server") / "uvicorn.log"
-    env = {**os.environ, "MINSHENG_ENV": "test", "MINSHENG_DATABASE_URL": database_url,
-           "MINSHENG_SECRET_KEY": TEST_SECRET, "MINSHENG_RATE_LIMIT_URL": "memory://"}
-    base = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"uvicorn exited with {proc.returncode}:\n"
-                                f"{log_path.read_text(errors='replace')[-3000:]}")
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail("uvicorn did not answer /healthz within 20 s:\n"
-                                f"{log_path.read_text(errors='replace')[-3000:]}")
-                time.sleep(0.1)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with app_server(database_url, tmp_path_factory.mktemp("server") / "uvicorn.log") as base:
+        yield base
 
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}

@@ -39,6 +39,7 @@ from app.opendata.api import router as opendata_routes
 from app.pages.deps import RedirectTo
 from app.pages.render import redirect
 from app.projects.api import router as projects_api
+from app.projects.staff_views import router as project_staff_pages
 from app.projects.views import router as project_pages
 from app.proposals.api import router as proposals_api
 from app.proposals.comments_api import router as comments_api
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (auth_pages, cycle_pages, admin_pages, proposal_pages, proposal_staff_pages,
                    resident_pages, candidate_pages, candidate_staff_pages,
                    ballot_deputy_pages, ballot_staff_pages, ballot_paper_pages,
-                   ballot_public_pages, opendata_routes, project_pages):
+                   ballot_public_pages, opendata_routes, project_pages, project_staff_pages):
         app.include_router(router)
 
     @app.get("/static/vendor/{name}", include_in_schema=False)

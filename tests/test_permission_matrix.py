@@ -40,6 +40,7 @@ from tests.helpers import (
     set_jurisdiction_settings,
     token_headers,
 )
+from tests.projects.helpers import announced_projects, plan_body
 
 API = "/api/v1"
 ANONYMOUS = "anonymous"
@@ -146,6 +147,9 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", f"{API}/cycles/{{cycle_id}}/open-data.zip"): EVERYONE,
     ("GET", f"{API}/cycles/{{cycle_id}}/announcement"): EVERYONE,  # 409 before announced
     ("GET", f"{API}/cycles/{{cycle_id}}/projects"): EVERYONE,
+    ("GET", f"{API}/projects/{{project_id}}"): EVERYONE,
+    ("GET", f"{API}/projects/{{project_id}}/plan/history"): EVERYONE,
+    ("PUT", f"{API}/projects/{{project_id}}/plan"): frozenset({"gov_staff", "admin"}),
     # public once published (the request below); before that congress staff only, which
     # tests/ballots/test_ballot_api.py covers (403 not_published, also for anonymous)
     ("GET", f"{API}/ballots/{{ballot_id}}/results"): EVERYONE,
@@ -573,6 +577,12 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         "url": f"{API}/cycles/{_announced_cycle(c, w)}/announcement"},
     ("GET", f"{API}/cycles/{{cycle_id}}/projects"): lambda c, w, who: {
         "url": f"{API}/cycles/{_announced_cycle(c, w)}/projects"},
+    ("GET", f"{API}/projects/{{project_id}}"): lambda c, w, who: {
+        "url": f"{API}/projects/{announced_projects(c, w)[1][0]}"},
+    ("GET", f"{API}/projects/{{project_id}}/plan/history"): lambda c, w, who: {
+        "url": f"{API}/projects/{announced_projects(c, w)[1][0]}/plan/history"},
+    ("PUT", f"{API}/projects/{{project_id}}/plan"): lambda c, w, who: {
+        "url": f"{API}/projects/{announced_projects(c, w)[1][0]}/plan", "json": plan_body()},
 }
 
 

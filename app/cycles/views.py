@@ -1,6 +1,9 @@
-"""Pages: the home page, a cycle with its timeline and history, creating and moving cycles."""
+"""Pages: the home page, a cycle's story (年度全景) with its history, creating and moving cycles,
+and the archive of every jurisdiction's cycles by year (往年档案)."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
@@ -9,7 +12,7 @@ from app.auth.deps import in_scope
 from app.auth.roles import Perm, Role, has_perm
 from app.ballots.cycle_guard import seat_status
 from app.ballots.public_views import cycle_section
-from app.cycles import service
+from app.cycles import service, story
 from app.cycles.schemas import CycleIn
 from app.db import SessionDep
 from app.errors import DomainError
@@ -17,8 +20,9 @@ from app.jurisdictions import service as jurisdictions
 from app.models import Cycle, User
 from app.pages.deps import PageUser, page_perm
 from app.pages.forms import parse_form
-from app.pages.render import redirect, render
+from app.pages.render import is_fragment_request, redirect, render
 from app.workflows.cycle import CYCLE_WORKFLOW, CyclePhase
+from app.workflows.project import STATE_LABELS as PROJECT_STATES
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,20 +52,35 @@ async def _moves_for(session, user: User | None, cycle: Cycle) -> list:
     return CYCLE_WORKFLOW.allowed_for(cycle.phase, user.role)
 
 
+def wan(value: Decimal) -> str:
+    """An amount in 万元 without trailing zeros (1200.00 → 1200, 85.50 → 85.5)."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 async def _cycle_page(request: Request, session, user: User | None, cycle: Cycle, *,
-                      error: str | None = None, status: int = 200, reason: str = ""):
-    jurisdiction = await jurisdictions.get(session, cycle.jurisdiction_code)
+                      error: str | None = None, status: int = 200, reason: str = "",
+                      headers: dict[str, str] | None = None):
+    """The cycle's story with the phase panel below; an htmx request gets the panel alone.
+
+    The story is read with a fixed number of queries (app/cycles/story.py); the panel adds the
+    jurisdiction check for staff moves and, in 票决, the seat status.
+    """
     # In 票决 the panel says how many seats are filled, so staff moving on to 公开 know
     # whether the guard will ask why the remaining seats stay empty.
     seats = (await seat_status(session, cycle) if cycle.phase == CyclePhase.balloting
              else None)
-    return render(request, "cycles/detail.html", {
-        "cycle": cycle, "jurisdiction": jurisdiction,
-        "history": await service.phase_history(session, cycle),
-        "moves": await _moves_for(session, user, cycle), "error": error, "reason": reason,
-        "seat_status": seats,
-        "ballot_section": await cycle_section(session, cycle.id),
-    }, status=status, block="phase_panel")
+    ctx = {"cycle": cycle, "moves": await _moves_for(session, user, cycle), "error": error,
+           "reason": reason, "seat_status": seats}
+    if is_fragment_request(request):
+        ctx["history"] = await service.phase_history(session, cycle)
+    else:
+        told = await story.cycle_story(session, cycle)
+        ctx.update(story=told, jurisdiction=told.jurisdiction, history=told.history,
+                   ballot_section=await cycle_section(session, cycle.id),
+                   PROJECT_STATES=PROJECT_STATES, wan=wan)
+    return render(request, "cycles/detail.html", ctx, status=status, block="phase_panel",
+                  headers=headers)
 
 
 @router.get("/cycles/new")
@@ -105,4 +124,23 @@ async def transition(request: Request, cycle_id: str, session: SessionDep,
     except DomainError as exc:
         return await _cycle_page(request, session, user, cycle, error=exc.zh or exc.message,
                                  status=exc.status, reason=reason)
-    return await _cycle_page(request, session, user, cycle)
+    # A move changes the whole story above the panel: htmx reloads the page after the swap.
+    return await _cycle_page(request, session, user, cycle,
+                             headers={"HX-Refresh": "true"} if is_fragment_request(request)
+                             else None)
+
+
+@router.get("/archive")
+async def archive_page(request: Request, session: SessionDep):
+    """往年档案: every jurisdiction with its cycles, newest year first (two queries)."""
+    return render(request, "cycles/archive.html", {
+        "entries": await story.archive(session)})
+
+
+@router.get("/archive/{code}")
+async def jurisdiction_archive_page(request: Request, code: str, session: SessionDep):
+    """One jurisdiction's cycles by year (phase, projects), and those of the places inside it."""
+    jurisdiction = await jurisdictions.get(session, code[:32])
+    years, inside = await story.jurisdiction_archive(session, jurisdiction)
+    return render(request, "cycles/archive_jurisdiction.html", {
+        "jurisdiction": jurisdiction, "years": years, "inside": inside})

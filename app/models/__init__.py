@@ -17,6 +17,7 @@ from app.models.candidate import Candidate, CandidateRevision, CandidateSource, 
 from app.models.cycle import Cycle
 from app.models.jurisdiction import Jurisdiction, JurisdictionLevel
 from app.models.notification import Notification, SmsCode, SmsMessage
+from app.models.plan import ProjectPlan, ProjectPlanVersion
 from app.models.project import Project
 from app.models.proposal import (
     DEFAULT_CATEGORIES,
@@ -34,5 +35,6 @@ __all__ = ["DEFAULT_CATEGORIES", "AuditEntry", "BallotAttendance", "BallotCandid
            "BallotScrutineer", "Candidate", "CandidateRevision", "DeviceBallot", "PaperEntry",
            "CandidateSource", "ResponsibleUnit", "Comment", "CommentReport", "Cycle", "Endorsement",
            "Jurisdiction", "JurisdictionGrant", "JurisdictionLevel", "Notification", "Project",
+           "ProjectPlan", "ProjectPlanVersion",
            "Proposal",
            "ProposalPhoto", "SmsCode", "SmsMessage", "StateTransition", "User", "new_id", "utcnow"]

@@ -2,8 +2,9 @@
 
 Only what the public already sees goes in: proposals as the public proposal pages show them
 (a masked proposer, never an account, a phone number or a comment), the reviewed candidates
-(公示), and the results and bulletins of published rounds. The columns of every CSV are
-described once, in FILES below, from which both the CSV header and README.txt are written.
+(公示), the results and bulletins of published rounds, and the announced projects with their
+implementation plans (实施方案). The columns of every CSV are described once, in FILES below,
+from which both the CSV header and README.txt are written.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.ballots import service as ballots
 from app.candidates import service as candidates
 from app.candidates.api import outs as candidate_outs
-from app.models import Cycle, Jurisdiction, Proposal, StateTransition, User
+from app.models import Cycle, Jurisdiction, ProjectPlan, Proposal, StateTransition, User
+from app.projects import plans
 from app.projects import service as projects
 from app.proposals.service import proposer_label
 from app.workflows.proposal import CHANNELS, PROPOSAL_WORKFLOW, STATE_LABELS
@@ -109,6 +112,23 @@ PROJECT_COLUMNS = [
      "yes votes in the round that selected it (empty where counts are not published)"),
     ("ballot_id", "当选轮次编号", "id of the ballot round that selected it"),
     ("source_proposal_ids", "来源建议编号，以分号分隔", "ids of the source proposals, ';'-separated"),
+    ("plan_due", "实施方案应公布日期（公告日加本级规定天数，YYYY-MM-DD）",
+     "date the implementation plan is due (announcement date + the jurisdiction's days)"),
+    ("plan_published_at", "实施方案首次公布时间（UTC，ISO 8601；未公布为空）",
+     "when the implementation plan was first published (UTC, ISO 8601; empty if not yet)"),
+    ("plan_late", "实施方案是否逾期（逾期公布或逾期未公布）：true 或 false",
+     "whether the plan is late (published after plan_due, or still missing after it)"),
+    ("plan_version", "实施方案版本号（每次修改加一；未公布为空）",
+     "version of the plan (one more for each change; empty if not yet published)"),
+    ("plan_updated_at", "实施方案最近修改时间（UTC，ISO 8601）",
+     "when the plan was last changed (UTC, ISO 8601)"),
+    ("milestones", "进度节点，JSON：[{\"title\": 节点, \"due\": 完成日期}]",
+     "milestones as JSON: [{\"title\", \"due\" (YYYY-MM-DD)}]"),
+    ("funding", "资金来源，JSON：[{\"source\": 来源, \"amount_wan\": 万元}]，合计等于预算",
+     "funding by source as JSON: [{\"source\", \"amount_wan\"}], adding up to the budget"),
+    ("targets", "建设目标，JSON 字符串数组", "measurable targets, a JSON array of strings"),
+    ("stage_targets", "跨年度项目的年度阶段目标，JSON：[{\"year\": 年份, \"target\": 目标}]",
+     "yearly stage targets of a cross-year project as JSON: [{\"year\", \"target\"}]"),
 ]
 
 FILES = {"proposals.csv": PROPOSAL_COLUMNS, "candidates.csv": CANDIDATE_COLUMNS,
@@ -182,6 +202,20 @@ def _result_rows(results: dict) -> list[list]:
             for c in results["candidates"]]
 
 
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _plan_cells(plan: ProjectPlan | None, due: date) -> list[str]:
+    """The plan columns of one project (empty cells but the due date and flag without a plan)."""
+    late = _flag(plans.is_late(due, plan.published_at if plan else None))
+    if plan is None:
+        return [due.isoformat(), "", late, "", "", "", "", "", ""]
+    return [due.isoformat(), plan.published_at.isoformat(), late, str(plan.version),
+            plan.updated_at.isoformat(), _json(plan.milestones), _json(plan.funding),
+            _json(plan.targets), _json(plan.stage_targets)]
+
+
 async def collect(session: AsyncSession, cycle: Cycle) -> OpenData:
     """Read everything public about `cycle` into plain rows."""
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
@@ -189,11 +223,13 @@ async def collect(session: AsyncSession, cycle: Cycle) -> OpenData:
     data.proposals = await _proposal_rows(session, cycle)
     data.candidates = await _candidate_rows(session, cycle)
     rows, counts_public = await projects.list_projects(session, cycle)
+    due, current = await plans.plans_for(session, cycle, [r.project.id for r in rows])
     data.projects = [[r.project.id, r.project.candidate_id, _text(r.project.title),
                       _text(r.project.responsible_unit), _plain(r.project.budget_wan),
                       r.project.deadline.isoformat(), r.project.state,
                       _plain(r.project.yes if counts_public else None), r.project.ballot_id,
-                      ";".join(r.source_proposal_ids)] for r in rows]
+                      ";".join(r.source_proposal_ids),
+                      *_plan_cells(current.get(r.project.id), due)] for r in rows]
     for ballot in await ballots.published_rounds(session, cycle.id):
         data.results += _result_rows(ballot.results)
         data.bulletins[ballot.id] = await ballots.bulletin(session, ballot)
@@ -229,8 +265,9 @@ def readme(data: OpenData) -> str:
         "the candidate projects reviewed by the congress and made public (公示)",
         "  results.csv — 已公布轮次的计票结果，每个候选项目每轮一行 / "
         "results of the published ballot rounds, one row per candidate per round",
-        "  projects.csv — 公告的民生实事项目（周期进入公开阶段后才有）/ "
-        "the projects the 公告 announced (once the cycle has entered 公开)",
+        "  projects.csv — 公告的民生实事项目及其实施方案（周期进入公开阶段后才有）/ "
+        "the projects the 公告 announced, with their implementation plans (once the cycle "
+        "has entered 公开); every version of a plan: GET /api/v1/projects/<id>/plan/history",
         "  bulletins/<ballot_id>.json — 已公布轮次的计票清单（与 "
         "GET /api/v1/ballots/<ballot_id>/bulletin 相同），可据此重新计票（minsheng tally）/ "
         "the bulletin of each published round (the same as GET /api/v1/ballots/<ballot_id>"

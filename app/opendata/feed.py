@@ -1,8 +1,10 @@
-"""AtomFeed — 公开信息订阅: announcements (公告) and published ballot results, newest first.
+"""AtomFeed — 公开信息订阅: announcements (公告), published ballot results and implementation
+plans (实施方案) published or changed, newest first.
 
-Both come from the workflows' transition history: a cycle entering `announced`, a round
-entering `published`. Entry ids are tag-like URNs of the transition record, so they stay the
-same whatever host name the feed is read under; links point at the public pages.
+The first two come from the workflows' transition history: a cycle entering `announced`, a
+round entering `published`; plans from their saved versions. Entry ids are tag-like URNs of
+the record, so they stay the same whatever host name the feed is read under; links point at
+the public pages.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import gettext as _
-from app.models import BallotRound, Cycle, Jurisdiction, StateTransition
+from app.models import (
+    BallotRound,
+    Cycle,
+    Jurisdiction,
+    Project,
+    ProjectPlanVersion,
+    StateTransition,
+)
 from app.workflows.ballot import BALLOT_WORKFLOW, BallotState
 from app.workflows.cycle import CYCLE_WORKFLOW, CyclePhase
 
@@ -44,13 +53,23 @@ async def _results(session: AsyncSession) -> list[tuple[StateTransition, BallotR
     return list(rows.all())
 
 
+async def _plan_versions(session: AsyncSession) -> list[tuple[ProjectPlanVersion, Project, Cycle]]:
+    rows = await session.execute(
+        select(ProjectPlanVersion, Project, Cycle)
+        .join(Project, Project.id == ProjectPlanVersion.project_id)
+        .join(Cycle, Cycle.id == Project.cycle_id)
+        .order_by(ProjectPlanVersion.saved_at.desc(), ProjectPlanVersion.id.desc())
+        .limit(FEED_SIZE))
+    return list(rows.all())
+
+
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 async def atom_feed(session: AsyncSession, base_url: str) -> bytes:
     """The Atom document; `base_url` is the site's root URL ending in '/'."""
-    entries = []  # (at, transition id, title, link, summary)
+    entries = []  # (at, record id, title, link, summary)
     for t, cycle, place in await _announcements(session):
         entries.append((_aware(t.at), t.id,
                         _("{title}：公告").format(title=cycle.title),
@@ -65,20 +84,34 @@ async def atom_feed(session: AsyncSession, base_url: str) -> bytes:
                         f"{base_url}ballots/{ballot.id}/results",
                         _("应选{seats}项，当选{selected}项。").format(seats=ballot.seats,
                                                                 selected=selected)))
+    for version, project, cycle in await _plan_versions(session):
+        if version.version == 1:
+            title = _("{project}：实施方案已公布").format(project=project.title)
+        else:
+            title = _("{project}：实施方案第{n}版（修改）").format(project=project.title,
+                                                          n=version.version)
+        summary = _("{cycle}，责任单位：{unit}。").format(cycle=cycle.title,
+                                                   unit=project.responsible_unit)
+        if version.reason:
+            summary += _("修改说明：{reason}").format(reason=version.reason)
+        entries.append((_aware(version.saved_at), f"plan-version:{version.id}", title,
+                        f"{base_url}projects/{project.id}", summary))
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
     entries = entries[:FEED_SIZE]
 
     fg = FeedGenerator()
     fg.id("urn:minsheng:feed")
     fg.title(_("民生实事项目公告与票决结果"))
-    fg.subtitle(_("民生实事项目人大代表票决制：公告和已公布的票决结果"))
+    fg.subtitle(_("民生实事项目人大代表票决制：公告、已公布的票决结果和实施方案"))
     fg.link(href=f"{base_url}feed.atom", rel="self", type="application/atom+xml")
     fg.link(href=base_url, rel="alternate", type="text/html")
     fg.language("zh-CN")
     fg.updated(entries[0][0] if entries else datetime(2000, 1, 1, tzinfo=UTC))
-    for at, transition_id, title, link, summary in entries:
+    for at, record_id, title, link, summary in entries:
         fe = fg.add_entry(order="append")
-        fe.id(f"urn:minsheng:transition:{transition_id}")
+        # transition ids keep their URN of the first feed; plan versions name their kind
+        fe.id(f"urn:minsheng:{record_id}" if record_id.startswith("plan-version:")
+              else f"urn:minsheng:transition:{record_id}")
         fe.title(title)
         fe.link(href=link, rel="alternate", type="text/html")
         fe.summary(summary)

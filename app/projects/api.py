@@ -1,16 +1,38 @@
-"""JSON API of 公开: a cycle's announcement (公告) and its decided projects."""
+"""JSON API of 公开: a cycle's announcement (公告), its decided projects and their plans."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Depends
+
+from app.auth.deps import require
+from app.auth.roles import Perm
 from app.cycles.api import CurrentCycle
 from app.db import SessionDep
+from app.models import Project, User
 from app.pagination import Page, PageDep
-from app.projects import service
-from app.projects.schemas import AnnouncementOut, ProjectOut, announcement_out, project_out
+from app.projects import plans, service
+from app.projects.schemas import (
+    AnnouncementOut,
+    PlanIn,
+    PlanSavedOut,
+    PlanVersionOut,
+    ProjectOut,
+    announcement_out,
+    plan_out,
+    project_out,
+    version_out,
+)
 
 router = APIRouter(tags=["publication"])
+
+
+async def _load_project(project_id: str, session: SessionDep) -> Project:
+    return await plans.get_project(session, project_id)
+
+
+CurrentProject = Annotated[Project, Depends(_load_project)]
 
 
 @router.get("/cycles/{cycle_id}/announcement", response_model=AnnouncementOut)
@@ -27,10 +49,51 @@ async def read_announcement(cycle: CurrentCycle, session: SessionDep):
 async def list_projects(cycle: CurrentCycle, session: SessionDep, paging: PageDep):
     """The cycle's decided projects in 公告 order, with `state` and `plan` (anyone).
 
-    Empty before the cycle is announced. A cycle has at most its seats of projects, so the
-    page is cut from the full list.
+    `plan` is null until the government publishes it; `plan_due` and `plan_late` say when it
+    is due and whether it is (or was) late. Empty before the cycle is announced. A cycle has at
+    most its seats of projects, so the page is cut from the full list; a fixed number of
+    queries whatever their number.
     """
     rows, show_counts = await service.list_projects(session, cycle)
     start = (paging.page - 1) * paging.per_page
-    return Page(items=[project_out(r, show_counts) for r in rows[start:start + paging.per_page]],
+    shown = rows[start:start + paging.per_page]
+    due, current = await plans.plans_for(session, cycle, [r.project.id for r in shown])
+    return Page(items=[project_out(r, show_counts, current.get(r.project.id), due)
+                       for r in shown],
                 total=len(rows), page=paging.page, per_page=paging.per_page)
+
+
+@router.get("/projects/{project_id}", response_model=ProjectOut)
+async def read_project(project: CurrentProject, session: SessionDep):
+    """One decided project with its `state` and `plan` (anyone)."""
+    v = await plans.view(session, project)
+    sources = await service.source_proposal_ids(session, [project.candidate_id])
+    row = service.ProjectRow(project, sources.get(project.candidate_id, []), 0)
+    return project_out(row, v.publish_vote_counts, v.plan, v.due)
+
+
+@router.put("/projects/{project_id}/plan", response_model=PlanSavedOut)
+async def save_plan(project: CurrentProject, body: PlanIn, session: SessionDep,
+                    actor: Annotated[User, require(Perm.candidate_build)]):
+    """Publish or change the implementation plan (gov_staff of the project's jurisdiction).
+
+    The plan is public at once. 422 names what to fix (at least one milestone and one target;
+    milestones between the announcement and the deadline; funding > 0 adding up to the decided
+    budget; for a cross-year project one stage target per year); 409 before the cycle is
+    announced, after it is closed, or for a terminated / accepted project. Saving the same plan
+    again stores no new version (`changed`: false).
+    """
+    saved = await plans.save(session, actor=actor, project=project,
+                             raw=body.model_dump(exclude={"reason"}), reason=body.reason)
+    return PlanSavedOut(**plan_out(saved.plan, saved.due).model_dump(), project_id=project.id,
+                        changed=saved.changed)
+
+
+@router.get("/projects/{project_id}/plan/history", response_model=Page[PlanVersionOut])
+async def plan_history(project: CurrentProject, session: SessionDep, paging: PageDep):
+    """Every saved version of the plan, newest first, each with who, when, the 说明 and what
+    changed from the version before (anyone)."""
+    items = await plans.history(session, project)
+    start = (paging.page - 1) * paging.per_page
+    return Page(items=[version_out(i) for i in items[start:start + paging.per_page]],
+                total=len(items), page=paging.page, per_page=paging.per_page)

@@ -6,9 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from app.models import ProjectPlan
+from app.projects.plans import HistoryItem, is_late, plan_data
 from app.projects.service import Announcement, ProjectRow
+from app.schemas import Input
 
 
 class AnnouncedCycleOut(BaseModel):
@@ -42,24 +45,108 @@ class AnnouncementOut(BaseModel):
     projects: list[AnnouncedProjectOut]
 
 
+class Milestone(BaseModel):
+    title: str = Field(description="what is done by then, e.g. 完成招标")
+    due: date = Field(description="between the announcement date and the project's deadline")
+
+
+class Funding(BaseModel):
+    source: str = Field(description="e.g. 县级财政, 上级补助")
+    amount_wan: Decimal = Field(description="万元, more than 0; the rows add up to budget_wan")
+
+
+class StageTarget(BaseModel):
+    year: int
+    target: str
+
+
+class PlanFields(BaseModel):
+    milestones: list[Milestone]
+    funding: list[Funding]
+    targets: list[str]
+    stage_targets: list[StageTarget] = []
+
+
+class PlanIn(Input):
+    """PUT /projects/{id}/plan. Lengths and sums are checked by the service (422 with a code).
+
+    `stage_targets` (one per year from the announcement's year to the deadline's) is required
+    for a cross-year project, optional otherwise. `reason` is the 说明 of a change.
+    """
+
+    milestones: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
+    funding: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
+    targets: list[str] = Field(default_factory=list, max_length=200)
+    stage_targets: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
+    reason: str = Field(default="", max_length=2000)
+
+
+class PlanOut(PlanFields):
+    """ProjectPlan — the implementation plan as published."""
+
+    version: int
+    published_at: datetime  # first saved: the plan is public from then on
+    updated_at: datetime
+    due: date               # announcement date (Beijing) + the jurisdiction's plan_due_days
+    late: bool              # first published after `due`
+
+
+class PlanSavedOut(PlanOut):
+    project_id: str
+    changed: bool  # false when the same plan was saved again (no new version)
+
+
+class PlanChange(BaseModel):
+    field: str   # milestones | funding | targets | stage_targets
+    action: str  # added | removed | changed
+    old: Any = None
+    new: Any = None
+
+
+class PlanVersionOut(PlanFields):
+    version: int
+    saved_by: str
+    saved_at: datetime
+    reason: str
+    changes: list[PlanChange]  # from the version before (empty for the first)
+
+
 class ProjectOut(AnnouncedProjectOut):
     cycle_id: str
     candidate_id: str
     responsible_unit_id: str
     ballot_id: str
     state: str
-    plan: dict[str, Any] | None = None  # the implementation plan (实施方案), once published
+    plan: PlanOut | None = None  # the implementation plan (实施方案), once published
+    plan_due: date        # when the plan is due
+    plan_late: bool       # published after plan_due, or still missing after it
     created_at: datetime
 
 
-def project_out(row: ProjectRow, show_counts: bool) -> ProjectOut:
+def plan_out(plan: ProjectPlan | None, due: date) -> PlanOut | None:
+    if plan is None:
+        return None
+    return PlanOut(**plan_data(plan), version=plan.version, published_at=plan.published_at,
+                   updated_at=plan.updated_at, due=due, late=is_late(due, plan.published_at))
+
+
+def project_out(row: ProjectRow, show_counts: bool, plan: ProjectPlan | None,
+                due: date) -> ProjectOut:
     p = row.project
     return ProjectOut(id=p.id, title=p.title, responsible_unit=p.responsible_unit,
                       budget_wan=p.budget_wan, deadline=p.deadline,
                       yes=p.yes if show_counts else None,
                       source_proposal_ids=row.source_proposal_ids, cycle_id=p.cycle_id,
                       candidate_id=p.candidate_id, responsible_unit_id=p.responsible_unit_id,
-                      ballot_id=p.ballot_id, state=p.state, plan=None, created_at=p.created_at)
+                      ballot_id=p.ballot_id, state=p.state, plan=plan_out(plan, due),
+                      plan_due=due, plan_late=is_late(due, plan.published_at if plan else None),
+                      created_at=p.created_at)
+
+
+def version_out(item: HistoryItem) -> PlanVersionOut:
+    v = item.version
+    return PlanVersionOut(**v.data, version=v.version, saved_by=v.saved_by, saved_at=v.saved_at,
+                          reason=v.reason, changes=[PlanChange(**c) for c in item.changes])
 
 
 def announcement_out(a: Announcement) -> AnnouncementOut:

@@ -149,17 +149,24 @@ class Announcement:
         return out
 
 
-async def _project_rows(session: AsyncSession, cycle_id: str,
-                        rounds: list[BallotRound]) -> list[ProjectRow]:
-    projects = list(await session.scalars(select(Project).where(Project.cycle_id == cycle_id)))
+async def source_proposal_ids(session: AsyncSession,
+                              candidate_ids: list[str]) -> dict[str, list[str]]:
+    """candidate id → the ids of the proposals it answers, sorted (one query; none if empty)."""
     sources: dict[str, list[str]] = {}
-    if projects:
+    if candidate_ids:
         pairs = await session.execute(
             select(CandidateSource.candidate_id, CandidateSource.proposal_id)
-            .where(CandidateSource.candidate_id.in_([p.candidate_id for p in projects]))
+            .where(CandidateSource.candidate_id.in_(candidate_ids))
             .order_by(CandidateSource.proposal_id))
         for cid, pid in pairs:
             sources.setdefault(cid, []).append(pid)
+    return sources
+
+
+async def _project_rows(session: AsyncSession, cycle_id: str,
+                        rounds: list[BallotRound]) -> list[ProjectRow]:
+    projects = list(await session.scalars(select(Project).where(Project.cycle_id == cycle_id)))
+    sources = await source_proposal_ids(session, [p.candidate_id for p in projects])
     places = {cid: place for cid, (_, _, place) in _selections(rounds).items()}
     rows = [ProjectRow(p, sources.get(p.candidate_id, []),
                        places.get(p.candidate_id, len(places))) for p in projects]

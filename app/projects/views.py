@@ -1,7 +1,9 @@
-"""The public 公告 page: the decided projects of a cycle, as an official notice.
+"""Public pages of 公开: the 公告 of a cycle, and each decided project with its plan.
 
-Anyone may read it once the cycle is announced; before that the page says 尚未公告 (200).
-It prints on A4 (the print block of app/static/app.css) and stacks its table on phones.
+Anyone may read the 公告 once the cycle is announced; before that the page says 尚未公告 (200).
+It prints on A4 (the print block of app/static/app.css) and stacks its table on phones. The
+project page shows the implementation plan (实施方案), a 逾期 flag when it is late, and every
+change to it since it was first published.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from fastapi import APIRouter, Request
 from app.cycles import service as cycles
 from app.db import SessionDep
 from app.jurisdictions import service as jurisdictions
+from app.pages.deps import PageUser
 from app.pages.render import render
-from app.projects import service
-from app.timeutil import CHINA_TZ
+from app.projects import display, plans, service
+from app.timeutil import CHINA_TZ, china_today
+from app.workflows.project import STATE_LABELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,3 +49,21 @@ async def announcement_page(request: Request, cycle_id: str, session: SessionDep
         "cycle": cycle, "jurisdiction": a.jurisdiction, "announced": True, "a": a,
         "ballots": a.ballots(), "show_counts": a.publish_vote_counts,
         "published_on": local_date(a.published_at), "wan": wan})
+
+
+@router.get("/projects/{project_id}")
+async def project_page(request: Request, project_id: str, session: SessionDep,
+                       user: PageUser):
+    """民生实事项目: the project as decided, its plan (or 尚未公布 with the due date) and the
+    plan's changes, newest first."""
+    project = await plans.get_project(session, project_id)
+    v = await plans.view(session, project)
+    history = await plans.history(session, project)
+    return render(request, "projects/detail.html", {
+        "v": v, "p": project, "cycle": v.cycle, "jurisdiction": v.jurisdiction,
+        "plan": v.plan, "today": china_today(),
+        "history": [{"item": h, "changes": display.change_rows(h)} for h in history],
+        "STATE_LABELS": {str(k): val for k, val in STATE_LABELS.items()},
+        "wan": display.wan, "item_text": display.item_text,
+        "funding_total": plans.funding_total(v.plan.funding) if v.plan else None,
+        "may_edit": user is not None and plans.may_write(user)})

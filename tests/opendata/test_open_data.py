@@ -285,3 +285,50 @@ def test_feed_lists_announcements_and_results_newest_first(client, world):
 def test_feed_without_news_is_valid(client, world):
     feed = feedparser.parse(_ok(client.get("/feed.atom")).content)
     assert not feed.bozo and feed.entries == []
+
+
+def test_projects_csv_carries_each_plan_with_its_due_date_and_late_flag(client, world):
+    from tests.projects.helpers import (
+        announced_projects,
+        beijing,
+        plan_body,
+        put_plan,
+        set_plan_published_at,
+    )
+
+    cycle_id, (with_plan, without) = announced_projects(client, world)
+    body = plan_body()
+    _ok(put_plan(client, world, with_plan, body))
+    set_plan_published_at(client, with_plan, beijing(date(2025, 3, 31)))  # on the due day
+    z = open_zip(client, cycle_id)
+    assert header(z, "projects.csv") == readme_columns(z)["projects.csv"]
+    rows = {r["id"]: r for r in read_csv(z, "projects.csv")}
+    done, missing = rows[with_plan], rows[without]
+    assert done["plan_due"] == missing["plan_due"] == "2025-03-31"
+    assert done["plan_late"] == "false" and missing["plan_late"] == "true"
+    assert done["plan_published_at"].startswith("2025-03-31") and done["plan_version"] == "1"
+    assert [m["title"] for m in json.loads(done["milestones"])] == [
+        m["title"] for m in body["milestones"]]
+    assert json.loads(done["funding"]) == [{"source": "县级财政", "amount_wan": "60.00"},
+                                           {"source": "上级补助", "amount_wan": "40.00"}]
+    assert json.loads(done["targets"]) == body["targets"]
+    assert json.loads(done["stage_targets"]) == []
+    assert (missing["plan_published_at"], missing["plan_version"], missing["milestones"]) == (
+        "", "", "")
+
+
+def test_feed_lists_plan_publications_and_changes(client, world):
+    from tests.projects.helpers import announced_projects, plan_body, put_plan
+
+    cycle_id, (pid, _) = announced_projects(client, world)
+    _ok(put_plan(client, world, pid, plan_body()))
+    _ok(put_plan(client, world, pid, plan_body(targets=["新建道路 8 公里"], reason="线路优化")))
+    feed = feedparser.parse(_ok(client.get("/feed.atom")).content)
+    assert not feed.bozo, feed.bozo_exception
+    plan_entries = [e for e in feed.entries if "实施方案" in e.title]
+    assert [e.title for e in plan_entries] == ["候选项目1：实施方案第2版（修改）",
+                                               "候选项目1：实施方案已公布"]
+    assert all(e.link == f"http://testserver/projects/{pid}" for e in plan_entries)
+    assert "线路优化" in plan_entries[0].summary
+    assert len({e.id for e in feed.entries}) == len(feed.entries)
+    _ok(client.get(f"/projects/{pid}"))

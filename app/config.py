@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     sms_sender: str = "outbox"
     sms_code_ttl_seconds: int = Field(default=600, ge=60, le=3600)
     sqlite_busy_timeout_ms: int = 10_000
+    # Database connections each worker keeps open. Requests beyond them wait for one (up to
+    # db_pool_timeout_s) rather than opening and closing extra connections under load, which
+    # cost PostgreSQL a new backend process each time.
+    db_pool_size: int = Field(20, ge=1, le=500)
+    db_pool_timeout_s: float = Field(30, gt=0)
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import event
@@ -19,19 +20,23 @@ from sqlalchemy.ext.asyncio import (
 from app.config import Settings, ensure_sqlite_directory
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+T = TypeVar("T")
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL, foreign keys and a busy timeout."""
     url = settings.async_url
+    # A fixed pool (no overflow): connections, their PRAGMAs and on SQLite their threads are
+    # reused, never opened and closed per request under load.
+    pool = {"pool_size": settings.db_pool_size, "max_overflow": 0,
+            "pool_timeout": settings.db_pool_timeout_s}
     if not url.startswith("sqlite"):
         # No pre-ping: it costs a round trip per request; recycle idle connections instead.
-        return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+        return create_async_engine(url, **pool, pool_recycle=1800)
 
     ensure_sqlite_directory(url)
-    # A pool large enough for the usual concurrency, so connections (and their PRAGMAs) are
-    # reused rather than reopened (an in-memory database keeps its one static connection).
-    pool = {} if ":memory:" in url else {"pool_size": 20, "max_overflow": 44}
+    if ":memory:" in url:  # an in-memory database keeps its one static connection
+        pool = {}
     engine = create_async_engine(url, **pool,
                                  connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
 
@@ -76,6 +81,51 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+async def run_on_sqlite_thread(session: AsyncSession, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `fn(connection)` on the session's SQLite connection, inside its transaction, in one go.
+
+    aiosqlite runs every statement on the connection's own thread and hands each result back to
+    the event loop; a hot path with several statements pays that hand-over once instead (cast
+    a ballot: app/ballots/casting.py). It uses aiosqlite's queue of calls (`_execute`) and its
+    sqlite3 connection (`_conn`); tests/test_db.py fails if a new aiosqlite changes them.
+    """
+    connection = await session.connection()  # begins the transaction (BEGIN or BEGIN IMMEDIATE)
+    driver = (await connection.get_raw_connection()).driver_connection
+    return await driver._execute(fn, driver._conn)
+
+
+async def sqlite_transaction(state, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """BEGIN IMMEDIATE, `fn(connection)`, COMMIT (ROLLBACK if it raises) in one hand-over to a
+    pooled connection's thread, in the worker's queue of writers — no ORM session at all.
+
+    For a hot path that is one transaction of its own (cast a ballot through the API).
+    """
+    async with _sqlite_writer_turn(state, True), state.engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        return await driver._execute(_immediate, driver._conn, fn)
+
+
+def _immediate(db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return result
+
+
+@asynccontextmanager
+async def pg_transaction(state) -> AsyncIterator[Any]:
+    """A pooled PostgreSQL connection's driver (psycopg AsyncConnection) inside a transaction of
+    its own, committed on leaving (rolled back on an exception) — no ORM session at all."""
+    async with state.engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        async with driver.transaction():
+            yield driver
 
 
 @asynccontextmanager

@@ -19,6 +19,7 @@ from app.audit.api import router as audit_api
 from app.auth.api import router as auth_api
 from app.auth.throttle import LoginThrottle, make_storage
 from app.auth.views import router as auth_pages
+from app.ballots.api import casting_router as casting_api
 from app.ballots.api import router as ballots_api
 from app.ballots.deputy_views import router as ballot_deputy_pages
 from app.ballots.paper_api import router as paper_ballots_api
@@ -69,7 +70,7 @@ VENDOR_ASSETS = {
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for router in (auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
+    for router in (casting_api, auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
                    comments_api, residents_api, candidates_api, ballots_api, paper_ballots_api,
                    audit_api, projects_api):
         api.include_router(router)

@@ -25,14 +25,56 @@ async def _load_active(session: AsyncSession, user_id: str, version: int) -> Use
     return user
 
 
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def bearer_claims(request: Request) -> tuple[str, int]:
+    """(user id, token version) of the request's bearer token, checked without the database.
+
+    For a hot path that checks the account itself (ensure_token_user) in a query it makes anyway.
+    """
+    token = _bearer(request)
+    if token is None:
+        raise not_authenticated()
+    claims = read_token(request.app.state.settings, token)
+    if claims is None:
+        raise invalid_token()
+    return claims
+
+
+def ensure_token_user(valid: bool, must_change_password: bool) -> None:
+    """The refusals of current_user for an account read elsewhere: 401 if the token's account
+    is gone, inactive or logged out everywhere since; 403 until a generated password is changed."""
+    if not valid:
+        raise invalid_token()
+    if must_change_password:
+        raise password_change_required()
+
+
+def not_authenticated() -> NotAuthenticated:
+    return NotAuthenticated("Log in first (POST /api/v1/auth/token, then send "
+                            "'Authorization: Bearer <token>').", code="not_authenticated")
+
+
+def invalid_token() -> NotAuthenticated:
+    return NotAuthenticated("The access token is invalid or has expired; log in again "
+                            "with POST /api/v1/auth/token.", code="invalid_token")
+
+
+def password_change_required() -> Forbidden:
+    return Forbidden("Change the generated password first (POST /api/v1/users/me/password).",
+                     code="password_change_required", zh="请先修改初始密码。")
+
+
 async def optional_user(request: Request, session: SessionDep) -> User | None:
     """The logged-in user or None: bearer token on /api, session cookie on pages."""
     if request.url.path.startswith("/api/"):
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        token = _bearer(request)
+        if token is None:
             return None
-        claims = read_token(request.app.state.settings, token.strip())
+        claims = read_token(request.app.state.settings, token)
         user = await _load_active(session, *claims) if claims else None
         # A public route answers a stale token as it answers anyone; a protected one says why.
         request.state.bad_token = user is None
@@ -55,15 +97,11 @@ async def current_user(request: Request,
                        user: Annotated[User | None, Depends(optional_user)]) -> User:
     """The logged-in user; 401 if nobody is, 403 until a generated password is changed."""
     if user is None:
-        if getattr(request.state, "bad_token", False):
-            raise NotAuthenticated("The access token is invalid or has expired; log in again "
-                                   "with POST /api/v1/auth/token.", code="invalid_token")
-        raise NotAuthenticated("Log in first (POST /api/v1/auth/token, then send "
-                               "'Authorization: Bearer <token>').", code="not_authenticated")
+        raise invalid_token() if getattr(request.state, "bad_token", False) else (
+            not_authenticated())
     if (user.must_change_password and request.url.path.startswith("/api/")
             and request.url.path not in PASSWORD_CHANGE_PATHS):
-        raise Forbidden("Change the generated password first (POST /api/v1/users/me/password).",
-                        code="password_change_required", zh="请先修改初始密码。")
+        raise password_change_required()
     return user
 
 

@@ -11,26 +11,20 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import sqlite3
+from dataclasses import dataclass
+from functools import partial
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.ballots.service import ensure_deputy_of
+from app.auth.deps import ensure_token_user
+from app.auth.roles import Role
+from app.ballots.service import deputy_elsewhere, not_a_deputy, unknown_ballot
+from app.db import pg_transaction, run_on_sqlite_thread, sqlite_transaction
 from app.errors import Conflict, Forbidden, Invalid
-from app.models import (
-    BallotAttendance,
-    BallotCandidate,
-    BallotContent,
-    BallotParticipation,
-    BallotReceipt,
-    BallotRound,
-    Cycle,
-    User,
-    new_id,
-)
+from app.models import BallotContent, BallotParticipation, BallotReceipt, BallotRound, User, new_id
 from app.workflows.ballot import BallotState
 
 # A receipt code: 80 random bits in Crockford-style base32 (no I, L, O, U), in groups of four.
@@ -54,39 +48,199 @@ def canonical(marks: dict[str, str]) -> str:
 
 
 # ----------------------------------------------------------------------------- casting
+#
+# A cast is the one hot path of a session hall (a national congress's 3,000 deputies vote within
+# minutes), so it is written at the driver level: one read gathers every fact the refusals need
+# (round, deputy, attendance, the candidates on the paper), then the writes claim the deputy's
+# one ballot, fill a random empty slot and store the receipt's hash. On PostgreSQL the writes are
+# one statement; on SQLite the whole cast runs in one call on the connection's thread.
+#
+# No audit entry is written per ballot: the participation row is the record that a deputy voted,
+# and closing the round seals all of them in the audit chain at once (seal(), below). Every cast
+# appending to the one hash chain serialised all casting on its lock.
+
+_FACTS = """
+SELECT {lock}r.state, r.seats, r.secret, c.jurisdiction_code,
+       u.id, u.role, u.jurisdiction_code, u.is_active, u.token_version, u.must_change_password,
+       EXISTS (SELECT 1 FROM ballot_attendance a WHERE a.round_id = r.id AND a.user_id = u.id),
+       (SELECT {agg}(bc.candidate_id, ',') FROM ballot_candidate bc WHERE bc.round_id = r.id)
+FROM ballot_round r JOIN cycle c ON c.id = r.cycle_id LEFT JOIN user_account u ON u.id = {uid}
+WHERE r.id = {rid}"""
+# PostgreSQL: a cast holds the round's advisory lock shared until it commits, and closing the
+# round (stop_casting) takes it exclusively first, so the close waits for the casts under way.
+# The lock is taken by the read; the write statement, whose snapshot comes after it, checks
+# once more that the round is open, so a cast that waited for a close stores nothing.
+_ROUND_LOCK_CLASS = 73_412
+_PG_FACTS = _FACTS.format(
+    lock="pg_advisory_xact_lock_shared(%(lock_class)s, hashtext(r.id)) IS NULL AS locked, ",
+    agg="string_agg", uid="%(uid)s", rid="%(rid)s")
+_SQLITE_FACTS = _FACTS.format(lock="", agg="group_concat", uid="?", rid="?")
+
+# PostgreSQL: claim, fill a random empty slot (at or after `start`) and store the receipt's hash
+# in one statement. `open` 0: the round closed meanwhile; `claimed` 0: voted already; `stored`
+# 0 with `claimed` 1: no empty slot lies at or after `start`, _PG_FILL_FROM_START fills the
+# first one instead.
+_PG_CAST = """
+WITH still_open AS (SELECT 1 FROM ballot_round WHERE id = %(rid)s AND state = 'open'),
+claim AS (
+    INSERT INTO ballot_participation (id, round_id, user_id) SELECT %(pid)s, %(rid)s, %(uid)s
+    FROM still_open ON CONFLICT (round_id, user_id) DO NOTHING RETURNING id),
+slot AS (
+    SELECT id FROM ballot_content
+    WHERE round_id = %(rid)s AND NOT filled AND NOT paper AND id >= %(start)s
+      AND EXISTS (SELECT 1 FROM claim)
+    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED),
+fill AS (
+    UPDATE ballot_content b SET filled = true, marks = %(marks)s, voter_id = %(voter)s
+    FROM slot WHERE b.id = slot.id RETURNING b.id),
+receipt AS (
+    INSERT INTO ballot_receipt (round_id, digest) SELECT %(rid)s, %(digest)s FROM fill RETURNING 1)
+SELECT (SELECT count(*) FROM still_open), (SELECT count(*) FROM claim),
+       (SELECT count(*) FROM receipt)"""
+_PG_FILL_FROM_START = """
+WITH slot AS (
+    SELECT id FROM ballot_content WHERE round_id = %(rid)s AND NOT filled AND NOT paper
+    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED),
+fill AS (
+    UPDATE ballot_content b SET filled = true, marks = %(marks)s, voter_id = %(voter)s
+    FROM slot WHERE b.id = slot.id RETURNING b.id),
+receipt AS (
+    INSERT INTO ballot_receipt (round_id, digest) SELECT %(rid)s, %(digest)s FROM fill RETURNING 1)
+SELECT count(*) FROM receipt"""
+
+_SQLITE_CLAIM = ("INSERT INTO ballot_participation (id, round_id, user_id) VALUES (?, ?, ?) "
+                 "ON CONFLICT (round_id, user_id) DO NOTHING")
+_SQLITE_FILL = ("UPDATE ballot_content SET filled = 1, marks = ?, voter_id = ? WHERE id = ("
+                "SELECT id FROM ballot_content WHERE round_id = ? AND filled = 0 AND paper = 0 "
+                "AND id {op} ? ORDER BY id LIMIT 1)")
+_SQLITE_FILL_AT, _SQLITE_FILL_BEFORE = _SQLITE_FILL.format(op=">="), _SQLITE_FILL.format(op="<")
+_SQLITE_RECEIPT = "INSERT INTO ballot_receipt (round_id, digest) VALUES (?, ?)"
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the refusals of a cast look at, read in one query."""
+
+    state: str
+    seats: int
+    secret: bool
+    cycle_jurisdiction: str
+    user_id: str | None
+    role: str | None
+    user_jurisdiction: str | None
+    is_active: bool
+    token_version: int | None
+    must_change_password: bool
+    checked_in: bool
+    candidate_ids: frozenset[str]
+
+    @classmethod
+    def of(cls, row) -> _Facts | None:
+        if row is None:
+            return None
+        (state, seats, secret, cycle_j, uid, role, user_j, active, version, must_change,
+         present, cids) = row
+        return cls(state, seats, bool(secret), cycle_j, uid, role, user_j, bool(active), version,
+                   bool(must_change), bool(present), frozenset((cids or "").split(",")) - {""})
+
+
+def _checked(facts: _Facts | None, marks: dict[str, str], token_version: int | None) -> _Facts:
+    """Every refusal of a cast, in the order the API gives them; nothing is written before."""
+    if facts is None:
+        raise unknown_ballot()
+    if token_version is not None:  # the API's bearer token: the account as it is now
+        ensure_token_user(facts.user_id is not None and facts.is_active
+                          and facts.token_version == token_version,
+                          facts.must_change_password)
+    if facts.role != Role.deputy:
+        raise not_a_deputy()
+    if facts.user_jurisdiction != facts.cycle_jurisdiction:
+        raise deputy_elsewhere()
+    if facts.state != BallotState.open:
+        raise round_not_open()
+    if not facts.checked_in:
+        raise not_checked_in()
+    check_marks(facts.seats, facts.candidate_ids, marks)
+    return facts
+
+
+def _content(facts: _Facts, marks: dict[str, str]) -> str:
+    return canonical({c: marks.get(c, "abstain") for c in facts.candidate_ids})
+
 
 async def cast(session: AsyncSession, ballot: BallotRound, user: User,
                marks: dict[str, str]) -> str:
-    """Cast `user`'s one ballot; returns the receipt code (shown once, stored only hashed)."""
-    ensure_deputy_of(user, await session.get(Cycle, ballot.cycle_id))
-    ensure_may_cast(ballot, checked_in=await session.scalar(select(BallotAttendance.id).where(
-        BallotAttendance.round_id == ballot.id, BallotAttendance.user_id == user.id)) is not None)
-    on_paper = set(await session.scalars(select(BallotCandidate.candidate_id).where(
-        BallotCandidate.round_id == ballot.id)))  # the ids are enough: no candidate rows
-    check_marks(ballot, on_paper, marks)
-    # One statement claims the deputy's one ballot: a second submission (another device, a
-    # replay) inserts nothing, also when it races the first, whose commit it waits for.
-    # Nothing is raised, so the session stays usable and no savepoint is needed.
-    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    claimed = await session.scalar(
-        dialect_insert(BallotParticipation)
-        .values(id=new_id(), round_id=ballot.id, user_id=user.id)
-        .on_conflict_do_nothing(index_elements=["round_id", "user_id"])
-        .returning(BallotParticipation.id))
-    if claimed is None:
-        raise already_voted()
-    slot = await _empty_slot(session, ballot.id)
-    if slot is None:  # cannot happen: one slot per attendance, one ballot per attendance
-        raise Conflict("No ballot left to fill.", code="no_ballot_left", zh="没有可用的选票。")
-    full = {c: marks.get(c, "abstain") for c in on_paper}
-    await session.execute(update(BallotContent).where(BallotContent.id == slot).values(
-        filled=True, marks=canonical(full), voter_id=None if ballot.secret else user.id))
+    """Cast `user`'s one ballot in the session's transaction (the deputy pages); the receipt code."""
     code = new_receipt()
-    await session.execute(insert(BallotReceipt).values(round_id=ballot.id,
-                                                      digest=receipt_digest(code)))
-    await audit.record(session, actor=user.username, action="ballot_round.cast",
-                       entity_type="ballot_round", entity_id=ballot.id, data={})
+    if session.bind.dialect.name == "postgresql":
+        connection = await session.connection()
+
+        async def first_row(sql: str, params: dict) -> tuple | None:
+            return (await connection.exec_driver_sql(sql, params)).first()
+
+        await _cast_pg(first_row, ballot.id, user.id, marks, None, receipt_digest(code))
+    else:
+        await run_on_sqlite_thread(session, partial(
+            _cast_sqlite, round_id=ballot.id, user_id=user.id, marks=marks, token_version=None,
+            digest=receipt_digest(code)))
     return code
+
+
+async def cast_in_own_transaction(state, round_id: str, user_id: str, marks: dict[str, str], *,
+                                  token_version: int) -> str:
+    """Cast the API caller's one ballot in a transaction of its own (POST /ballots/{id}/votes).
+
+    The account is checked here (active, token not revoked, password changed) in the cast's one
+    read, so the API's hot path loads no ORM objects and opens no session. A second submission
+    (another device, a replay) claims nothing, also when it races the first, whose commit it
+    waits for, and is refused with nothing written.
+    """
+    code = new_receipt()
+    if state.settings.is_sqlite:
+        await sqlite_transaction(state, partial(
+            _cast_sqlite, round_id=round_id, user_id=user_id, marks=marks,
+            token_version=token_version, digest=receipt_digest(code)))
+        return code
+    async with pg_transaction(state) as connection:
+        async def first_row(sql: str, params: dict) -> tuple | None:
+            return await (await connection.execute(sql, params, prepare=True)).fetchone()
+
+        await _cast_pg(first_row, round_id, user_id, marks, token_version, receipt_digest(code))
+    return code
+
+
+async def _cast_pg(first_row, round_id: str, user_id: str, marks: dict[str, str],
+                   token_version: int | None, digest: str) -> None:
+    """The refusals, then the writes, through `first_row(sql, params)` on one connection."""
+    params = {"rid": round_id, "uid": user_id, "lock_class": _ROUND_LOCK_CLASS}
+    row = await first_row(_PG_FACTS, params)
+    facts = _checked(_Facts.of(row and row[1:]), marks, token_version)  # row[0]: locked
+    params.update(pid=new_id(), start=secrets.token_hex(16), marks=_content(facts, marks),
+                  voter=None if facts.secret else user_id, digest=digest)
+    still_open, claimed, stored = await first_row(_PG_CAST, params)
+    if not still_open:
+        raise round_not_open()
+    if not claimed:
+        raise already_voted()
+    if not stored:
+        (stored,) = await first_row(_PG_FILL_FROM_START, params)
+    if not stored:  # cannot happen: one slot per attendance, one ballot per attendance
+        raise no_ballot_left()
+
+
+def _cast_sqlite(db: sqlite3.Connection, *, round_id: str, user_id: str, marks: dict[str, str],
+                 token_version: int | None, digest: str) -> None:
+    """The refusals, then the writes, on the connection's own thread (one hand-over)."""
+    facts = _checked(_Facts.of(db.execute(_SQLITE_FACTS, (user_id, round_id)).fetchone()),
+                     marks, token_version)
+    if db.execute(_SQLITE_CLAIM, (new_id(), round_id, user_id)).rowcount != 1:
+        raise already_voted()
+    fill = (_content(facts, marks), None if facts.secret else user_id, round_id,
+            secrets.token_hex(16))
+    if (db.execute(_SQLITE_FILL_AT, fill).rowcount != 1
+            and db.execute(_SQLITE_FILL_BEFORE, fill).rowcount != 1):
+        raise no_ballot_left()
+    db.execute(_SQLITE_RECEIPT, (round_id, digest))
 
 
 def ensure_may_cast(ballot: BallotRound, *, checked_in: bool, voted: bool = False) -> None:
@@ -97,24 +251,22 @@ def ensure_may_cast(ballot: BallotRound, *, checked_in: bool, voted: bool = Fals
     if voted:
         raise already_voted()
     if ballot.state != BallotState.open:
-        raise Conflict("This round is not open for voting.", code="round_not_open",
-                       zh="本轮票决不在投票时间内。")
+        raise round_not_open()
     if not checked_in:
-        raise Forbidden("Check in before voting.", code="not_checked_in",
-                        zh="请先签到，再投票。")
+        raise not_checked_in()
 
 
-def check_marks(ballot: BallotRound, on_paper: set[str], marks: dict[str, str]) -> None:
+def check_marks(seats: int, on_paper: set[str] | frozenset[str], marks: dict[str, str]) -> None:
     """Marks only for candidates on the paper, never more 赞成 than seats (选举法 art. 44)."""
     unknown = [cid for cid in marks if cid not in on_paper]
     if unknown:
         raise Invalid(f"Not on this round's ballot: {', '.join(unknown)}.",
                       code="unknown_candidate", zh="选票上没有该候选项目。")
     yes = sum(1 for m in marks.values() if m == "yes")
-    if yes > ballot.seats:
-        raise Invalid(f"{yes} 'yes' marks for {ballot.seats} seats: at most {ballot.seats}.",
+    if yes > seats:
+        raise Invalid(f"{yes} 'yes' marks for {seats} seats: at most {seats}.",
                       code="too_many_yes",
-                      zh=f"赞成票不能超过应选项目数 {ballot.seats} 个，您选了 {yes} 个。"
+                      zh=f"赞成票不能超过应选项目数 {seats} 个，您选了 {yes} 个。"
                          "请把多出的改为反对或弃权。")
 
 
@@ -123,18 +275,30 @@ def already_voted() -> Conflict:
                     code="already_voted", zh="您已在本轮投票，选票投出后不能更改。")
 
 
-async def _empty_slot(session: AsyncSession, round_id: str) -> str | None:
-    """A random empty slot: the first empty id at or after a random point, wrapping round."""
-    start = secrets.token_hex(16)
-    for condition in (BallotContent.id >= start, BallotContent.id < start):
-        query = (select(BallotContent.id)
-                 .where(BallotContent.round_id == round_id, BallotContent.filled.is_(False),
-                        BallotContent.paper.is_(False), condition)
-                 .order_by(BallotContent.id).limit(1).with_for_update(skip_locked=True))
-        slot = await session.scalar(query)
-        if slot is not None:
-            return slot
-    return None
+def round_not_open() -> Conflict:
+    return Conflict("This round is not open for voting.", code="round_not_open",
+                    zh="本轮票决不在投票时间内。")
+
+
+def not_checked_in() -> Forbidden:
+    return Forbidden("Check in before voting.", code="not_checked_in", zh="请先签到，再投票。")
+
+
+def no_ballot_left() -> Conflict:
+    return Conflict("No ballot left to fill.", code="no_ballot_left", zh="没有可用的选票。")
+
+
+# ----------------------------------------------------------------------------- closing
+
+async def stop_casting(session: AsyncSession, round_id: str) -> None:
+    """Before a round leaves `open`: wait for the casts under way to commit, admit no new one.
+
+    On PostgreSQL this takes the round's advisory lock exclusively (casts hold it shared, see
+    _PG_FACTS) until the close commits; on SQLite writers take turns already.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:c, hashtext(:r))"),
+                              {"c": _ROUND_LOCK_CLASS, "r": round_id})
 
 
 async def reshuffle(session: AsyncSession, round_id: str) -> None:
@@ -153,3 +317,26 @@ async def reshuffle(session: AsyncSession, round_id: str) -> None:
         await session.execute(update(BallotContent).where(BallotContent.id == slot)
                               .values(marks=BallotContent.marks))
     await session.flush()
+
+
+async def seal(session: AsyncSession, ballot: BallotRound, actor: User) -> dict:
+    """At close: reshuffle the returned ballots and seal who voted in the audit chain.
+
+    One entry records how many deputies voted and how many receipts were given, with the
+    SHA-256 of the sorted participation list (deputy ids) and of the sorted receipt hashes, so an
+    auditor can check later that neither table changed after the close. It names no marks.
+    """
+    await reshuffle(session, ballot.id)
+    voters = sorted(await session.scalars(select(BallotParticipation.user_id).where(
+        BallotParticipation.round_id == ballot.id)))
+    receipts = sorted(await session.scalars(select(BallotReceipt.digest).where(
+        BallotReceipt.round_id == ballot.id)))
+    filled = await session.scalar(select(func.count()).select_from(BallotContent).where(
+        BallotContent.round_id == ballot.id, BallotContent.filled.is_(True),
+        BallotContent.paper.is_(False)))
+    data = {"voted": len(voters), "receipts": len(receipts), "electronic_ballots": filled,
+            "participation_sha256": hashlib.sha256("\n".join(voters).encode()).hexdigest(),
+            "receipts_sha256": hashlib.sha256("\n".join(receipts).encode()).hexdigest()}
+    await audit.record(session, actor=actor.username, action="ballot_round.seal",
+                       entity_type="ballot_round", entity_id=ballot.id, data=data)
+    return data

@@ -150,7 +150,7 @@ async def vote(request: Request, ballot_id: str, session: SessionDep, user: Logg
         if step == "edit":
             return await _round_page(request, session, user, ballot, cycle, marks=marks,
                                      poll=False)
-        casting.check_marks(ballot, {c.id for c in candidates}, marks)
+        casting.check_marks(ballot.seats, {c.id for c in candidates}, marks)
         if step != "confirm":
             mine = await deputy_status(session, ballot, user)
             casting.ensure_may_cast(ballot, checked_in=mine["checked_in"], voted=mine["voted"])

@@ -40,9 +40,13 @@ from app.workflows.cycle import CyclePhase
 async def get(session: AsyncSession, ballot_id: str) -> BallotRound:
     ballot = await session.get(BallotRound, ballot_id)
     if ballot is None:
-        raise NotFound("There is no such ballot round.", code="unknown_ballot",
-                       zh="找不到该票决轮次。")
+        raise unknown_ballot()
     return ballot
+
+
+def unknown_ballot() -> NotFound:
+    return NotFound("There is no such ballot round.", code="unknown_ballot",
+                    zh="找不到该票决轮次。")
 
 
 async def candidates_of(session: AsyncSession, ballot_id: str) -> list[Candidate]:
@@ -164,11 +168,19 @@ async def create(session: AsyncSession, *, actor: User, cycle: Cycle,
 
 def ensure_deputy_of(user: User, cycle: Cycle) -> None:
     if user.role != Role.deputy:
-        raise Forbidden("Only deputies check in and vote.", code="not_a_deputy",
-                        zh="只有人大代表可以签到和投票。")
+        raise not_a_deputy()
     if user.jurisdiction_code != cycle.jurisdiction_code:
-        raise Forbidden("You are a deputy of another jurisdiction.", code="outside_jurisdiction",
-                        zh="您不是本级人大代表，不能参加本次票决。")
+        raise deputy_elsewhere()
+
+
+def not_a_deputy() -> Forbidden:
+    return Forbidden("Only deputies check in and vote.", code="not_a_deputy",
+                     zh="只有人大代表可以签到和投票。")
+
+
+def deputy_elsewhere() -> Forbidden:
+    return Forbidden("You are a deputy of another jurisdiction.", code="outside_jurisdiction",
+                     zh="您不是本级人大代表，不能参加本次票决。")
 
 
 def _ensure_attendance_open(ballot: BallotRound) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -42,14 +44,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
-        # We issue BEGIN ourselves (below), so sqlite3's own transaction handling is off.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={settings.sqlite_busy_timeout_ms}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+        _sqlite_setup(dbapi_connection, settings)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn):  # pragma: no cover - exercised by every test
@@ -61,6 +56,18 @@ def make_engine(settings: Settings) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _sqlite_setup(connection, settings: Settings) -> None:
+    """WAL, foreign keys, the busy timeout; we issue BEGIN ourselves, so sqlite3's own
+    transaction handling is off."""
+    connection.isolation_level = None
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={settings.sqlite_busy_timeout_ms}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -96,36 +103,119 @@ async def run_on_sqlite_thread(session: AsyncSession, fn: Callable[[sqlite3.Conn
     return await driver._execute(fn, driver._conn)
 
 
-async def sqlite_transaction(state, fn: Callable[[sqlite3.Connection], T]) -> T:
-    """BEGIN IMMEDIATE, `fn(connection)`, COMMIT (ROLLBACK if it raises) in one hand-over to a
-    pooled connection's thread, in the worker's queue of writers — no ORM session at all.
+class SqliteWriter:
+    """A worker's thread for hot SQLite write transactions, committed several at a time.
 
-    For a hot path that is one transaction of its own (cast a ballot through the API).
+    SQLite takes one writer at a time, and through aiosqlite every statement is a hand-over to a
+    connection's thread and back. A session hall's casts instead queue here: the thread takes
+    every job waiting, runs each in a SAVEPOINT of one BEGIN IMMEDIATE transaction (a job that
+    raises is rolled back alone and its request gets the error) and commits them together; each
+    request is answered only after that COMMIT. The event loop meanwhile goes on parsing
+    requests. Writers elsewhere (sessions, other workers) meet it in SQLite's busy handler.
     """
-    async with _sqlite_writer_turn(state, True), state.engine.connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
-        return await driver._execute(_immediate, driver._conn, fn)
+
+    BATCH = 64
+
+    def __init__(self, database: str, settings: Settings) -> None:
+        self._database = database
+        self._settings = settings
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._serve, name="sqlite-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` in the next group transaction; its result once that commits."""
+        if self._thread is None:
+            raise RuntimeError("the SQLite writer is not running")
+        future = asyncio.get_running_loop().create_future()
+        self._jobs.put((fn, future))
+        return await future
+
+    def _serve(self) -> None:
+        db = sqlite3.connect(self._database, timeout=self._settings.sqlite_busy_timeout_ms / 1000,
+                             check_same_thread=False)
+        _sqlite_setup(db, self._settings)
+        try:
+            while (job := self._jobs.get()) is not None:
+                batch = [job]
+                while len(batch) < self.BATCH:
+                    try:
+                        job = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is None:
+                        self._jobs.put(None)  # stop after this batch
+                        break
+                    batch.append(job)
+                for (_, future), outcome in zip(batch, self._commit(db, batch), strict=True):
+                    future.get_loop().call_soon_threadsafe(_settle, future, outcome)
+        finally:
+            db.close()
+
+    @staticmethod
+    def _commit(db: sqlite3.Connection, batch: list) -> list[tuple[bool, object]]:
+        outcomes: list[tuple[bool, object]] = []
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for fn, _ in batch:
+                db.execute("SAVEPOINT job")
+                try:
+                    outcomes.append((True, fn(db)))
+                except Exception as exc:  # noqa: BLE001 - handed to the job's request
+                    db.execute("ROLLBACK TO job")
+                    outcomes.append((False, exc))
+                db.execute("RELEASE job")
+            db.execute("COMMIT")
+        except Exception as exc:  # noqa: BLE001 - the whole group failed: every request learns it
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            return [(False, exc)] * len(batch)
+        return outcomes
 
 
-def _immediate(db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        result = fn(db)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-    return result
+async def sqlite_write(state, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """`fn(connection)` in a write transaction of its own: through the worker's SqliteWriter, or
+    (an in-memory database, which only the engine's one connection sees) a session."""
+    writer: SqliteWriter | None = getattr(state, "sqlite_writer", None)
+    if writer is not None:
+        return await writer.run(fn)
+    async with _sqlite_writer_turn(state, True), AsyncSession(state.write_engine) as session:
+        result = await run_on_sqlite_thread(session, fn)
+        await session.commit()
+        return result
+
+
+def _settle(future: asyncio.Future, outcome: tuple[bool, object]) -> None:
+    if future.done():  # the request went away
+        return
+    ok, value = outcome
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 @asynccontextmanager
-async def pg_transaction(state) -> AsyncIterator[Any]:
-    """A pooled PostgreSQL connection's driver (psycopg AsyncConnection) inside a transaction of
-    its own, committed on leaving (rolled back on an exception) — no ORM session at all."""
+async def pg_autocommit(state) -> AsyncIterator[Any]:
+    """A pooled PostgreSQL connection's driver (psycopg AsyncConnection) in autocommit mode:
+    each statement is its own transaction, one round trip — no ORM session at all. For a hot
+    path that is one statement (cast a ballot: one call of a stored function)."""
     async with state.engine.connect() as connection:
         driver = (await connection.get_raw_connection()).driver_connection
-        async with driver.transaction():
+        await driver.set_autocommit(True)
+        try:
             yield driver
+        finally:
+            await driver.set_autocommit(False)
 
 
 @asynccontextmanager

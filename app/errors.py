@@ -125,12 +125,17 @@ def error_response(request: Request, status: int, code: str, message: str,
     return render_error(request, status, zh, headers=headers)
 
 
+def domain_error_response(request: Request, exc: DomainError) -> Response:
+    """The answer to a refusal of the domain (DomainError): its status, code and sentence."""
+    return error_response(request, exc.status, exc.code, exc.message, exc.headers, zh=exc.zh)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every failure into {detail, code} or an error page."""
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
-        return error_response(request, exc.status, exc.code, exc.message, exc.headers, zh=exc.zh)
+        return domain_error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

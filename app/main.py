@@ -22,6 +22,7 @@ from app.auth.views import router as auth_pages
 from app.ballots.api import casting_router as casting_api
 from app.ballots.api import router as ballots_api
 from app.ballots.deputy_views import router as ballot_deputy_pages
+from app.ballots.fastpath import CastFastPath
 from app.ballots.paper_api import router as paper_ballots_api
 from app.ballots.paper_views import router as ballot_paper_pages
 from app.ballots.public_views import router as ballot_public_pages
@@ -32,7 +33,7 @@ from app.candidates.views import router as candidate_pages
 from app.config import ROOT, Settings, get_settings
 from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
-from app.db import make_engine
+from app.db import SqliteWriter, make_engine
 from app.errors import ERROR_RESPONSES, NotFound, install_error_handlers
 from app.jurisdictions.api import router as jurisdictions_api
 from app.middleware import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware
@@ -87,8 +88,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(warm_up_search)  # jieba's dictionary, before the first request
         # The queue of this worker's SQLite writers (app/db.py), made in the loop that serves.
         app.state.sqlite_write_turn = asyncio.Lock() if settings.is_sqlite else None
-        yield
-        await engine.dispose()
+        # Hot write transactions (casting) on a SQLite file: one thread, committed in groups.
+        database = engine.url.database
+        writer = (SqliteWriter(database, settings)
+                  if settings.is_sqlite and database and database != ":memory:" else None)
+        app.state.sqlite_writer = writer
+        if writer:
+            writer.start()
+        try:
+            yield
+        finally:
+            if writer:
+                await asyncio.to_thread(writer.stop)
+            await engine.dispose()
 
     app = FastAPI(
         title="minsheng — 民生实事项目人大代表票决制",
@@ -152,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return redirect(request, exc.url)
 
     # Added innermost first: the body limit wraps everything, sessions sit next to the app.
+    app.add_middleware(CastFastPath)  # casting answered before FastAPI's routing (see there)
     app.add_middleware(SessionMiddleware, secret_key=settings.effective_secret,
                        session_cookie="minsheng_session", max_age=settings.session_ttl_seconds,
                        same_site="lax", https_only=settings.cookie_secure)

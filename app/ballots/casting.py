@@ -15,14 +15,16 @@ import sqlite3
 from dataclasses import dataclass
 from functools import partial
 
+from psycopg import DatabaseError
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.deps import ensure_token_user
+from app.auth.deps import ensure_token_user, invalid_token, password_change_required
 from app.auth.roles import Role
 from app.ballots.service import deputy_elsewhere, not_a_deputy, unknown_ballot
-from app.db import pg_transaction, run_on_sqlite_thread, sqlite_transaction
+from app.db import pg_autocommit, run_on_sqlite_thread, sqlite_write
 from app.errors import Conflict, Forbidden, Invalid
 from app.models import BallotContent, BallotParticipation, BallotReceipt, BallotRound, User, new_id
 from app.workflows.ballot import BallotState
@@ -60,53 +62,21 @@ def canonical(marks: dict[str, str]) -> str:
 # appending to the one hash chain serialised all casting on its lock.
 
 _FACTS = """
-SELECT {lock}r.state, r.seats, r.secret, c.jurisdiction_code,
+SELECT r.state, r.seats, r.secret, c.jurisdiction_code,
        u.id, u.role, u.jurisdiction_code, u.is_active, u.token_version, u.must_change_password,
        EXISTS (SELECT 1 FROM ballot_attendance a WHERE a.round_id = r.id AND a.user_id = u.id),
        (SELECT {agg}(bc.candidate_id, ',') FROM ballot_candidate bc WHERE bc.round_id = r.id)
 FROM ballot_round r JOIN cycle c ON c.id = r.cycle_id LEFT JOIN user_account u ON u.id = {uid}
 WHERE r.id = {rid}"""
-# PostgreSQL: a cast holds the round's advisory lock shared until it commits, and closing the
-# round (stop_casting) takes it exclusively first, so the close waits for the casts under way.
-# The lock is taken by the read; the write statement, whose snapshot comes after it, checks
-# once more that the round is open, so a cast that waited for a close stores nothing.
+# PostgreSQL: the whole cast is one call of minsheng_cast (migration 2026-11-23-0300), which
+# holds the round's advisory lock shared until it commits; closing the round (stop_casting)
+# takes it exclusively first, so the close waits for the casts under way and later casts see the
+# round closed. A refusal comes back as its code, with nothing written.
 _ROUND_LOCK_CLASS = 73_412
-_PG_FACTS = _FACTS.format(
-    lock="pg_advisory_xact_lock_shared(%(lock_class)s, hashtext(r.id)) IS NULL AS locked, ",
-    agg="string_agg", uid="%(uid)s", rid="%(rid)s")
-_SQLITE_FACTS = _FACTS.format(lock="", agg="group_concat", uid="?", rid="?")
-
-# PostgreSQL: claim, fill a random empty slot (at or after `start`) and store the receipt's hash
-# in one statement. `open` 0: the round closed meanwhile; `claimed` 0: voted already; `stored`
-# 0 with `claimed` 1: no empty slot lies at or after `start`, _PG_FILL_FROM_START fills the
-# first one instead.
-_PG_CAST = """
-WITH still_open AS (SELECT 1 FROM ballot_round WHERE id = %(rid)s AND state = 'open'),
-claim AS (
-    INSERT INTO ballot_participation (id, round_id, user_id) SELECT %(pid)s, %(rid)s, %(uid)s
-    FROM still_open ON CONFLICT (round_id, user_id) DO NOTHING RETURNING id),
-slot AS (
-    SELECT id FROM ballot_content
-    WHERE round_id = %(rid)s AND NOT filled AND NOT paper AND id >= %(start)s
-      AND EXISTS (SELECT 1 FROM claim)
-    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED),
-fill AS (
-    UPDATE ballot_content b SET filled = true, marks = %(marks)s, voter_id = %(voter)s
-    FROM slot WHERE b.id = slot.id RETURNING b.id),
-receipt AS (
-    INSERT INTO ballot_receipt (round_id, digest) SELECT %(rid)s, %(digest)s FROM fill RETURNING 1)
-SELECT (SELECT count(*) FROM still_open), (SELECT count(*) FROM claim),
-       (SELECT count(*) FROM receipt)"""
-_PG_FILL_FROM_START = """
-WITH slot AS (
-    SELECT id FROM ballot_content WHERE round_id = %(rid)s AND NOT filled AND NOT paper
-    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED),
-fill AS (
-    UPDATE ballot_content b SET filled = true, marks = %(marks)s, voter_id = %(voter)s
-    FROM slot WHERE b.id = slot.id RETURNING b.id),
-receipt AS (
-    INSERT INTO ballot_receipt (round_id, digest) SELECT %(rid)s, %(digest)s FROM fill RETURNING 1)
-SELECT count(*) FROM receipt"""
+_PG_CAST = ("SELECT minsheng_cast(%(rid)s, %(uid)s, %(version)s, %(marks)s::jsonb, %(pid)s, "
+            "%(start)s, %(digest)s, %(lock_class)s)")
+_PG_FACTS = _FACTS.format(agg="string_agg", uid="%(uid)s", rid="%(rid)s")
+_SQLITE_FACTS = _FACTS.format(agg="group_concat", uid="?", rid="?")
 
 _SQLITE_CLAIM = ("INSERT INTO ballot_participation (id, round_id, user_id) VALUES (?, ?, ?) "
                  "ON CONFLICT (round_id, user_id) DO NOTHING")
@@ -142,6 +112,14 @@ class _Facts:
          present, cids) = row
         return cls(state, seats, bool(secret), cycle_j, uid, role, user_j, bool(active), version,
                    bool(must_change), bool(present), frozenset((cids or "").split(",")) - {""})
+
+
+_REFUSALS = {
+    "unknown_ballot": unknown_ballot, "invalid_token": invalid_token,
+    "password_change_required": password_change_required, "not_a_deputy": not_a_deputy,
+    "outside_jurisdiction": deputy_elsewhere, "round_not_open": lambda: round_not_open(),
+    "not_checked_in": lambda: not_checked_in(), "already_voted": lambda: already_voted(),
+}
 
 
 def _checked(facts: _Facts | None, marks: dict[str, str], token_version: int | None) -> _Facts:
@@ -197,11 +175,11 @@ async def cast_in_own_transaction(state, round_id: str, user_id: str, marks: dic
     """
     code = new_receipt()
     if state.settings.is_sqlite:
-        await sqlite_transaction(state, partial(
+        await sqlite_write(state, partial(
             _cast_sqlite, round_id=round_id, user_id=user_id, marks=marks,
             token_version=token_version, digest=receipt_digest(code)))
         return code
-    async with pg_transaction(state) as connection:
+    async with pg_autocommit(state) as connection:
         async def first_row(sql: str, params: dict) -> tuple | None:
             return await (await connection.execute(sql, params, prepare=True)).fetchone()
 
@@ -211,21 +189,25 @@ async def cast_in_own_transaction(state, round_id: str, user_id: str, marks: dic
 
 async def _cast_pg(first_row, round_id: str, user_id: str, marks: dict[str, str],
                    token_version: int | None, digest: str) -> None:
-    """The refusals, then the writes, through `first_row(sql, params)` on one connection."""
-    params = {"rid": round_id, "uid": user_id, "lock_class": _ROUND_LOCK_CLASS}
-    row = await first_row(_PG_FACTS, params)
-    facts = _checked(_Facts.of(row and row[1:]), marks, token_version)  # row[0]: locked
-    params.update(pid=new_id(), start=secrets.token_hex(16), marks=_content(facts, marks),
-                  voter=None if facts.secret else user_id, digest=digest)
-    still_open, claimed, stored = await first_row(_PG_CAST, params)
-    if not still_open:
-        raise round_not_open()
-    if not claimed:
-        raise already_voted()
-    if not stored:
-        (stored,) = await first_row(_PG_FILL_FROM_START, params)
-    if not stored:  # cannot happen: one slot per attendance, one ballot per attendance
-        raise no_ballot_left()
+    """Cast through minsheng_cast with `first_row(sql, params)` on one connection; a refusal
+    raises the same error as the SQLite path (the facts are read again to word it)."""
+    params = {"rid": round_id, "uid": user_id, "version": token_version,
+              "marks": json.dumps(marks), "pid": new_id(), "start": secrets.token_hex(16),
+              "digest": digest, "lock_class": _ROUND_LOCK_CLASS}
+    try:
+        (outcome,) = await first_row(_PG_CAST, params)
+    except (DatabaseError, DBAPIError) as exc:  # the driver's, or SQLAlchemy's around it
+        diag = getattr(getattr(exc, "orig", exc), "diag", None)
+        if getattr(diag, "message_hint", None) == "no_ballot_left":
+            raise no_ballot_left() from None
+        raise
+    if outcome == "ok":
+        return
+    if outcome in _REFUSALS:
+        raise _REFUSALS[outcome]()
+    # unknown_candidate / too_many_yes: the facts again, for the message naming the marks
+    _checked(_Facts.of(await first_row(_PG_FACTS, params)), marks, token_version)
+    raise Invalid(f"The ballot was refused: {outcome}.", code=outcome)
 
 
 def _cast_sqlite(db: sqlite3.Connection, *, round_id: str, user_id: str, marks: dict[str, str],

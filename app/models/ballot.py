@@ -102,6 +102,8 @@ class BallotContent(SQLModel, table=True):
 
     __tablename__ = "ballot_content"
     __table_args__ = (Index("ix_ballot_content_round", "round_id", "filled"),
+                      # PostgreSQL also has ix_ballot_content_empty (round_id, id) WHERE NOT
+                      # filled AND NOT paper: see migration 2026-11-23-0300
                       {"sqlite_with_rowid": False})  # fillfactor 50 on PostgreSQL: the migration
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # cost PostgreSQL a new backend process each time.
     db_pool_size: int = Field(20, ge=1, le=500)
     db_pool_timeout_s: float = Field(30, gt=0)
+    # How long anonymous visitors share one rendering of a public page (app/caching.py); 0: off.
+    page_cache_seconds: float = Field(10.0, ge=0, le=300)
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

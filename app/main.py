@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from app.ballots.paper_api import router as paper_ballots_api
 from app.ballots.paper_views import router as ballot_paper_pages
 from app.ballots.public_views import router as ballot_public_pages
 from app.ballots.staff_views import router as ballot_staff_pages
+from app.caching import HttpCaching
 from app.candidates.api import router as candidates_api
 from app.candidates.staff_views import router as candidate_staff_pages
 from app.candidates.views import router as candidate_pages
@@ -56,6 +58,7 @@ from app.users.api import router as users_api
 log = logging.getLogger("minsheng")
 
 API_PREFIX = "/api/v1"
+SESSION_COOKIE = "minsheng_session"
 PHOTO_NAME = re.compile(r"^[0-9a-f]{32}(-s)?\.jpg$")
 # Photo uploads may be larger than the general body limit (3 photos × 8 MB).
 UPLOAD_LIMITS = {"/api/v1/proposals/": 26 * 1024 * 1024, "/proposals/": 26 * 1024 * 1024,
@@ -86,6 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await asyncio.to_thread(warm_up_search)  # jieba's dictionary, before the first request
+        # Everything loaded so far lives as long as the process: out of the collector's sight,
+        # a full collection no longer walks jieba's dictionary (92 ms a time, measured).
+        gc.collect()
+        gc.freeze()
         # The queue of this worker's SQLite writers (app/db.py), made in the loop that serves.
         app.state.sqlite_write_turn = asyncio.Lock() if settings.is_sqlite else None
         # Hot write transactions (casting) on a SQLite file: one thread, committed in groups.
@@ -166,8 +173,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: the body limit wraps everything, sessions sit next to the app.
     app.add_middleware(CastFastPath)  # casting answered before FastAPI's routing (see there)
     app.add_middleware(SessionMiddleware, secret_key=settings.effective_secret,
-                       session_cookie="minsheng_session", max_age=settings.session_ttl_seconds,
+                       session_cookie=SESSION_COOKIE, max_age=settings.session_ttl_seconds,
                        same_site="lax", https_only=settings.cookie_secure)
+    app.add_middleware(HttpCaching, seconds=settings.page_cache_seconds,
+                       session_cookie=SESSION_COOKIE)
     app.add_middleware(CSRFMiddleware, secret=settings.effective_secret,
                        secure=settings.cookie_secure)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -127,6 +127,7 @@ async def _seed(env: dict[str, str], deputies: int, candidates: int, seats: int)
         await engine.dispose()
     return {"cycle_id": cycle.id, "candidate_ids": ids,
             "staff_token": issue_token(settings, congress.id, congress.token_version),
+            "gov_token": issue_token(settings, gov.id, gov.token_version),
             "deputies": [(r["username"], issue_token(settings, r["id"], 1)) for r in rows]}
 
 

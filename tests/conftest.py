@@ -109,7 +109,8 @@ def app_server(database_url: str, log_path: Path, *, workers: int = 1,
     """
     port = _free_port()
     env = {**os.environ, "MINSHENG_ENV": "test", "MINSHENG_DATABASE_URL": database_url,
-           "MINSHENG_SECRET_KEY": TEST_SECRET, "MINSHENG_RATE_LIMIT_URL": "memory://"}
+           "MINSHENG_SECRET_KEY": TEST_SECRET, "MINSHENG_RATE_LIMIT_URL": "memory://",
+           "MINSHENG_PAGE_CACHE_SECONDS": "0"}
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -150,8 +151,10 @@ def _wait_ready(proc: subprocess.Popen, base: str, log_path: Path, answers: int)
 
 
 def make_settings(database_url: str, **overrides) -> Settings:
+    # page_cache_seconds=0: tests change the database behind the app's back and read the pages
+    # again at once; tests/test_caching.py turns the shared copy on.
     values = dict(env="test", database_url=database_url, secret_key=TEST_SECRET,
-                  rate_limit_url="memory://")
+                  rate_limit_url="memory://", page_cache_seconds=0)
     values.update(overrides)
     return Settings(**values)
 

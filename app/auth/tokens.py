@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.config import Settings
 
 
+@lru_cache(maxsize=8)
+def _serializer_for(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="minsheng.api-token")
+
+
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.effective_secret, salt="minsheng.api-token")
+    # One per secret: every API request reads a token, and building the signer each time cost
+    # as much as checking the signature.
+    return _serializer_for(settings.effective_secret)
 
 
 def issue_token(settings: Settings, user_id: str, token_version: int) -> str:

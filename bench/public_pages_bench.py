@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per row (2)")
     p.add_argument("--connections", type=int, default=64, help="concurrent connections (64)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    p.add_argument("--page-cache-seconds", type=float,
+                   help="MINSHENG_PAGE_CACHE_SECONDS for the shared-copy rows (the app's default)")
     args = p.parse_args(argv)
     if not shutil.which("wrk"):
         p.error("wrk is not installed")
@@ -131,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             database_url = f"sqlite:///{tmp / 'bench.db'}"
         env = app_env(database_url)
-        if os.environ.get("XTTL"):
-            env["MINSHENG_PAGE_CACHE_SECONDS"] = os.environ["XTTL"]
+        if args.page_cache_seconds is not None:
+            env["MINSHENG_PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)
         log(f"database {database_url}: db upgrade")
         minsheng(["db", "upgrade"], env)
         seeded = seed(env, args.deputies, args.candidates, args.seats)

@@ -239,6 +239,16 @@ def test_a_plan_not_published_in_time_is_flagged_late(client, world):
     projects = section(client.get(f"/cycles/{cycle_id}").text, "projects")
     assert projects.count('<strong class="late">逾期</strong>') == 2
     assert "逾期 2 个" in text_of(projects)
+    assert "plans-dashboard-link" not in projects  # the staff dashboard: staff only
+    for who, shown in (("gov_staff", True), ("congress_staff", True), ("unit_staff", False)):
+        client.cookies.clear()
+        assert page_login(client, world.users[who].username).status_code == 303
+        projects = section(client.get(f"/cycles/{cycle_id}").text, "projects")
+        assert (f'href="/staff/cycles/{cycle_id}/plans"' in projects) is shown, who
+    client.cookies.clear()
+    page_login(client, world.users["gov_staff"].username)
+    dashboard = client.get(f"/staff/cycles/{cycle_id}/plans")
+    assert dashboard.status_code == 200 and dashboard.text.count("逾期") >= 2
 
 
 def test_vote_counts_are_left_out_when_the_jurisdiction_does_not_publish_them(client, world):

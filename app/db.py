@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -204,11 +205,28 @@ def _settle(future: asyncio.Future, outcome: tuple[bool, object]) -> None:
         future.set_exception(value)
 
 
+def make_hot_pool(settings: Settings) -> AsyncConnectionPool | None:
+    """PostgreSQL: a few driver connections in autocommit mode for the hot path (casting), apart
+    from the ORM's pool, so a cast is one round trip with nothing around it. Opened in the
+    lifespan; None on SQLite."""
+    if settings.is_sqlite:
+        return None
+    conninfo = settings.async_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    return AsyncConnectionPool(conninfo, min_size=1, max_size=max(2, settings.db_pool_size // 2),
+                               timeout=settings.db_pool_timeout_s, open=False,
+                               kwargs={"autocommit": True}, name="minsheng-hot")
+
+
 @asynccontextmanager
 async def pg_autocommit(state) -> AsyncIterator[Any]:
-    """A pooled PostgreSQL connection's driver (psycopg AsyncConnection) in autocommit mode:
-    each statement is its own transaction, one round trip — no ORM session at all. For a hot
-    path that is one statement (cast a ballot: one call of a stored function)."""
+    """A PostgreSQL driver connection (psycopg AsyncConnection) in autocommit mode: each
+    statement is its own transaction, one round trip — no ORM session at all. From the hot pool
+    when the app runs one (make_hot_pool), else from the engine's pool."""
+    pool: AsyncConnectionPool | None = getattr(state, "hot_pool", None)
+    if pool is not None:
+        async with pool.connection() as connection:
+            yield connection
+        return
     async with state.engine.connect() as connection:
         driver = (await connection.get_raw_connection()).driver_connection
         await driver.set_autocommit(True)

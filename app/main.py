@@ -35,7 +35,7 @@ from app.candidates.views import router as candidate_pages
 from app.config import ROOT, Settings, get_settings
 from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
-from app.db import SqliteWriter, make_engine
+from app.db import SqliteWriter, make_engine, make_hot_pool
 from app.errors import ERROR_RESPONSES, NotFound, install_error_handlers
 from app.jurisdictions.api import router as jurisdictions_api
 from app.middleware import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware
@@ -102,11 +102,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sqlite_writer = writer
         if writer:
             writer.start()
+        hot_pool = app.state.hot_pool = make_hot_pool(settings)  # PostgreSQL's casting
+        if hot_pool:
+            await hot_pool.open()
         try:
             yield
         finally:
             if writer:
                 await asyncio.to_thread(writer.stop)
+            if hot_pool:
+                await hot_pool.close()
             await engine.dispose()
 
     app = FastAPI(

@@ -52,10 +52,12 @@ def canonical(marks: dict[str, str]) -> str:
 # ----------------------------------------------------------------------------- casting
 #
 # A cast is the one hot path of a session hall (a national congress's 3,000 deputies vote within
-# minutes), so it is written at the driver level: one read gathers every fact the refusals need
-# (round, deputy, attendance, the candidates on the paper), then the writes claim the deputy's
-# one ballot, fill a random empty slot and store the receipt's hash. On PostgreSQL the writes are
-# one statement; on SQLite the whole cast runs in one call on the connection's thread.
+# minutes), so it is written at the driver level: every refusal is checked first (round, deputy,
+# attendance, the candidates on the paper), then the writes claim the deputy's one ballot, fill a
+# random empty slot and store the receipt's hash. On PostgreSQL all of it is one call of the
+# stored function minsheng_cast; on SQLite _cast_sqlite runs it on the worker's writer thread
+# (app/db.py SqliteWriter), several casts to a commit. _FACTS is that first read on SQLite; on
+# PostgreSQL it only words a refusal of the marks, which the function names by its code.
 #
 # No audit entry is written per ballot: the participation row is the record that a deputy voted,
 # and closing the round seals all of them in the audit chain at once (seal(), below). Every cast

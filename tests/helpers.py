@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import hash_password
@@ -154,3 +155,20 @@ def seed_reviewed_candidates(client: TestClient, cycle_id: str, count: int) -> l
         return ids
 
     return run(client, add)
+
+
+def count_selects(client: TestClient, url: str) -> int:
+    """How many SELECT statements answering GET `url` takes (200 expected)."""
+    engine = client.app.state.engine.sync_engine
+    seen: list[str] = []
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        r = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert r.status_code == 200, r.text
+    return len([s for s in seen if s.lstrip().upper().startswith("SELECT")])

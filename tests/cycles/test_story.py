@@ -9,13 +9,13 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from app.cycles.story import cycle_story
 from app.models import Cycle, Project, Proposal, StateTransition
 from app.timeutil import CHINA_TZ, china_today
 from tests.ballots.conftest import API, balloting_cycle, publish_round, walk_round
-from tests.helpers import csrf, page_login, run, set_jurisdiction_settings
+from tests.helpers import count_selects, csrf, page_login, run, set_jurisdiction_settings
 from tests.projects.test_announcement import announce, announced_cycle
 
 CATEGORIES = ["交通出行", "教育", "卫生健康", "交通出行", "城乡建设", "交通出行", "教育"]
@@ -279,22 +279,6 @@ def test_a_cycle_whose_seats_all_stayed_empty_says_no_project_was_decided(client
 
 
 # --- the number of queries ------------------------------------------------------------------
-
-
-def count_selects(client, url: str) -> int:
-    engine = client.app.state.engine.sync_engine
-    seen: list[str] = []
-
-    def on_execute(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        r = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-    assert r.status_code == 200, r.text
-    return len([s for s in seen if s.lstrip().upper().startswith("SELECT")])
 
 
 def test_the_story_takes_the_same_queries_for_a_small_and_a_large_cycle(client, world):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.config import ROOT
 from app.models import Candidate, CandidateSource, Cycle, Project, Proposal, StateTransition
@@ -18,7 +18,7 @@ from tests.ballots.conftest import (
     publish_round,
     walk_round,
 )
-from tests.helpers import run, set_jurisdiction_settings
+from tests.helpers import count_selects, run, set_jurisdiction_settings
 
 
 def announce(client, world, cycle_id: str) -> None:
@@ -199,30 +199,14 @@ def test_the_announcement_page_is_an_official_notice_that_prints(client, world):
     assert "@page { size: A4" in css and "table.projects-table" in css
 
 
-def _count_queries(client, url: str) -> int:
-    engine = client.app.state.engine.sync_engine
-    seen: list[str] = []
-
-    def on_execute(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        r = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-    assert r.status_code == 200, r.text
-    return len([s for s in seen if s.lstrip().upper().startswith("SELECT")])
-
-
 @pytest.mark.parametrize("path", ["announcement", "projects"])
 def test_reading_the_announcement_takes_the_same_queries_for_2_or_6_projects(client, world,
                                                                            path):
     small, _, _ = announced_cycle(client, world, seats=2, year=2025)
     large, _, _ = announced_cycle(client, world, seats=6, year=2026)
     assert project_count(client, large) == 6
-    n_small = _count_queries(client, f"{API}/cycles/{small}/{path}")
-    n_large = _count_queries(client, f"{API}/cycles/{large}/{path}")
+    n_small = count_selects(client, f"{API}/cycles/{small}/{path}")
+    n_large = count_selects(client, f"{API}/cycles/{large}/{path}")
     # projects: + the announcement moment (the plans' due date) and the current plans
     assert n_small == n_large <= (7 if path == "announcement" else 8), (n_small, n_large)
 

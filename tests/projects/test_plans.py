@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.models import AuditEntry, ProjectPlanVersion
 from app.timeutil import china_today
 from tests.ballots.conftest import API
-from tests.helpers import run, set_jurisdiction_settings
+from tests.helpers import count_selects, run, set_jurisdiction_settings
 from tests.projects.helpers import (
     announced_projects,
     beijing,
@@ -22,7 +22,6 @@ from tests.projects.helpers import (
     set_plan_published_at,
     set_project,
 )
-from tests.projects.test_announcement import _count_queries
 
 
 def _versions(client, project_id: str) -> int:
@@ -295,10 +294,10 @@ def test_reading_the_project_list_takes_the_same_queries_with_or_without_plans(c
     small, (a, _) = announced_projects(client, world, seats=2, year=2025)
     large, ids = announced_projects(client, world, seats=6, year=2026,
                                     deadline=date(2025, 12, 31))
-    n_before = _count_queries(client, f"{API}/cycles/{large}/projects")
+    n_before = count_selects(client, f"{API}/cycles/{large}/projects")
     for pid in ids:
         assert put_plan(client, world, pid, plan_body()).status_code == 200
     put_plan(client, world, a, plan_body())
-    n_small = _count_queries(client, f"{API}/cycles/{small}/projects")
-    n_large = _count_queries(client, f"{API}/cycles/{large}/projects")
+    n_small = count_selects(client, f"{API}/cycles/{small}/projects")
+    n_large = count_selects(client, f"{API}/cycles/{large}/projects")
     assert n_small == n_large == n_before <= 8, (n_small, n_large, n_before)

@@ -172,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
                               "connections": args.connections, "duration_s": args.duration,
                               "warmup_s": args.warmup, "database": args.database,
                               "cpus": os.cpu_count()})
+        for r in results:
+            other = r.extra.get("other_cpu_cores") or 0
+            if other > 0.2:  # with PostgreSQL that includes its background work (autovacuum…)
+                log(f"{r.endpoint.split(',')[0]}: other processes used {other:.2f} cores "
+                    "during the measurement")
         missed = False
         for r in results[1:3]:
             ok_ratio = (r.ratio or 0) >= TARGET_RATIO

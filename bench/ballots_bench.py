@@ -34,7 +34,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -43,13 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from http_bench import (  # noqa: E402  (bench/http_bench.py: the shared machinery)
     PG_SERVER_DEFAULT,
-    PostgresDatabase,
-    Processes,
-    app_env,
+    BenchRun,
     cpu_sample,
     free_port,
     log,
-    minsheng,
     uvicorn_cmd,
     wait_ready,
 )
@@ -439,26 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("wrk"):
         p.error("wrk is not installed")
 
-    def _exit(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, _exit)
-    signal.signal(signal.SIGHUP, _exit)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    procs = Processes()
-    pg: PostgresDatabase | None = None
-    tmp = Path(tempfile.mkdtemp(prefix="minsheng-bbench-"))
+    run = BenchRun(args.database, args.pg_server, "minsheng-bbench-")
+    procs, tmp, env, database_url = run.procs, run.tmp, run.env, run.database_url
     try:
-        if args.database == "postgresql":
-            pg = PostgresDatabase(args.pg_server)
-            pg.create()
-            database_url = pg.url
-        else:
-            database_url = f"sqlite:///{tmp / 'bench.db'}"
-        env = app_env(database_url)
-        log(f"database {database_url}: db upgrade")
-        minsheng(["db", "upgrade"], env)
         t0 = time.perf_counter()
         seeded = seed(env, args.deputies, args.candidates, seats)
         log(f"seeded {args.deputies:,} deputies, {args.candidates} reviewed candidates, a cycle "
@@ -574,15 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         log("interrupted")
         return 130
     finally:
-        procs.stop_all()
-        if pg is not None:
-            import psycopg
-
-            try:
-                pg.drop()
-            except psycopg.Error as exc:
-                log(f"could not drop PostgreSQL database {pg.name}: {exc}")
-        shutil.rmtree(tmp, ignore_errors=True)
+        run.close()
 
 
 if __name__ == "__main__":

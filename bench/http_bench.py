@@ -96,6 +96,48 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class BenchRun:
+    """A bench run's servers, temp dir and migrated throwaway database (SQLite in the temp dir, or
+    a PostgreSQL database on `pg_server`): `close()`, in the caller's `finally`, stops, drops and
+    deletes all of it. SIGTERM and SIGHUP take the same way out as Ctrl-C (also in the
+    background, where SIGINT is otherwise ignored)."""
+
+    def __init__(self, database: str, pg_server: str, prefix: str) -> None:
+        def _exit(signum, _frame):
+            raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, _exit)
+        signal.signal(signal.SIGHUP, _exit)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.procs = Processes()
+        self.tmp = Path(tempfile.mkdtemp(prefix=prefix))
+        self.pg: PostgresDatabase | None = None
+        try:
+            if database == "postgresql":
+                self.pg = PostgresDatabase(pg_server)
+                self.pg.create()
+                self.database_url = self.pg.url
+            else:
+                self.database_url = f"sqlite:///{self.tmp / 'bench.db'}"  # sqlite:////tmp/…
+            self.env = app_env(self.database_url)
+            log(f"database {self.database_url}: db upgrade")
+            minsheng(["db", "upgrade"], self.env)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self.procs.stop_all()
+        if self.pg is not None:
+            import psycopg
+
+            try:
+                self.pg.drop()
+            except psycopg.Error as exc:
+                log(f"could not drop PostgreSQL database {self.pg.name}: {exc}")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 def uvicorn_cmd(target: str, port: int, *, factory: bool = False,
                 app_dir: Path | None = None) -> list[str]:
     cmd = [PYTHON, "-m", "uvicorn", target]
@@ -427,26 +469,9 @@ def main(argv: list[str] | None = None) -> int:
         log("wrk not used: the in-process httpx load generator saturates long before a fast "
             "server does: hello world is understated and the ratios overstated")
 
-    # SIGTERM/SIGHUP take the same way out as Ctrl-C: through the `finally` below.
-    def _exit(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, _exit)
-    signal.signal(signal.SIGHUP, _exit)
-
-    procs = Processes()
-    pg: PostgresDatabase | None = None
-    tmp = Path(tempfile.mkdtemp(prefix="minsheng-bench-"))
+    run = BenchRun(args.database, args.pg_server, "minsheng-bench-")
+    procs, tmp, env = run.procs, run.tmp, run.env
     try:
-        if args.database == "postgresql":
-            pg = PostgresDatabase(args.pg_server)
-            pg.create()
-            database_url = pg.url
-        else:
-            database_url = f"sqlite:///{tmp / 'bench.db'}"  # sqlite:////tmp/.../bench.db
-        env = app_env(database_url)
-        log(f"database {database_url}: db upgrade, demo")
-        minsheng(["db", "upgrade"], env)
         minsheng(["demo"], env)
         cycle_id = discover_cycle_id(env, procs, tmp)
         log(f"demo cycle {cycle_id}")
@@ -502,15 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         log("interrupted")
         return 130
     finally:
-        procs.stop_all()
-        if pg is not None:
-            import psycopg
-
-            try:
-                pg.drop()
-            except psycopg.Error as exc:
-                log(f"could not drop PostgreSQL database {pg.name}: {exc}")
-        shutil.rmtree(tmp, ignore_errors=True)
+        run.close()
 
 
 if __name__ == "__main__":

@@ -28,10 +28,8 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -45,9 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from http_bench import (  # noqa: E402  (bench/http_bench.py: the shared machinery)
     PG_SERVER_DEFAULT,
-    PostgresDatabase,
-    Processes,
-    app_env,
+    BenchRun,
     cpu_sample,
     free_port,
     log,
@@ -708,29 +704,11 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("wrk"):
         p.error("wrk is not installed")
 
-    def _exit(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, _exit)
-    signal.signal(signal.SIGHUP, _exit)
-    # Ctrl-C → KeyboardInterrupt even when started in the background (where SIGINT is ignored).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-
     import httpx
 
-    procs = Processes()
-    pg: PostgresDatabase | None = None
-    tmp = Path(tempfile.mkdtemp(prefix="minsheng-pbench-"))
+    run = BenchRun(args.database, args.pg_server, "minsheng-pbench-")
+    procs, tmp, env, database_url = run.procs, run.tmp, run.env, run.database_url
     try:
-        if args.database == "postgresql":
-            pg = PostgresDatabase(args.pg_server)
-            pg.create()
-            database_url = pg.url
-        else:
-            database_url = f"sqlite:///{tmp / 'bench.db'}"
-        env = app_env(database_url)
-        log(f"database {database_url}: db upgrade, demo")
-        minsheng(["db", "upgrade"], env)
         minsheng(["demo"], env)
         log(f"generating and inserting {args.rows:,} proposals ({args.workers} processes)")
         # The generator reads settings too (via app imports): point them at this database.
@@ -764,8 +742,14 @@ def main(argv: list[str] | None = None) -> int:
         log(f"q=電梯 finds {r['total']} proposals, e.g. {r['items'][0]['title']}")
 
         wanted = set(args.only.split(",")) if args.only else None
+        every_kind = kinds(cycle_id, made["categories"])
+        unknown = (wanted or set()) - {name for name, _, _ in every_kind}
+        if unknown:
+            log(f"--only: no kind {', '.join(sorted(unknown))}; the kinds are "
+                + ", ".join(name for name, _, _ in every_kind))
+            return 2
         results: list[KindResult] = []
-        for name, what, paths in kinds(cycle_id, made["categories"]):
+        for name, what, paths in every_kind:
             if wanted and name not in wanted:
                 continue
             hits, extra = [], {}
@@ -826,15 +810,7 @@ def main(argv: list[str] | None = None) -> int:
         log("interrupted")
         return 130
     finally:
-        procs.stop_all()
-        if pg is not None:
-            import psycopg
-
-            try:
-                pg.drop()
-            except psycopg.Error as exc:
-                log(f"could not drop PostgreSQL database {pg.name}: {exc}")
-        shutil.rmtree(tmp, ignore_errors=True)
+        run.close()
 
 
 if __name__ == "__main__":

@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,14 +34,11 @@ from ballots_bench import API, close_and_tally, open_round, seed  # noqa: E402
 from http_bench import (  # noqa: E402
     BENCH_DIR,
     PG_SERVER_DEFAULT,
-    PostgresDatabase,
-    Processes,
+    BenchRun,
     Target,
-    app_env,
     free_port,
     log,
     measure,
-    minsheng,
     print_table,
     run_wrk,
     uvicorn_cmd,
@@ -118,25 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("wrk"):
         p.error("wrk is not installed")
 
-    def _exit(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, _exit)
-    procs = Processes()
-    pg: PostgresDatabase | None = None
-    tmp = Path(tempfile.mkdtemp(prefix="minsheng-pbench-"))
+    run = BenchRun(args.database, args.pg_server, "minsheng-pagebench-")
+    procs, tmp, env = run.procs, run.tmp, run.env
+    if args.page_cache_seconds is not None:
+        env["MINSHENG_PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)
     try:
-        if args.database == "postgresql":
-            pg = PostgresDatabase(args.pg_server)
-            pg.create()
-            database_url = pg.url
-        else:
-            database_url = f"sqlite:///{tmp / 'bench.db'}"
-        env = app_env(database_url)
-        if args.page_cache_seconds is not None:
-            env["MINSHENG_PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)
-        log(f"database {database_url}: db upgrade")
-        minsheng(["db", "upgrade"], env)
         seeded = seed(env, args.deputies, args.candidates, args.seats)
         port = free_port()
         proc = procs.start(uvicorn_cmd("app.main:create_app", port, factory=True), env=env,
@@ -189,11 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                                                          else ""))
         return 1 if missed else 0
     finally:
-        procs.stop_all()
-        if pg is not None:
-            pg.drop()
-        shutil.rmtree(tmp, ignore_errors=True)
-
+        run.close()
 
 if __name__ == "__main__":
     sys.exit(main())

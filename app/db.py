@@ -219,21 +219,11 @@ def make_hot_pool(settings: Settings) -> AsyncConnectionPool | None:
 
 @asynccontextmanager
 async def pg_autocommit(state) -> AsyncIterator[Any]:
-    """A PostgreSQL driver connection (psycopg AsyncConnection) in autocommit mode: each
-    statement is its own transaction, one round trip — no ORM session at all. From the hot pool
-    when the app runs one (make_hot_pool), else from the engine's pool."""
-    pool: AsyncConnectionPool | None = getattr(state, "hot_pool", None)
-    if pool is not None:
-        async with pool.connection() as connection:
-            yield connection
-        return
-    async with state.engine.connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
-        await driver.set_autocommit(True)
-        try:
-            yield driver
-        finally:
-            await driver.set_autocommit(False)
+    """A PostgreSQL driver connection (psycopg AsyncConnection) of the app's hot pool
+    (make_hot_pool, opened in the lifespan), in autocommit mode: each statement is its own
+    transaction, one round trip — no ORM session at all."""
+    async with state.hot_pool.connection() as connection:
+        yield connection
 
 
 @asynccontextmanager

@@ -116,14 +116,6 @@ class _Facts:
                    bool(must_change), bool(present), frozenset((cids or "").split(",")) - {""})
 
 
-_REFUSALS = {
-    "unknown_ballot": unknown_ballot, "invalid_token": invalid_token,
-    "password_change_required": password_change_required, "not_a_deputy": not_a_deputy,
-    "outside_jurisdiction": deputy_elsewhere, "round_not_open": lambda: round_not_open(),
-    "not_checked_in": lambda: not_checked_in(), "already_voted": lambda: already_voted(),
-}
-
-
 def _checked(facts: _Facts | None, marks: dict[str, str], token_version: int | None) -> _Facts:
     """Every refusal of a cast, in the order the API gives them; nothing is written before."""
     if facts is None:
@@ -270,6 +262,15 @@ def not_checked_in() -> Forbidden:
 
 def no_ballot_left() -> Conflict:
     return Conflict("No ballot left to fill.", code="no_ballot_left", zh="没有可用的选票。")
+
+
+# minsheng_cast's refusal codes (the marks' two are worded from the facts, see _cast_pg)
+_REFUSALS = {
+    "unknown_ballot": unknown_ballot, "invalid_token": invalid_token,
+    "password_change_required": password_change_required, "not_a_deputy": not_a_deputy,
+    "outside_jurisdiction": deputy_elsewhere, "round_not_open": round_not_open,
+    "not_checked_in": not_checked_in, "already_voted": already_voted,
+}
 
 
 # ----------------------------------------------------------------------------- closing

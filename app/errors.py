@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from psycopg import errors as pg_errors
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolExhausted
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -65,10 +69,40 @@ class TooManyRequests(DomainError):
     status, code = 429, "too_many_requests"
 
 
+class Busy(DomainError):
+    """The database could not take the request in time (SQLite's write lock held past the busy
+    timeout, every pooled connection in use past the pool timeout, a PostgreSQL lock or
+    statement timeout, a deadlock): nothing was saved; the same request may be sent again."""
+
+    status, code = 503, "busy"
+
+
+BUSY = Busy("The database is busy and nothing was saved; send the same request again in a "
+            "moment.", headers={"Retry-After": "2"},
+            zh="系统正忙，本次操作没有保存，请稍后再提交一次。")
+
+# SQLite's codes for "another connection holds the lock" (SQLITE_BUSY, SQLITE_LOCKED).
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def as_busy(exc: BaseException) -> Busy | None:
+    """BUSY if `exc` means the database was too busy to take the request, else None."""
+    if isinstance(exc, (PoolExhausted, PoolTimeout)):
+        return BUSY
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(original, sqlite3.OperationalError):
+        return BUSY if str(original).startswith(_SQLITE_BUSY) else None
+    if isinstance(original, (pg_errors.LockNotAvailable, pg_errors.QueryCanceled,
+                             pg_errors.DeadlockDetected, pg_errors.SerializationFailure,
+                             pg_errors.TransactionRollback)):
+        return BUSY
+    return None
+
+
 STATUS_CODES = {
     400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    422: "invalid_field", 429: "too_many_requests",
+    422: "invalid_field", 429: "too_many_requests", 503: "busy",
 }
 
 PAGE_MESSAGES = {
@@ -81,6 +115,7 @@ PAGE_MESSAGES = {
     413: "提交的内容太大。",
     422: "填写的内容有误，请修改后重试。",
     429: "操作太频繁，请稍后再试。",
+    503: "系统正忙，请稍后再试。",
     500: "系统出错了，请稍后再试。",
 }
 
@@ -173,6 +208,17 @@ def install_error_handlers(app: FastAPI) -> None:
                               "The input contains characters that cannot be stored "
                               "(such as NUL); remove them and try again.",
                               zh="输入中含有无法保存的字符，请删除后重试。")
+
+    async def _database(request: Request, exc: Exception):
+        busy = as_busy(exc)
+        if busy is None:
+            raise exc  # a bug: on to the 500 below, which logs it
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+        return domain_error_response(request, busy)
+
+    for kind in (DBAPIError, PoolExhausted, PoolTimeout, sqlite3.OperationalError,
+                 pg_errors.OperationalError):
+        app.add_exception_handler(kind, _database)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - a bug

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse
 from app.auth.deps import bearer_claims
 from app.ballots import casting
 from app.ballots.schemas import VoteIn
-from app.errors import DomainError, domain_error_response
+from app.errors import DomainError, as_busy, domain_error_response
 
 CAST_PATH = re.compile(r"^/api/v1/ballots/([0-9A-Za-z_-]{1,64})/votes$")
 
@@ -79,6 +79,11 @@ class CastFastPath:
                 token_version=version)
         except DomainError as exc:
             response = domain_error_response(request, exc)
+        except Exception as exc:
+            busy = as_busy(exc)
+            if busy is None:
+                raise
+            response = domain_error_response(request, busy)
         else:
             response = JSONResponse({"receipt": code}, status_code=201)
         await response(scope, receive, send)

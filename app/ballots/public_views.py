@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 
 from app.auth.deps import in_scope
 from app.auth.roles import Perm, has_perm
@@ -44,10 +43,8 @@ async def turnout_ctx(session, ballot: BallotRound) -> dict:
             "live": ballot.state in LIVE_STATES}
 
 
-async def cycle_section(session, cycle_id: str) -> dict:
-    """The cycle page's 票决 section: the cycle's rounds, first to last, with state labels."""
-    rounds = list(await session.scalars(select(BallotRound).where(
-        BallotRound.cycle_id == cycle_id).order_by(BallotRound.round)))
+def cycle_section(rounds: list[BallotRound]) -> dict:
+    """The cycle page's 票决 section: the cycle's rounds (first to last) with state labels."""
     return {"rounds": rounds, "states": labels_ctx()["BALLOT_STATES"]}
 
 
@@ -173,8 +170,7 @@ async def turnout_partial(request: Request, ballot_id: str, session: SessionDep,
 @router.get("/ballots/{ballot_id}/results")
 async def results_page(request: Request, ballot_id: str, session: SessionDep, user: PageUser):
     """计票结果: the figures, a bar chart and a table once published; before that, turnout."""
-    ballot = await service.get(session, ballot_id)
-    cycle = await session.get(Cycle, ballot.cycle_id)
+    ballot, cycle = await service.get_with_cycle(session, ballot_id)
     published = ballot.state == BallotState.published and ballot.results is not None
     return render(request, "ballots/results.html", {
         **labels_ctx(), "ballot": ballot, "cycle": cycle, "published": published,

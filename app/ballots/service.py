@@ -44,6 +44,15 @@ async def get(session: AsyncSession, ballot_id: str) -> BallotRound:
     return ballot
 
 
+async def get_with_cycle(session: AsyncSession, ballot_id: str) -> tuple[BallotRound, Cycle]:
+    """A round and its cycle in one query, or 404."""
+    row = (await session.execute(select(BallotRound, Cycle).join(
+        Cycle, Cycle.id == BallotRound.cycle_id).where(BallotRound.id == ballot_id))).first()
+    if row is None:
+        raise unknown_ballot()
+    return row[0], row[1]
+
+
 def unknown_ballot() -> NotFound:
     return NotFound("There is no such ballot round.", code="unknown_ballot",
                     zh="找不到该票决轮次。")
@@ -58,10 +67,15 @@ async def candidates_of(session: AsyncSession, ballot_id: str) -> list[Candidate
 
 
 async def turnout(session: AsyncSession, ballot: BallotRound) -> dict:
-    """Present and cast counts: what anyone may see while the round is open (never content)."""
-    cast = await session.scalar(select(func.count()).select_from(BallotContent).where(
-        BallotContent.round_id == ballot.id, BallotContent.filled.is_(True))) or 0
-    return {"present": await present_count(session, ballot.id), "cast": cast}
+    """Present and cast counts: what anyone may see while the round is open (never content).
+
+    Both are counted in one statement."""
+    present = select(func.count()).select_from(BallotAttendance).where(
+        BallotAttendance.round_id == ballot.id).scalar_subquery()
+    cast = select(func.count()).select_from(BallotContent).where(
+        BallotContent.round_id == ballot.id, BallotContent.filled.is_(True)).scalar_subquery()
+    row = (await session.execute(select(present, cast))).one()
+    return {"present": row[0] or 0, "cast": row[1] or 0}
 
 
 async def published_rounds(session: AsyncSession, cycle_id: str) -> list[BallotRound]:

@@ -9,7 +9,7 @@ from app.audit import service as audit
 from app.auth.deps import ensure_scope
 from app.errors import Conflict, Invalid, NotFound
 from app.jurisdictions import service as jurisdictions
-from app.models import Cycle, StateTransition, User
+from app.models import Cycle, Jurisdiction, StateTransition, User
 from app.workflows.cycle import CYCLE_WORKFLOW, CyclePhase
 from app.workflows.engine import history
 
@@ -18,8 +18,22 @@ async def get(session: AsyncSession, cycle_id: str) -> Cycle:
     """Load a cycle or 404."""
     cycle = await session.get(Cycle, cycle_id)
     if cycle is None:
-        raise NotFound("There is no such cycle.", code="unknown_cycle", zh="找不到该年度周期。")
+        raise _unknown_cycle()
     return cycle
+
+
+async def get_with_jurisdiction(session: AsyncSession, cycle_id: str) -> tuple[Cycle, Jurisdiction]:
+    """A cycle and its jurisdiction in one query, or 404."""
+    row = (await session.execute(select(Cycle, Jurisdiction).join(
+        Jurisdiction, Jurisdiction.code == Cycle.jurisdiction_code)
+        .where(Cycle.id == cycle_id))).first()
+    if row is None:
+        raise _unknown_cycle()
+    return row[0], row[1]
+
+
+def _unknown_cycle() -> NotFound:
+    return NotFound("There is no such cycle.", code="unknown_cycle", zh="找不到该年度周期。")
 
 
 async def create(session: AsyncSession, *, actor: User, jurisdiction_code: str, year: int,

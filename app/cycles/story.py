@@ -1,10 +1,12 @@
 """The cycle story (年度全景): one cycle told from 征集 to 公开 on one public page.
 
 `cycle_story` gathers everything the page shows with a fixed number of queries, whatever the
-number of proposals, candidates, rounds or projects: the jurisdiction, the cycle's phase
-history, the proposals counted in SQL (GROUP BY category, channel and state), the reviewed
-candidates with their number of source proposals (GROUP BY), the published rounds, the projects
-and their implementation plans (app/projects/plans.plan_summaries).
+number of proposals, candidates, rounds or projects: the jurisdiction (read with the cycle by
+the page), the cycle's phase history, the proposals counted in SQL (GROUP BY category, channel
+and state), the reviewed candidates with their number of source proposals (GROUP BY), the
+rounds, the projects and their implementation plans (app/projects/plans.plan_summaries; the
+plans' due date comes from the history already read). The page takes seven in all
+(tests/cycles/test_story.py counts them).
 
 `archive` does the same for the archive pages: jurisdictions, then cycles with their number of
 projects in one grouped query.
@@ -20,7 +22,6 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ballots import service as ballots
 from app.cycles.service import phase_history
 from app.i18n import N_
 from app.jurisdictions.settings import settings_of
@@ -37,6 +38,7 @@ from app.models import (
 from app.projects.plans import PlanSummary, plan_summaries
 from app.proposals.service import LIVE_STATES
 from app.timeutil import CHINA_TZ
+from app.workflows.ballot import BallotState
 from app.workflows.candidate import CandidateState
 from app.workflows.cycle import TIMELINE, CyclePhase
 from app.workflows.proposal import CHANNELS, ProposalState
@@ -170,6 +172,7 @@ class CycleStory:
     late_plans: int = 0
     missing_plans: int = 0
     reached: dict[str, bool] = field(default_factory=dict)
+    all_rounds: list[BallotRound] = field(default_factory=list)  # every round, published or not
 
     def published_by_ballot(self) -> dict[str, RoundResult]:
         """ballot id → its published round, for the page's list of every round."""
@@ -266,15 +269,23 @@ def _round_results(rounds: list[BallotRound], show_counts: bool,
     return out
 
 
-async def cycle_story(session: AsyncSession, cycle: Cycle) -> CycleStory:
-    """The whole story of `cycle`, in a fixed number of queries (at most 7 plus the plans')."""
-    jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
+async def cycle_story(session: AsyncSession, cycle: Cycle,
+                      jurisdiction: Jurisdiction | None = None) -> CycleStory:
+    """The whole story of `cycle`, in a fixed number of queries (seven, six when the caller read
+    the jurisdiction with the cycle).
+
+    Every round of the cycle is read once: the published ones tell the results, and the page's
+    票决 section lists them all (`all_rounds`).
+    """
+    if jurisdiction is None:  # else the caller read it with the cycle
+        jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
     show_counts = settings_of(jurisdiction.settings if jurisdiction else None).publish_vote_counts
     moves = await phase_history(session, cycle)
     figures = await _proposal_figures(session, cycle)
     candidates = await _candidates(session, cycle) if reached(cycle, "screening") else []
-    rounds = (await ballots.published_rounds(session, cycle.id)
-              if reached(cycle, "balloting") else [])
+    all_rounds = list(await session.scalars(select(BallotRound).where(
+        BallotRound.cycle_id == cycle.id).order_by(BallotRound.round)))
+    rounds = [r for r in all_rounds if r.state == BallotState.published and r.results]
     projects: list[Project] = []
     if reached(cycle, "announced"):
         projects = list(await session.scalars(select(Project).where(
@@ -285,7 +296,11 @@ async def cycle_story(session: AsyncSession, cycle: Cycle) -> CycleStory:
         for cid in r.results.get("selected_ids") or []:
             place.setdefault(cid, len(place))
     projects.sort(key=lambda p: (place.get(p.candidate_id, len(place)), p.title, p.id))
-    plans = await plan_summaries(session, cycle, [p.id for p in projects]) if projects else {}
+    # When the cycle was announced (the latest entry, as app/projects/service.published_at)
+    announced_at = next((m.at for m in reversed(moves) if m.to_state == CyclePhase.announced),
+                        None) or cycle.phase_since
+    plans = (await plan_summaries(session, cycle, [p.id for p in projects], announced_at)
+             if projects else {})
     sources = {c.id: c.proposals for c in candidates}
     for c in candidates:
         c.selected = c.id in place
@@ -299,7 +314,7 @@ async def cycle_story(session: AsyncSession, cycle: Cycle) -> CycleStory:
         adopted_into_candidates=sum(c.proposals for c in candidates),
         late_plans=sum(1 for line in lines if line.plan and line.plan.late),
         missing_plans=sum(1 for line in lines if line.plan and line.plan.saved_at is None),
-        reached={str(p): reached(cycle, p) for p in TIMELINE})
+        reached={str(p): reached(cycle, p) for p in TIMELINE}, all_rounds=all_rounds)
 
 
 # ---------------------------------------------------------------- the archive (往年档案)

@@ -17,7 +17,7 @@ from app.cycles.schemas import CycleIn
 from app.db import SessionDep
 from app.errors import DomainError
 from app.jurisdictions import service as jurisdictions
-from app.models import Cycle, User
+from app.models import Cycle, Jurisdiction, User
 from app.pages.deps import PageUser, page_perm
 from app.pages.forms import parse_form
 from app.pages.render import is_fragment_request, redirect, render
@@ -59,7 +59,8 @@ def wan(value: Decimal) -> str:
 
 
 async def _cycle_page(request: Request, session, user: User | None, cycle: Cycle, *,
-                      error: str | None = None, status: int = 200, reason: str = "",
+                      jurisdiction: Jurisdiction | None = None, error: str | None = None,
+                      status: int = 200, reason: str = "",
                       headers: dict[str, str] | None = None):
     """The cycle's story with the phase panel below; an htmx request gets the panel alone.
 
@@ -75,9 +76,9 @@ async def _cycle_page(request: Request, session, user: User | None, cycle: Cycle
     if is_fragment_request(request):
         ctx["history"] = await service.phase_history(session, cycle)
     else:
-        told = await story.cycle_story(session, cycle)
+        told = await story.cycle_story(session, cycle, jurisdiction)
         ctx.update(story=told, jurisdiction=told.jurisdiction, history=told.history,
-                   ballot_section=await cycle_section(session, cycle.id),
+                   ballot_section=cycle_section(told.all_rounds),
                    PROJECT_STATES=PROJECT_STATES, wan=wan)
     return render(request, "cycles/detail.html", ctx, status=status, block="phase_panel",
                   headers=headers)
@@ -107,8 +108,8 @@ async def create_cycle(request: Request, session: SessionDep,
 
 @router.get("/cycles/{cycle_id}")
 async def cycle_page(request: Request, cycle_id: str, session: SessionDep, user: PageUser):
-    cycle = await service.get(session, cycle_id)
-    return await _cycle_page(request, session, user, cycle)
+    cycle, jurisdiction = await service.get_with_jurisdiction(session, cycle_id)
+    return await _cycle_page(request, session, user, cycle, jurisdiction=jurisdiction)
 
 
 @router.post("/cycles/{cycle_id}/transition")

@@ -56,11 +56,16 @@ def beijing_date(value: datetime) -> date:
     return value.astimezone(CHINA_TZ).date()
 
 
-async def plan_due(session: AsyncSession, cycle: Cycle) -> date:
-    """The day the cycle's plans are due: announcement date (Beijing) + plan_due_days."""
+async def plan_due(session: AsyncSession, cycle: Cycle,
+                   announced_at: datetime | None = None) -> date:
+    """The day the cycle's plans are due: announcement date (Beijing) + plan_due_days.
+
+    `announced_at` saves the query for it when the caller has read the cycle's history.
+    """
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
     days = settings_of(jurisdiction.settings if jurisdiction else None).plan_due_days
-    return beijing_date(await published_at(session, cycle)) + timedelta(days=days)
+    at = announced_at or await published_at(session, cycle)
+    return beijing_date(at) + timedelta(days=days)
 
 
 def is_late(due: date, first_saved: datetime | None, today: date | None = None) -> bool:
@@ -99,10 +104,10 @@ async def current_plans(session: AsyncSession, project_ids: list[str]) -> dict[s
     return {p.project_id: p for p in rows}
 
 
-async def plan_summaries(session: AsyncSession, cycle: Cycle,
-                         project_ids: list[str]) -> dict[str, PlanSummary]:
+async def plan_summaries(session: AsyncSession, cycle: Cycle, project_ids: list[str],
+                         announced_at: datetime | None = None) -> dict[str, PlanSummary]:
     """project id → its PlanSummary, for every id given; a fixed number of queries."""
-    due = await plan_due(session, cycle)
+    due = await plan_due(session, cycle, announced_at)
     plans = await current_plans(session, project_ids)
     today = china_today()
     return {pid: summary_of(plans.get(pid), due, today) for pid in project_ids}

@@ -131,7 +131,8 @@ async def load(session: AsyncSession) -> DemoResult:
     session.add_all(ResponsibleUnit(jurisdiction_code=COUNTY, name=name) for name in UNITS)
     gov = people["lezhi-gov"]
     cycle = await cycles.create(session, actor=gov, jurisdiction_code=COUNTY, year=2024,
-                                title="乐至县2024年民生实事项目", seats=10)
+                                title="乐至县2024年民生实事项目", seats=10,
+                                congress_session="第十八届人民代表大会第四次会议")
     await cycles.transition(session, actor=gov, cycle=cycle, to=CyclePhase.soliciting,
                             reason="县政府常务会议决定启动2024年民生实事项目征集")
     for title, desc, category, loc, place, cost, channel, who in PROPOSALS:

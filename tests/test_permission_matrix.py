@@ -122,6 +122,8 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", f"{API}/jurisdictions/{{code}}/units"): frozenset({"gov_staff", "admin"}),
     ("PUT", f"{API}/cycles/{{cycle_id}}/publicity"): frozenset({"gov_staff", "congress_staff",
                                                                 "admin"}),
+    ("PUT", f"{API}/cycles/{{cycle_id}}/congress-session"): frozenset({"congress_staff",
+                                                                      "admin"}),
     # --- 票决 (ballot rounds) ---
     # Perm.ballot_manage: congress_staff (admin holds every permission and the workflow lets
     # admin act). Deputies check in, vote and sign off: the service refuses anyone else.
@@ -538,6 +540,9 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("PUT", f"{API}/cycles/{{cycle_id}}/publicity"): lambda c, w, who: {
         "url": f"{API}/cycles/{screening_cycle(c, w)[0]}/publicity",
         "json": {"start": "2025-03-01", "end": "2025-03-07"}},
+    ("PUT", f"{API}/cycles/{{cycle_id}}/congress-session"): lambda c, w, who: {
+        "url": f"{API}/cycles/{create_cycle(c, w)}/congress-session",
+        "json": {"congress_session": "第十八届人民代表大会第五次会议"}},
     ("POST", f"{API}/cycles/{{cycle_id}}/ballots"): lambda c, w, who: {
         "url": f"{API}/cycles/{balloting_cycle(c, w)[0]}/ballots", "json": {}},
     ("GET", f"{API}/cycles/{{cycle_id}}/ballots"): lambda c, w, who: {

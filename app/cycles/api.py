@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, Query
 from app.auth.deps import require
 from app.auth.roles import Perm
 from app.cycles import service
-from app.cycles.schemas import CycleIn, CycleOut, HistoryItem, PhaseOut, TransitionIn
+from app.cycles.schemas import (
+    CongressSessionIn,
+    CycleIn,
+    CycleOut,
+    HistoryItem,
+    PhaseOut,
+    TransitionIn,
+)
 from app.db import SessionDep
 from app.models import Cycle, User
 from app.pagination import Page, PageDep
@@ -28,6 +35,7 @@ def to_out(cycle: Cycle, history: list | None = None) -> CycleOut:
     return CycleOut(
         id=cycle.id, jurisdiction_code=cycle.jurisdiction_code, year=cycle.year,
         title=cycle.title, seats=cycle.seats, phase=cycle.phase,
+        congress_session=cycle.congress_session,
         history=[HistoryItem(from_=h.from_state, to=h.to_state, by=h.actor_username, at=h.at,
                              reason=h.reason) for h in (history or [])])
 
@@ -37,7 +45,8 @@ async def create_cycle(body: CycleIn, session: SessionDep,
                        actor: Annotated[User, require(Perm.cycle_create)]):
     """Set up one jurisdiction's year (gov_staff, admin); it starts in `draft`."""
     cycle = await service.create(session, actor=actor, jurisdiction_code=body.jurisdiction_code,
-                                 year=body.year, title=body.title, seats=body.seats)
+                                 year=body.year, title=body.title, seats=body.seats,
+                                 congress_session=body.congress_session)
     return to_out(cycle, await service.phase_history(session, cycle))
 
 
@@ -54,6 +63,19 @@ async def list_cycles(session: SessionDep, paging: PageDep,
 @router.get("/cycles/{cycle_id}", response_model=CycleOut, response_model_by_alias=True)
 async def read_cycle(cycle: CurrentCycle, session: SessionDep):
     """One cycle with its phase history."""
+    return to_out(cycle, await service.phase_history(session, cycle))
+
+
+@router.put("/cycles/{cycle_id}/congress-session", response_model=CycleOut,
+            response_model_by_alias=True)
+async def set_congress_session(cycle: CurrentCycle, body: CongressSessionIn, session: SessionDep,
+                               actor: Annotated[User, require(Perm.ballot_manage)]):
+    """Name the congress session (人代会会议) that decides the cycle; the 公告 quotes it.
+
+    Congress staff of the jurisdiction (admin), until the cycle is announced (then 409).
+    """
+    await service.set_congress_session(session, actor=actor, cycle=cycle,
+                                       name=body.congress_session)
     return to_out(cycle, await service.phase_history(session, cycle))
 
 

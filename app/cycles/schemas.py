@@ -15,6 +15,14 @@ class CycleIn(Input):
     year: int = Field(ge=2000, le=2100)
     title: str = Field(min_length=1, max_length=200)
     seats: int = Field(ge=1, le=100, description="N: how many projects the deputies decide")
+    congress_session: str | None = Field(
+        default=None, max_length=100,
+        description="人代会会议 that decides the cycle, e.g. 第十八届人民代表大会第五次会议")
+
+
+class CongressSessionIn(Input):
+    congress_session: str | None = Field(
+        max_length=100, description="e.g. 第十八届人民代表大会第五次会议; null clears it")
 
 
 class TransitionIn(Input):
@@ -39,6 +47,7 @@ class CycleOut(BaseModel):
     title: str
     seats: int
     phase: str
+    congress_session: str | None = None
     history: list[HistoryItem] = []
 
 

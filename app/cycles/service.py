@@ -37,7 +37,7 @@ def _unknown_cycle() -> NotFound:
 
 
 async def create(session: AsyncSession, *, actor: User, jurisdiction_code: str, year: int,
-                 title: str, seats: int) -> Cycle:
+                 title: str, seats: int, congress_session: str | None = None) -> Cycle:
     """Set up a jurisdiction's year in `draft`."""
     jurisdiction = await jurisdictions.get(session, jurisdiction_code)
     await ensure_scope(session, actor, jurisdiction_code)
@@ -54,13 +54,59 @@ async def create(session: AsyncSession, *, actor: User, jurisdiction_code: str, 
         raise Conflict(f"{jurisdiction.name} already has a cycle for {year}.", code="cycle_exists",
                        zh=f"{jurisdiction.name} {year} 年度的周期已经存在。")
     cycle = Cycle(jurisdiction_code=jurisdiction_code, year=year, title=title, seats=seats,
+                  congress_session=congress_session_name(jurisdiction, congress_session),
                   phase=CyclePhase.draft, created_by=actor.id)
     session.add(cycle)
     await session.flush()
     await CYCLE_WORKFLOW.record_creation(session, cycle, actor=actor, reason="创建年度周期")
     await audit.record(session, actor=actor.username, action="cycle.create", entity_type="cycle",
                        entity_id=cycle.id, data={"jurisdiction_code": jurisdiction_code,
-                                                 "year": year, "title": title, "seats": seats})
+                                                 "year": year, "title": title, "seats": seats,
+                                                 "congress_session": cycle.congress_session})
+    return cycle
+
+
+def congress_session_name(jurisdiction: Jurisdiction, raw: str | None) -> str | None:
+    """The session's name as the 公告 quotes it after the jurisdiction's name, or None if blank.
+
+    Spaces go, a leading jurisdiction name is dropped (the notice puts it in front), and the
+    name must be a congress session's: it names 人民代表大会 and ends in 会议.
+    """
+    name = "".join((raw or "").split())
+    name = name.removeprefix(jurisdiction.name)
+    if not name:
+        return None
+    if len(name) > 100:
+        raise Invalid("The congress session's name is at most 100 characters.",
+                      code="invalid_congress_session", zh="人代会会议名称不能超过100个字。")
+    if "人民代表大会" not in name or not name.endswith("会议"):
+        raise Invalid("Write the congress session in full, as the 公告 names it, such as "
+                      "第十八届人民代表大会第五次会议.", code="invalid_congress_session",
+                      zh="请填写人代会会议的全称，如“第十八届人民代表大会第五次会议”。")
+    return name
+
+
+def congress_session_open(cycle: Cycle) -> bool:
+    """Whether the session's name may still change: until the 公告 (phase `announced`)."""
+    return cycle.phase not in (CyclePhase.announced, CyclePhase.supervising,
+                               CyclePhase.evaluating, CyclePhase.closed)
+
+
+async def set_congress_session(session: AsyncSession, *, actor: User, cycle: Cycle,
+                               name: str | None) -> Cycle:
+    """Name (or clear) the congress session (人代会会议) that decides `cycle`, until its 公告
+    is published: the 公告 quotes it, so it is fixed from `announced` on."""
+    await ensure_scope(session, actor, cycle.jurisdiction_code)
+    if not congress_session_open(cycle):
+        raise Conflict("The 公告 has been published with this session's name; it cannot change.",
+                       code="already_announced", zh="公告已发布，人代会会议名称不能再修改。")
+    jurisdiction = await jurisdictions.get(session, cycle.jurisdiction_code)
+    before, cycle.congress_session = cycle.congress_session, congress_session_name(
+        jurisdiction, name)
+    if cycle.congress_session != before:
+        await audit.record(session, actor=actor.username, action="cycle.congress_session",
+                           entity_type="cycle", entity_id=cycle.id,
+                           data={"from": before, "to": cycle.congress_session})
     return cycle
 
 

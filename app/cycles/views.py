@@ -27,7 +27,7 @@ from app.workflows.project import STATE_LABELS as PROJECT_STATES
 router = APIRouter(include_in_schema=False)
 
 CYCLE_LABELS = {"jurisdiction_code": "行政区域", "year": "年度", "title": "标题",
-                "seats": "拟票决项目数"}
+                "seats": "拟票决项目数", "congress_session": "票决会议"}
 
 
 @router.get("/")
@@ -58,10 +58,18 @@ def wan(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+async def _may_name_session(session, user: User | None, cycle: Cycle) -> bool:
+    """Whether this person may name the cycle's congress session now (congress staff, admin)."""
+    return (user is not None and has_perm(user.role, Perm.ballot_manage)
+            and service.congress_session_open(cycle)
+            and await in_scope(session, user, cycle.jurisdiction_code))
+
+
 async def _cycle_page(request: Request, session, user: User | None, cycle: Cycle, *,
                       jurisdiction: Jurisdiction | None = None, error: str | None = None,
                       status: int = 200, reason: str = "",
-                      headers: dict[str, str] | None = None):
+                      headers: dict[str, str] | None = None, session_error: str | None = None,
+                      session_value: str | None = None):
     """The cycle's story with the phase panel below; an htmx request gets the panel alone.
 
     The story is read with a fixed number of queries (app/cycles/story.py); the panel adds the
@@ -72,7 +80,9 @@ async def _cycle_page(request: Request, session, user: User | None, cycle: Cycle
     seats = (await seat_status(session, cycle) if cycle.phase == CyclePhase.balloting
              else None)
     ctx = {"cycle": cycle, "moves": await _moves_for(session, user, cycle), "error": error,
-           "reason": reason, "seat_status": seats}
+           "reason": reason, "seat_status": seats,
+           "may_name_session": await _may_name_session(session, user, cycle),
+           "session_error": session_error, "session_value": session_value}
     if is_fragment_request(request):
         ctx["history"] = await service.phase_history(session, cycle)
     else:
@@ -110,6 +120,21 @@ async def create_cycle(request: Request, session: SessionDep,
 async def cycle_page(request: Request, cycle_id: str, session: SessionDep, user: PageUser):
     cycle, jurisdiction = await service.get_with_jurisdiction(session, cycle_id)
     return await _cycle_page(request, session, user, cycle, jurisdiction=jurisdiction)
+
+
+@router.post("/cycles/{cycle_id}/congress-session")
+async def name_congress_session(request: Request, cycle_id: str, session: SessionDep,
+                                user: User = page_perm(Perm.ballot_manage)):
+    """The phase panel's form: name the congress session (票决会议) the 公告 speaks for."""
+    cycle = await service.get(session, cycle_id)
+    form = await request.form()
+    value = str(form.get("congress_session", ""))[:200]
+    try:
+        await service.set_congress_session(session, actor=user, cycle=cycle, name=value)
+    except DomainError as exc:
+        return await _cycle_page(request, session, user, cycle, status=exc.status,
+                                 session_error=exc.zh or exc.message, session_value=value)
+    return redirect(request, f"/cycles/{cycle.id}#phase-panel")
 
 
 @router.post("/cycles/{cycle_id}/transition")

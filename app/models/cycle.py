@@ -29,6 +29,9 @@ class Cycle(SQLModel, table=True):
     # 公示: the days the reviewed candidate list is open for residents' comments.
     publicity_start: date | None = None
     publicity_end: date | None = None
+    # 人代会会议: the congress session that decides the cycle, without the jurisdiction's name
+    # (第十八届人民代表大会第五次会议); the 公告 quotes it. Set until the cycle is announced.
+    congress_session: str | None = Field(default=None, max_length=100)
     # When the cycle entered its current phase (guards on durations read it).
     phase_since: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     created_by: str = Field(max_length=32)

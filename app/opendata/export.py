@@ -251,6 +251,8 @@ def readme(data: OpenData) -> str:
     lines = [
         f"{c.title}（{data.jurisdiction_name}，{c.year}年）— 开放数据 / open data",
         f"周期编号 cycle id: {c.id}",
+        *([f"票决会议 congress session: {data.jurisdiction_name}{c.congress_session}"]
+          if c.congress_session else []),
         "",
         "本压缩包只包含已公开的信息。CSV 文件为 UTF-8 编码（带 BOM）、逗号分隔、CRLF 换行"
         "（RFC 4180）；以 = + - @ 开头的文本前加了一个单引号，以免电子表格把它当作公式。",

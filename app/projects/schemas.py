@@ -24,6 +24,8 @@ class AnnouncedCycleOut(BaseModel):
     title: str
     seats: int
     phase: str
+    congress_session: str | None = None  # 第十八届人民代表大会第五次会议 (after the jurisdiction)
+    issued_by: str  # the body the 公告 speaks for: 乐至县第十八届人民代表大会第五次会议
 
 
 class AnnouncedProjectOut(BaseModel):
@@ -154,7 +156,8 @@ def announcement_out(a: Announcement) -> AnnouncementOut:
     return AnnouncementOut(
         cycle=AnnouncedCycleOut(id=c.id, jurisdiction_code=c.jurisdiction_code,
                                 jurisdiction_name=a.jurisdiction.name, year=c.year,
-                                title=c.title, seats=c.seats, phase=c.phase),
+                                title=c.title, seats=c.seats, phase=c.phase,
+                                congress_session=c.congress_session, issued_by=a.issued_by),
         published_at=a.published_at, ballots=a.ballots(),
         projects=[AnnouncedProjectOut(
             id=row.project.id, title=row.project.title,

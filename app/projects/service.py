@@ -130,6 +130,12 @@ class Announcement:
     projects: list[ProjectRow] = field(default_factory=list)
     publish_vote_counts: bool = True
 
+    @property
+    def issued_by(self) -> str:
+        """The body the 公告 speaks for: the jurisdiction's congress session when the cycle
+        names it (乐至县第十八届人民代表大会第五次会议), else its 人民代表大会."""
+        return self.jurisdiction.name + (self.cycle.congress_session or "人民代表大会")
+
     def ballots(self) -> list[dict]:
         """The published rounds' results; without the per-candidate counts when they are hidden.
 

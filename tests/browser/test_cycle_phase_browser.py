@@ -1,4 +1,5 @@
-"""In a real (Debian) chromium on a 360 px phone: log in, create a cycle, move it to 征集.
+"""In a real (Debian) chromium on a 360 px phone: log in, create a cycle, move it to 征集; congress
+staff name the congress session the 公告 will speak for.
 
 Also the first log-in of a deputy with a generated password: the password page comes first.
 The pages use htmx (hx-boost, and an hx-post fragment swap on the cycle page), so every step
@@ -14,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from app.auth.roles import Role
 from tests.browser.conftest import ARTIFACTS
-from tests.helpers import PASSWORD, build_world, create_user
+from tests.helpers import PASSWORD, build_world, create_user, token_headers
 
 pytestmark = pytest.mark.browser
 
@@ -119,3 +120,33 @@ def test_deputy_with_a_generated_password_changes_it_first(client, phone: Page):
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.locator("header.site")).to_contain_text("测试new-deputy")
     assert not page.problems, page.problems
+
+
+def test_congress_staff_name_the_congress_session_on_a_phone(client, phone: Page):
+    build_world(client)
+    r = client.post("/api/v1/cycles", json={"jurisdiction_code": "lezhi", "year": 2025,
+                                            "title": "乐至县2025年民生实事项目", "seats": 10},
+                    headers=token_headers(client, "gov-staff"))
+    assert r.status_code == 201, r.text
+    cycle_id = r.json()["id"]
+    page = phone
+    log_in(page, "congress-staff")
+    expect(page.locator("header.site")).to_contain_text("测试congress-staff")
+
+    page.goto(f"/cycles/{cycle_id}")
+    field = page.locator("#congress_session")
+    expect(field).to_be_visible()
+    assert_phone_friendly(page)
+    field.fill("第五次会议")  # not a session's full name: shown again with what to write
+    page.get_by_role("button", name="保存会议名称").click()
+    expect(page.locator("#congress-session-error")).to_contain_text("第十八届人民代表大会第五次会议")
+    expect(field).to_have_value("第五次会议")
+    assert_phone_friendly(page)
+
+    field.fill("第十八届人民代表大会第五次会议")
+    page.get_by_role("button", name="保存会议名称").click()
+    expect(page.locator("dl.facts")).to_contain_text("乐至县第十八届人民代表大会第五次会议")
+    expect(page.locator("#congress-session-error")).to_have_count(0)
+    # the refused name was answered 422 (the form shown again), and nothing else went wrong
+    assert [p for p in page.problems if not p.startswith("HTTP 422: POST ")] == []
+    assert len(page.problems) == 1, page.problems

@@ -50,6 +50,7 @@ class Perm(StrEnum):
     candidate_build = "candidate.build"      # build and edit candidate projects (初定)
     publicity_manage = "publicity.manage"    # the candidate list's 公示 period
     ballot_manage = "ballot.manage"          # ballot rounds: attendance, opening, tally (票决)
+    plan_write = "plan.write"                # the projects' implementation plans (实施方案)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -59,7 +60,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.gov_staff: frozenset({Perm.cycle_create, Perm.cycle_transition, Perm.staff_pages,
                                Perm.proposal_review, Perm.proposal_record, Perm.proposal_export,
                                Perm.comment_moderate, Perm.sms_outbox_read, Perm.unit_manage,
-                               Perm.publicity_manage, Perm.candidate_build}),
+                               Perm.publicity_manage, Perm.candidate_build, Perm.plan_write}),
     Role.congress_staff: frozenset({Perm.deputy_manage, Perm.cycle_transition, Perm.audit_read,
                                     Perm.staff_pages, Perm.proposal_export,
                                     Perm.comment_moderate, Perm.sms_outbox_read,

@@ -74,7 +74,7 @@ async def read_project(project: CurrentProject, session: SessionDep):
 
 @router.put("/projects/{project_id}/plan", response_model=PlanSavedOut)
 async def save_plan(project: CurrentProject, body: PlanIn, session: SessionDep,
-                    actor: Annotated[User, require(Perm.candidate_build)]):
+                    actor: Annotated[User, require(Perm.plan_write)]):
     """Publish or change the implementation plan (gov_staff of the project's jurisdiction).
 
     The plan is public at once. 422 names what to fix (at least one milestone and one target;

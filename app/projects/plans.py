@@ -256,7 +256,7 @@ class Saved:
 
 def may_write(user: User) -> bool:
     """Whether the user's role writes plans (the government's staff; admins)."""
-    return has_perm(user.role, Perm.candidate_build)
+    return has_perm(user.role, Perm.plan_write)
 
 
 def ensure_writer(user: User) -> None:

@@ -36,6 +36,7 @@ from app.models import (
     ResponsibleUnit,
 )
 from app.projects.plans import PlanSummary, plan_summaries
+from app.projects.service import published_at_in
 from app.proposals.service import LIVE_STATES
 from app.timeutil import CHINA_TZ
 from app.workflows.ballot import BallotState
@@ -296,11 +297,8 @@ async def cycle_story(session: AsyncSession, cycle: Cycle,
         for cid in r.results.get("selected_ids") or []:
             place.setdefault(cid, len(place))
     projects.sort(key=lambda p: (place.get(p.candidate_id, len(place)), p.title, p.id))
-    # When the cycle was announced (the latest entry, as app/projects/service.published_at)
-    announced_at = next((m.at for m in reversed(moves) if m.to_state == CyclePhase.announced),
-                        None) or cycle.phase_since
-    plans = (await plan_summaries(session, cycle, [p.id for p in projects], announced_at)
-             if projects else {})
+    plans = (await plan_summaries(session, cycle, [p.id for p in projects],
+                                  published_at_in(cycle, moves)) if projects else {})
     sources = {c.id: c.proposals for c in candidates}
     for c in candidates:
         c.selected = c.id in place

@@ -110,6 +110,12 @@ async def published_at(session: AsyncSession, cycle: Cycle) -> datetime:
     return at or cycle.phase_since
 
 
+def published_at_in(cycle: Cycle, history: list[StateTransition]) -> datetime:
+    """`published_at` read off the cycle's phase history already loaded (oldest first)."""
+    return next((m.at for m in reversed(history) if m.to_state == CyclePhase.announced),
+                None) or cycle.phase_since
+
+
 @dataclass
 class ProjectRow:
     """One project as published: the row, its source proposals and its place in the 公告."""

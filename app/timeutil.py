@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
+
+from app.models.base import utcnow
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def china_today() -> date:
     """Today's date in Beijing."""
-    return datetime.now(CHINA_TZ).date()
+    return utcnow().astimezone(CHINA_TZ).date()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, TypeDecorator
@@ -22,9 +25,25 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+# Who says what time it is. None: the system clock. `minsheng demo` sets it to write a past
+# year's records with the dates they would have had; nothing else does.
+_clock: ContextVar[Callable[[], datetime] | None] = ContextVar("minsheng_clock", default=None)
+
+
 def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware UTC (the system clock unless `clock_at` says else)."""
+    clock = _clock.get()
+    return datetime.now(UTC) if clock is None else clock()
+
+
+@contextmanager
+def clock_at(when: Callable[[], datetime]) -> Iterator[None]:
+    """Within the block, `utcnow()` (and every date derived from it) answers `when()`."""
+    token = _clock.set(when)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 class UTCDateTime(TypeDecorator):

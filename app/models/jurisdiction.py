@@ -12,8 +12,14 @@ from app.models.base import UTCDateTime, utcnow
 
 
 class JurisdictionLevel(StrEnum):
-    """The level of a jurisdiction; a street (街道) has no congress and cannot ballot."""
+    """The level of a jurisdiction (行政级别); a street (街道) has no congress and cannot ballot.
 
+    `province` covers 省, 自治区 and 直辖市; `city` 地级市, 自治州 and 盟; `county` 县, 县级市,
+    市辖区 and 旗; `township` 乡, 镇 and 民族乡; `street` 街道.
+    """
+
+    province = "province"
+    city = "city"
     county = "county"
     township = "township"
     street = "street"

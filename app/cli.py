@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minsheng",
         description="民生实事项目人大代表票决制 — the minsheng platform. Configured by MINSHENG_* "
-                    "environment variables (see README).")
+                    "environment variables (see docs/operations.md).")
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="database schema")

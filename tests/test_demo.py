@@ -9,6 +9,7 @@ current year to 初定) comes last in the file, so it runs after the others on i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
@@ -42,7 +43,7 @@ from app.models import (
 from app.models.base import UTCDateTime
 from app.timeutil import CHINA_TZ, china_today
 from tests.conftest import make_settings, pg_database
-from tests.helpers import run, token_headers
+from tests.helpers import page_login, run, token_headers
 from tests.test_config_and_cli import minsheng
 
 PASSWORD = demo.DEMO_PASSWORD
@@ -280,8 +281,25 @@ def test_demo_command_prints_the_logins_and_what_to_click(loaded):
     assert "already present" in r.stdout and "lezhi-gov" in r.stdout
     for path in (f"/cycles/{result.finished_cycle_id}/announcement",
                  f"/ballots/{result.round_ids[-1]}/results", f"/projects/{result.project_id}",
-                 f"/cycles/{result.cycle_id}/triage", "/archive"):
+                 f"/staff/cycles/{result.cycle_id}/triage", "/archive"):
         assert path in r.stdout, path
+
+
+def test_every_address_the_guide_names_answers(loaded):
+    client, result, _ = loaded
+    checked = 0
+    for line in demo.guide_text(result).splitlines():
+        match = re.search(r"(?:\((?P<who>lezhi-[a-z]+|\d{11})\))?: (?P<path>/\S*)$", line)
+        if not match:
+            continue
+        client.cookies.clear()
+        if match["who"]:
+            assert page_login(client, match["who"], PASSWORD).status_code in (302, 303)
+        r = client.get(match["path"], follow_redirects=False)
+        assert r.status_code == 200, (line, r.status_code)
+        checked += 1
+    client.cookies.clear()
+    assert checked >= 19
 
 
 def test_demo_logins_work(loaded):

@@ -121,26 +121,29 @@ def guide_text(result: DemoResult) -> str:
     if not (cur and fin and result.round_ids):
         return "The database has 乐至县 but not the demo's cycles; nothing to guide through."
     first, last = result.round_ids[0], result.round_ids[-1]
-    lines = ["What to click (open http://127.0.0.1:8000 and log in at /login):", "",
-             "The finished year, every stage done:",
-             f"  the whole year on one page   /cycles/{fin}",
-             f"  征集 proposals               /cycles/{fin}/proposals",
-             f"  初定 candidates (公示)        /cycles/{fin}/candidates",
-             f"  票决 round 1 (a tie)         /ballots/{first}/results",
-             f"  票决 run-off                 /ballots/{last}/results",
-             f"  公开 公告                    /cycles/{fin}/announcement",
-             f"  a project and its plan       /projects/{result.project_id}",
-             f"  plans, late ones in red      /staff/cycles/{fin}/plans   (lezhi-gov)",
-             f"  the round's control page     /staff/cycles/{fin}/ballots (lezhi-congress)",
-             "",
-             "The current year, in 征集 (its minimum period is met):",
-             f"  proposals                    /cycles/{cur}/proposals",
-             "  propose or endorse           /propose                    (13800000001)",
-             f"  triage: accept/reject/merge  /cycles/{cur}/triage        (lezhi-gov)",
-             f"  move it to 初定               /cycles/{cur}  → 初定        (lezhi-gov)",
-             f"  then build candidates        /staff/cycles/{cur}/candidates (lezhi-gov)",
-             "",
-             "Every cycle, the townships' too: /archive"]
-    for name, year, phase, cycle_id in result.cycles:
-        lines.append(f"  {name} {year}  {phase:<11} /cycles/{cycle_id}")
+    lines = [
+        "What to click (http://127.0.0.1:8000; log in at /login, password as above):",
+        "",
+        "乐至县's finished year — 征集, 初定, 票决 and 公开 all done:",
+        f"  the whole year on one page: /cycles/{fin}",
+        f"  征集  the proposals, every channel, with their decisions: /cycles/{fin}/proposals",
+        f"  初定  the candidates as published (公示): /cycles/{fin}/candidates",
+        f"  票决  round 1, a tie across the last seat: /ballots/{first}/results",
+        f"        the run-off among the tied: /ballots/{last}/results",
+        f"        the rounds' control pages (lezhi-congress): /staff/cycles/{fin}/ballots",
+        f"  公开  the 公告: /cycles/{fin}/announcement",
+        f"        a project and its plan, published late (逾期): /projects/{result.project_id}",
+        f"        every plan, late ones flagged (lezhi-gov): /staff/cycles/{fin}/plans",
+        "",
+        "乐至县's current year — in 征集 long enough to move on:",
+        f"  the proposals: /cycles/{cur}/proposals",
+        "  propose or endorse (13800000001): /propose",
+        f"  accept, reject or merge (lezhi-gov): /staff/cycles/{cur}/triage",
+        f"  move it to 初定 in the 当前阶段 panel (lezhi-gov): /cycles/{cur}",
+        f"  then build candidates (lezhi-gov): /staff/cycles/{cur}/candidates",
+        "",
+        "Every cycle, the townships' too (/archive):",
+    ]
+    lines += [f"  {name} {year} ({phase}): /cycles/{cycle_id}"
+              for name, year, phase, cycle_id in result.cycles]
     return "\n".join(lines)

@@ -354,14 +354,15 @@ class FinishedYear(Year):
         on_paper = await ballots.candidates_of(self.session, ballot.id)
         spec_of = {self.candidates[c.key].id: c for c in self.spec.candidates}
         yes = [spec_of[c.id].yes if number == 1 else spec_of[c.id].runoff_yes for c in on_paper]
-        rng = self.rng("round", number)
         scrutineers = set(self.spec.scrutineers)
-        silent = set(rng.sample([d.username for d in self.present
-                                 if d.username not in scrutineers],
-                                self.spec.not_voting[number - 1]))
+        silent = set(self.rng("round", number).sample(
+            [d.username for d in self.present if d.username not in scrutineers],
+            self.spec.not_voting[number - 1]))
         voters = [d for d in self.present if d.username not in silent]
-        for deputy, marks in zip(voters, design_ballots(len(voters), ballot.seats, yes, rng),
-                                 strict=True):
+        # The totals are the script's; which deputy marked what is drawn from the system's
+        # randomness and never kept, so not even this code can say how a deputy voted.
+        marks_drawn = design_ballots(len(voters), ballot.seats, yes, random.SystemRandom())
+        for deputy, marks in zip(voters, marks_drawn, strict=True):
             await casting.cast(self.session, ballot, deputy,
                                {c.id: mark for c, mark in zip(on_paper, marks, strict=True)})
 

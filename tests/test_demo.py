@@ -117,6 +117,18 @@ def test_the_years_follow_today(loaded):
     assert years.current == years.finished + 2
 
 
+@pytest.mark.parametrize("today", ["2026-12-07", "2027-01-05", "2027-02-28", "2027-03-01",
+                                   "2027-06-30", "2028-02-29", "2030-09-15"])
+def test_the_years_are_coherent_whatever_day_the_demo_is_loaded(today):
+    years = Years(date.fromisoformat(today))
+    # The finished year's last record (a plan change in spring) and the next session are past.
+    assert date(years.finished, 5, 1) < years.today and date(years.finished + 1, 3, 1) <= years.today
+    # The current year is decided at the next session, and its 征集 is long enough open.
+    assert date(years.current, 1, 1) >= years.today - timedelta(days=90)
+    assert (years.today - years.soliciting_opened).days > 30
+    assert congress_session(years.current).endswith("会议")
+
+
 def test_finished_year_has_a_published_round_a_published_runoff_projects_and_plans(loaded):
     client, result, _ = loaded
     fin = result.finished_cycle_id

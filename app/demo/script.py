@@ -58,8 +58,6 @@ WORDS = {
         "announce": "{name}{session}票决通过，发布公告",
     },
 }
-# The run-off's words, when a tie across the last seat calls for one.
-RUNOFF_REASON = "第一轮票决末位同票，对同票项目进行第二轮票决"
 # Days after the announcement that plans were published: on time first, then the late ones.
 PLAN_DAYS = [9, 12, 14, 17, 19, 21, 23, 25, 27, 28]
 LATE_PLAN_DAYS = [37, 49]

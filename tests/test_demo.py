@@ -143,6 +143,8 @@ def test_finished_year_has_a_published_round_a_published_runoff_projects_and_pla
     assert set(runoff["selected_ids"]) < set(first["runoff_candidate_ids"])
     assert first["total_deputies"] == runoff["total_deputies"] == 280
     assert first["present"] >= rounds[0]["quorum"]
+    # Every deputy present casts a ballot, in both rounds.
+    assert first["cast"] == first["present"] and runoff["cast"] == runoff["present"]
 
     projects = client.get(f"/api/v1/cycles/{fin}/projects").json()["items"]
     assert len(projects) == 10

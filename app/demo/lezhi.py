@@ -203,7 +203,7 @@ FINISHED_COMMENTS = (
 FINISHED = FinishedYear(
     jurisdiction="lezhi", seats=10, gov="lezhi-gov", congress="lezhi-congress",
     proposals=FINISHED_PROPOSALS, candidates=FINISHED_CANDIDATES, comments=FINISHED_COMMENTS,
-    ballot_day=(1, 12), session_opens=2, absent=17, check_ins=33, not_voting=(2, 1),
+    ballot_day=(1, 12), session_opens=2, absent=17, check_ins=33,
     scrutineers=("lezhi-d011", "lezhi-d203"), late_plans=("gule-road", "parking"),
     plan_change=("classroom-light", "第一次招标流标，重新招标，招标节点顺延 20 天，完成时限不变"),
     send_back=SendBack("old-estates", "加装电梯资金来源未落实，请补充居民自筹测算后重新提交",

@@ -347,20 +347,15 @@ class FinishedYear(Year):
         await casting.move(self.session, self.rounds[-1], to, actor=self.congress)
 
     async def _cast(self, number: int) -> None:
-        """Every voting deputy casts their one secret ballot through the real casting code."""
+        """Every deputy present casts their one secret ballot through the real casting code."""
         ballot = self.rounds[-1]
         on_paper = await ballots.candidates_of(self.session, ballot.id)
         spec_of = {self.candidates[c.key].id: c for c in self.spec.candidates}
         yes = [spec_of[c.id].yes if number == 1 else spec_of[c.id].runoff_yes for c in on_paper]
-        scrutineers = set(self.spec.scrutineers)
-        silent = set(self.rng("round", number).sample(
-            [d.username for d in self.present if d.username not in scrutineers],
-            self.spec.not_voting[number - 1]))
-        voters = [d for d in self.present if d.username not in silent]
         # The totals are the script's; which deputy marked what is drawn from the system's
         # randomness and never kept, so not even this code can say how a deputy voted.
-        marks_drawn = design_ballots(len(voters), ballot.seats, yes, random.SystemRandom())
-        for deputy, marks in zip(voters, marks_drawn, strict=True):
+        marks_drawn = design_ballots(len(self.present), ballot.seats, yes, random.SystemRandom())
+        for deputy, marks in zip(self.present, marks_drawn, strict=True):
             await casting.cast(self.session, ballot, deputy,
                                {c.id: mark for c, mark in zip(on_paper, marks, strict=True)})
 

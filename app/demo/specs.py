@@ -94,7 +94,6 @@ class FinishedYear:
     session_opens: int                # days before the vote the session (and 票决) opened
     absent: int                       # deputies on leave (请假) that day
     check_ins: int                    # deputies who checked in on their phones (staff the rest)
-    not_voting: tuple[int, ...]       # present deputies who cast no ballot, per round
     scrutineers: tuple[str, str]
     late_plans: tuple[str, ...] = ()  # candidates whose plan was published after the due date
     plan_change: tuple[str, str] | None = None  # (candidate, 说明) of a later plan change

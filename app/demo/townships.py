@@ -55,7 +55,7 @@ FOXING_FINISHED = FinishedYear(
           works=False),
     ),
     comments=(),
-    ballot_day=(1, 19), session_opens=0, absent=4, check_ins=10, not_voting=(0,),
+    ballot_day=(1, 19), session_opens=0, absent=4, check_ins=10,
     scrutineers=("foxing-d012", "foxing-d030"), late_plans=(),
 )
 

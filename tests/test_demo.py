@@ -2,8 +2,8 @@
 projects and plans) and a year in 征集 that can move on at once; twice is once.
 
 The demo is loaded once per backend into a database of this module's own (loading plays a
-whole year through the services); the tests read it. The one test that changes it (moving the
-current year to 初定) comes last in the file, so it runs after the others on its worker.
+whole year through the services), which the tests only read; the test that moves the current
+year on loads it again into the `client` database.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from app.models import (
 from app.models.base import UTCDateTime
 from app.timeutil import CHINA_TZ, china_today
 from tests.conftest import make_settings, pg_database
-from tests.helpers import page_login, run, token_headers
+from tests.helpers import create_jurisdiction, create_user, page_login, run, token_headers
 from tests.test_config_and_cli import minsheng
 
 PASSWORD = demo.DEMO_PASSWORD
@@ -343,9 +343,16 @@ def test_current_year_has_realistic_proposals_from_every_channel(loaded):
         assert words in titles
 
 
-# Last: it moves the current year on.
-def test_current_year_can_be_moved_to_screening_at_once_by_the_demo_gov_staff(loaded):
-    client, result, _ = loaded
+def test_an_admin_made_before_the_demo_keeps_its_account_and_the_year_moves_on(client):
+    """On a database where an administrator was made first (in another county here), the demo
+    loads around it; then the demo's government staff move the year in 征集 to 初定 at once."""
+    create_jurisdiction(client, "anyue", "安岳县", "county")
+    create_user(client, "admin", "admin", "anyue")
+    result = run(client, demo.load)
+    assert result.loaded
+    assert client.post("/api/v1/auth/token", json={"username": "admin", "password": PASSWORD}
+                       ).status_code == 401  # still its own password, not the demo's
+    token_headers(client, "admin")  # tests.helpers' password
     opened = datetime.fromisoformat(history(client, result.cycle_id)[-1]["at"])
     assert datetime.now(UTC) - opened > timedelta(days=30)
     r = client.post(f"/api/v1/cycles/{result.cycle_id}/transitions",

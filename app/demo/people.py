@@ -102,6 +102,17 @@ def _names(count: int, rng: random.Random) -> list[str]:
     return names
 
 
+async def _account(session: AsyncSession, system: User, username: str, name: str, role: str,
+                   code: str) -> User:
+    """The demo's account, or the one already there by that name (an `admin` made with
+    `minsheng create-admin` before the demo keeps its own password)."""
+    existing = await users.by_username(session, username)
+    if existing is not None:
+        return existing
+    return await users.create(session, actor=system, username=username, password=DEMO_PASSWORD,
+                              display_name=name, role=role, jurisdiction_code=code)
+
+
 async def set_up(session: AsyncSession, system: User) -> People:
     """Jurisdictions, accounts and responsible units, as an administrator would add them."""
     for code, name, level, parent in JURISDICTIONS:
@@ -109,13 +120,10 @@ async def set_up(session: AsyncSession, system: User) -> People:
                                    parent_code=parent)
     people = People()
     for username, name, role, code in STAFF:
-        people.by_username[username] = await users.create(
-            session, actor=system, username=username, password=DEMO_PASSWORD,
-            display_name=name, role=role, jurisdiction_code=code)
+        people.by_username[username] = await _account(session, system, username, name, role,
+                                                      code)
     for phone, name, code in RESIDENTS:
-        resident = await users.create(session, actor=system, username=phone,
-                                      password=DEMO_PASSWORD, display_name=name,
-                                      role=Role.resident, jurisdiction_code=code)
+        resident = await _account(session, system, phone, name, Role.resident, code)
         people.by_username[phone] = resident
         people.residents.append(resident)
     # The rosters share the one demo password, hashed once (argon2 takes ~20 ms a hash).

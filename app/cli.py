@@ -87,6 +87,8 @@ def cmd_demo(args) -> int:
     result = asyncio.run(_with_session(demo.load))
     print("demo data loaded" if result.loaded else "demo data already present; nothing changed")
     print(demo.logins_text())
+    print()
+    print(demo.guide_text(result))
     return 0
 
 
@@ -162,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--jurisdiction", help="jurisdiction code (default: the first county)")
     admin.set_defaults(func=cmd_create_admin)
 
-    demo = sub.add_parser("demo", help="load the demo county, townships, people and a cycle")
+    demo = sub.add_parser("demo", help="load the demo county, townships, people, a finished year "
+                                       "and a year in 征集 (once)")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the web service")

@@ -409,8 +409,11 @@ def discover_cycle_id(env: dict[str, str], procs: Processes, tmp: Path) -> str:
         base = f"http://127.0.0.1:{port}"
         wait_ready(proc, f"{base}/healthz", log_path)
         items = httpx.get(f"{base}/api/v1/cycles", timeout=10.0).raise_for_status().json()["items"]
+        # The demo's county year in 征集 (beside its finished year and the townships' years).
+        items = [c for c in items if c["jurisdiction_code"] == "lezhi" and c["phase"] == "soliciting"]
         if not items:
-            raise RuntimeError("GET /api/v1/cycles returned no cycle after `minsheng demo`")
+            raise RuntimeError("GET /api/v1/cycles returned no 乐至县 cycle in 征集 after "
+                               "`minsheng demo`")
         cycle_id = items[0]["id"]
         for path in ("/", f"/api/v1/cycles/{cycle_id}"):
             httpx.get(base + path, timeout=10.0).raise_for_status()

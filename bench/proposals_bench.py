@@ -391,7 +391,9 @@ def load_proposals(database_url: str, rows_wanted: int, seed: int, workers: int)
     t0 = time.perf_counter()
     try:
         with engine.connect() as conn:
-            cycle = conn.execute(select(Cycle.id, Cycle.categories)).first()
+            # The demo's county year in 征集 (its finished year and the townships' are not it).
+            cycle = conn.execute(select(Cycle.id, Cycle.categories).where(
+                Cycle.jurisdiction_code == "lezhi", Cycle.phase == "soliciting")).first()
             residents = list(conn.scalars(select(User.id).where(User.role == "resident")))
             staff_id = conn.scalar(select(User.id).where(User.username == "lezhi-gov"))
         cycle_id, categories = cycle[0], list(cycle[1])

@@ -1,19 +1,82 @@
-"""`minsheng demo`: 乐至县 with its townships, people and a 2024 cycle in 征集; twice is once."""
+"""`minsheng demo`: 乐至县 with its townships, a finished year (征集 → 公开 with a run-off, a 公告,
+projects and plans) and a year in 征集 that can move on at once; twice is once.
+
+The demo is loaded once per backend into a database of this module's own (loading plays a
+whole year through the services), which the tests only read; the test that moves the current
+year on loads it again into the `client` database.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
+from contextlib import nullcontext
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlmodel import SQLModel
 
 from app import demo
-from app.models import AuditEntry, Cycle, Jurisdiction, Proposal, User
-from tests.helpers import run
+from app.audit import service as audit
+from app.ballots.bulletin import differences, recompute
+from app.demo.calendar import Years, congress_session
+from app.main import create_app
+from app.migrate import upgrade
+from app.models import (
+    AuditEntry,
+    BallotContent,
+    BallotParticipation,
+    BallotReceipt,
+    BallotRound,
+    Cycle,
+    Endorsement,
+    Jurisdiction,
+    Project,
+    ProjectPlan,
+    Proposal,
+    StateTransition,
+    User,
+)
+from app.models.base import UTCDateTime
+from app.timeutil import CHINA_TZ, china_today
+from tests.conftest import make_settings, pg_database
+from tests.helpers import create_jurisdiction, create_user, page_login, run, token_headers
+from tests.test_config_and_cli import minsheng
+
+PASSWORD = demo.DEMO_PASSWORD
 
 
-def counts(client):
+@pytest.fixture(scope="module")
+def loaded(database_url, tmp_path_factory) -> Iterator[tuple[TestClient, demo.DemoResult, str]]:
+    """(client, what the first load returned, database URL) of a database holding the demo."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+        upgrade(url)
+        place = nullcontext(url)
+    else:
+        place = pg_database("minsheng_demo")
+    with place as url, TestClient(create_app(make_settings(url))) as client:
+        yield client, run(client, demo.load), url
+
+
+def beijing(moment: datetime):
+    return moment.astimezone(CHINA_TZ)
+
+
+def history(client: TestClient, cycle_id: str) -> list[dict]:
+    return client.get(f"/api/v1/cycles/{cycle_id}").json()["history"]
+
+
+def counts(client: TestClient) -> dict:
     async def q(session):
         result = {}
-        for model in (Jurisdiction, User, Cycle, Proposal, AuditEntry):
-            result[model.__name__] = await session.scalar(select(func.count()).select_from(model))
+        for model in (Jurisdiction, User, Cycle, Proposal, Endorsement, BallotRound,
+                      BallotContent, Project, ProjectPlan, StateTransition, AuditEntry):
+            result[model.__name__] = await session.scalar(
+                select(func.count()).select_from(model))
         result["deputies"] = dict((await session.execute(
             select(User.jurisdiction_code, func.count()).where(User.role == "deputy")
             .group_by(User.jurisdiction_code))).all())
@@ -23,37 +86,277 @@ def counts(client):
     return run(client, q)
 
 
-def test_demo_loads_the_county_and_running_it_again_changes_nothing(client):
-    first = run(client, demo.load)
+def test_demo_loads_the_county_and_loading_again_changes_nothing(loaded):
+    client, first, _ = loaded
     assert first.loaded
     before = counts(client)
-    assert before["Jurisdiction"] == 4
+    assert before["Jurisdiction"] == 8
     assert before["deputies"]["lezhi"] == 280
-    assert 45 <= before["deputies"]["jinshun"] <= 60 and 45 <= before["deputies"]["foxing"] <= 60
-    assert "nanta" not in before["deputies"]
+    assert all(45 <= before["deputies"][code] <= 65
+               for code in ("jinshun", "foxing", "baolin", "panlong", "dongshan"))
+    assert "nanta" not in before["deputies"] and "tianchi" not in before["deputies"]
     assert before["roles"] == {"resident", "deputy", "gov_staff", "unit_staff",
                                "congress_staff", "admin"}
-    assert before["Proposal"] >= 12
+    assert before["Cycle"] == 5 and before["Project"] == 14 and before["ProjectPlan"] == 14
     second = run(client, demo.load)
-    assert not second.loaded and second.cycle_id == first.cycle_id
+    assert not second.loaded
+    assert (second.cycle_id, second.finished_cycle_id, second.round_ids) == (
+        first.cycle_id, first.finished_cycle_id, first.round_ids)
     assert counts(client) == before
 
 
-def test_demo_cycle_is_in_soliciting_with_its_history_and_realistic_proposals(client):
-    result = run(client, demo.load)
-    cycle = client.get(f"/api/v1/cycles/{result.cycle_id}").json()
-    assert cycle["phase"] == "soliciting" and cycle["year"] == 2024 and cycle["seats"] == 10
-    assert [h["to"] for h in cycle["history"]] == ["draft", "soliciting"]
-    titles = run(client, lambda s: s.scalars(select(Proposal.title)))
-    joined = " ".join(titles)
-    for words in ("古乐路", "惠民卡", "户外劳动者", "助餐", "照明"):
-        assert words in joined
+def test_the_years_follow_today(loaded):
+    client, result, _ = loaded
+    years = Years(china_today())
+    finished = client.get(f"/api/v1/cycles/{result.finished_cycle_id}").json()
+    current = client.get(f"/api/v1/cycles/{result.cycle_id}").json()
+    assert (finished["year"], finished["phase"]) == (years.finished, "announced")
+    assert (current["year"], current["phase"]) == (years.current, "soliciting")
+    # The finished year's session and the next year's (where 测评 belongs) are both past.
+    assert date(years.finished + 1, 3, 1) <= china_today()
+    assert years.current == years.finished + 2
 
 
-def test_demo_logins_work(client):
-    run(client, demo.load)
-    for username in ("admin", "lezhi-gov", "lezhi-congress", "lezhi-d001", "13800000001"):
-        r = client.post("/api/v1/auth/token",
-                        json={"username": username, "password": demo.DEMO_PASSWORD})
+@pytest.mark.parametrize("today", ["2026-12-07", "2027-01-05", "2027-02-28", "2027-03-01",
+                                   "2027-06-30", "2028-02-29", "2030-09-15"])
+def test_the_years_are_coherent_whatever_day_the_demo_is_loaded(today):
+    years = Years(date.fromisoformat(today))
+    # The finished year's last record (a plan change in spring) and the next session are past.
+    assert date(years.finished, 5, 1) < years.today and date(years.finished + 1, 3, 1) <= years.today
+    # The current year is decided at the next session, and its 征集 is long enough open.
+    assert date(years.current, 1, 1) >= years.today - timedelta(days=90)
+    assert (years.today - years.soliciting_opened).days > 30
+    assert congress_session(years.current).endswith("会议")
+
+
+def test_finished_year_has_a_published_round_a_published_runoff_projects_and_plans(loaded):
+    client, result, _ = loaded
+    fin = result.finished_cycle_id
+    rounds = client.get(f"/api/v1/cycles/{fin}/ballots").json()["items"]
+    assert [(r["round"], r["state"]) for r in rounds] == [(1, "published"), (2, "published")]
+    first, runoff = (client.get(f"/api/v1/ballots/{r['id']}/results").json() for r in rounds)
+    assert first["outcome"] == "runoff" and first["remaining_seats"] == 2
+    assert len(first["selected_ids"]) == 8 and len(first["runoff_candidate_ids"]) == 3
+    tied = {c["yes"] for c in first["candidates"] if c["id"] in first["runoff_candidate_ids"]}
+    assert len(tied) == 1 and tied.pop() >= first["threshold"]  # a tie across the last seat
+    assert runoff["outcome"] == "complete" and len(runoff["selected_ids"]) == 2
+    assert set(runoff["selected_ids"]) < set(first["runoff_candidate_ids"])
+    assert first["total_deputies"] == runoff["total_deputies"] == 280
+    assert first["present"] >= rounds[0]["quorum"]
+    # Every deputy present casts a ballot, in both rounds.
+    assert first["cast"] == first["present"] and runoff["cast"] == runoff["present"]
+
+    projects = client.get(f"/api/v1/cycles/{fin}/projects").json()["items"]
+    assert len(projects) == 10
+    assert {p["candidate_id"] for p in projects} == set(
+        first["selected_ids"] + runoff["selected_ids"])
+    assert all(p["plan"] is not None and p["plan"]["milestones"] for p in projects)
+    assert sum(p["plan_late"] for p in projects) == 2  # two plans came after the 30 days
+    assert any(p["plan"]["version"] == 2 for p in projects)  # one plan changed later
+
+
+def test_finished_year_announcement_is_issued_in_the_sessions_name(loaded):
+    client, result, _ = loaded
+    fin = result.finished_cycle_id
+    notice = client.get(f"/api/v1/cycles/{fin}/announcement")
+    assert notice.status_code == 200
+    body = notice.json()
+    assert body["cycle"]["issued_by"] == "乐至县" + congress_session(body["cycle"]["year"])
+    assert len(body["projects"]) == 10 and len(body["ballots"]) == 2
+    assert all(p["source_proposal_ids"] for p in body["projects"])
+    page = client.get(f"/cycles/{fin}/announcement")
+    assert page.status_code == 200 and body["cycle"]["issued_by"] in page.text
+    for path in (f"/cycles/{fin}", f"/cycles/{fin}/candidates", f"/cycles/{fin}/proposals",
+                 f"/projects/{result.project_id}", "/archive/lezhi", "/archive/foxing",
+                 *(f"/ballots/{r}/results" for r in result.round_ids)):
+        assert client.get(path).status_code == 200, path
+
+
+def test_finished_year_bulletins_recount_to_the_published_results(loaded):
+    client, result, _ = loaded
+    for round_id in result.round_ids:
+        bulletin = client.get(f"/api/v1/ballots/{round_id}/bulletin").json()
+        # What `minsheng tally` does with the downloaded file.
+        recounted, published = recompute(json.loads(json.dumps(bulletin)))
+        assert differences(published, recounted) == []
+        assert len(bulletin["receipts"]) == len(bulletin["ballots"]) == published["cast"]
+
+
+def test_finished_year_ballots_are_stored_as_secret_ballots_are(loaded):
+    client, result, _ = loaded
+
+    async def q(session):
+        out = []
+        for round_id in result.round_ids:
+            contents = list(await session.scalars(select(BallotContent).where(
+                BallotContent.round_id == round_id, BallotContent.filled.is_(True))))
+            voters = await session.scalar(select(func.count()).select_from(
+                BallotParticipation).where(BallotParticipation.round_id == round_id))
+            receipts = await session.scalar(select(func.count()).select_from(
+                BallotReceipt).where(BallotReceipt.round_id == round_id))
+            seals = await session.scalar(select(func.count()).select_from(AuditEntry).where(
+                AuditEntry.action == "ballot_round.seal", AuditEntry.entity_id == round_id))
+            out.append((len(contents), voters, receipts, seals,
+                        {c.voter_id for c in contents}, {c.paper for c in contents}))
+        return out
+
+    for cast, voters, receipts, seals, voter_ids, paper in run(client, q):
+        assert cast == voters == receipts > 0 and seals == 1
+        assert voter_ids == {None} and paper == {False}
+
+
+def test_finished_year_dates_fit_together(loaded):
+    client, result, _ = loaded
+    fin = client.get(f"/api/v1/cycles/{result.finished_cycle_id}").json()
+    year, now = fin["year"], datetime.now(UTC)
+    moves = [(h["to"], datetime.fromisoformat(h["at"])) for h in fin["history"]]
+    assert [to for to, _ in moves] == ["draft", "soliciting", "screening", "balloting",
+                                       "announced"]
+    times = [at for _, at in moves]
+    assert times == sorted(times) and times[-1] < now
+    months = {to: (beijing(at).year, beijing(at).month) for to, at in moves}
+    assert months["soliciting"] == (year - 1, 9) and months["screening"] == (year - 1, 11)
+    assert months["balloting"][0] == year and months["balloting"][1] in (1, 2)
+    announced = beijing(moves[-1][1]).date()
+
+    async def q(session):
+        proposals = list(await session.scalars(select(Proposal.created_at).where(
+            Proposal.cycle_id == fin["id"])))
+        tallied = list(await session.scalars(
+            select(StateTransition.at).join(BallotRound, BallotRound.id == StateTransition.entity_id)
+            .where(BallotRound.cycle_id == fin["id"], StateTransition.to_state == "tallied")))
+        plans = list(await session.scalars(select(ProjectPlan.published_at).join(
+            Project, Project.id == ProjectPlan.project_id).where(Project.cycle_id == fin["id"])))
+        return proposals, tallied, plans
+
+    proposals, tallied, plans = run(client, q)
+    # Proposals in the autumn before the session; the 公告 the day of the tally.
+    assert all((beijing(p).year, beijing(p).month) in ((year - 1, 9), (year - 1, 10))
+               for p in proposals)
+    assert {beijing(t).date() for t in tallied} == {announced}
+    on_time = [p for p in plans if beijing(p).date() <= announced + timedelta(days=30)]
+    assert len(on_time) == 8 and all(beijing(p).date() > announced for p in plans)
+
+
+def test_nothing_in_the_demo_is_dated_after_now(loaded):
+    client, _, _ = loaded
+
+    async def latest(session):
+        found = []
+        for table in SQLModel.metadata.sorted_tables:
+            for column in table.columns:
+                if isinstance(column.type, UTCDateTime):
+                    value = await session.scalar(select(func.max(column)))
+                    if value is not None:
+                        found.append((value, f"{table.name}.{column.name}"))
+        return found
+
+    now = datetime.now(UTC)
+    found = run(client, latest)
+    assert found and all(value <= now for value, _ in found), max(found)
+    # Only the loading itself (its audit entry) is dated today; every story record is earlier.
+    story = [(value, name) for value, name in found if name != "audit_entry.at"]
+    assert all(beijing(value).date() < china_today() for value, _ in story), max(story)
+
+
+def test_township_cycles_have_their_own_deputies(loaded):
+    client, result, _ = loaded
+    cycles = {(name, year): (phase, cid) for name, year, phase, cid in result.cycles}
+    years = Years(china_today())
+    phase, foxing = cycles[("佛星镇", years.finished)]
+    assert phase == "announced"
+    rounds = client.get(f"/api/v1/cycles/{foxing}/ballots").json()["items"]
+    assert [r["state"] for r in rounds] == ["published"]
+    assert rounds[0]["total_deputies"] == 48 and rounds[0]["present"] <= 48
+    assert len(client.get(f"/api/v1/cycles/{foxing}/projects").json()["items"]) == 4
+    assert cycles[("金顺镇", years.current)][0] == "soliciting"
+    assert cycles[("佛星镇", years.current)][0] == "soliciting"
+
+    async def jurisdiction_of_voters(session):
+        return set(await session.scalars(
+            select(User.jurisdiction_code).join(BallotParticipation,
+                                                BallotParticipation.user_id == User.id)
+            .where(BallotParticipation.round_id == rounds[0]["id"])))
+
+    assert run(client, jurisdiction_of_voters) == {"foxing"}
+
+
+def test_audit_chain_verifies_after_loading(loaded):
+    client, _, url = loaded
+    assert run(client, audit.verify).ok
+    r = minsheng(url, "audit", "verify")
+    assert r.returncode == 0 and "intact" in r.stdout
+
+
+def test_demo_command_prints_the_logins_and_what_to_click(loaded):
+    _, result, url = loaded
+    r = minsheng(url, "demo")
+    assert r.returncode == 0, r.stderr
+    assert "already present" in r.stdout and "lezhi-gov" in r.stdout
+    for path in (f"/cycles/{result.finished_cycle_id}/announcement",
+                 f"/ballots/{result.round_ids[-1]}/results", f"/projects/{result.project_id}",
+                 f"/staff/cycles/{result.cycle_id}/triage", "/archive"):
+        assert path in r.stdout, path
+
+
+def test_every_address_the_guide_names_answers(loaded):
+    client, result, _ = loaded
+    checked = 0
+    for line in demo.guide_text(result).splitlines():
+        match = re.search(r"(?:\((?P<who>lezhi-[a-z]+|\d{11})\))?: (?P<path>/\S*)$", line)
+        if not match:
+            continue
+        client.cookies.clear()
+        if match["who"]:
+            assert page_login(client, match["who"], PASSWORD).status_code in (302, 303)
+        r = client.get(match["path"], follow_redirects=False)
+        assert r.status_code == 200, (line, r.status_code)
+        checked += 1
+    client.cookies.clear()
+    assert checked >= 19
+
+
+def test_demo_logins_work(loaded):
+    client, _, _ = loaded
+    for username in ("admin", "lezhi-gov", "lezhi-congress", "lezhi-d001", "foxing-d001",
+                     "13800000001"):
+        r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
         assert r.status_code == 200, username
-    assert "lezhi-gov" in demo.logins_text()
+
+
+def test_current_year_has_realistic_proposals_from_every_channel(loaded):
+    client, result, _ = loaded
+    cur = result.cycle_id
+
+    async def q(session):
+        return (await session.execute(select(Proposal.channel, Proposal.state, Proposal.title)
+                                      .where(Proposal.cycle_id == cur))).all()
+
+    rows = run(client, q)
+    assert {channel for channel, _, _ in rows} == {"online", "deputy", "hotline", "visit",
+                                                   "letter"}
+    states = [state for _, state, _ in rows]
+    assert states.count("submitted") >= 12 and {"accepted", "rejected", "merged"} <= set(states)
+    assert sum(state == "accepted" for state in states) >= 4  # two carried from the reserve
+    titles = " ".join(title for _, _, title in rows)
+    for words in ("护学通道", "敬老院", "儿科夜间门诊", "背街小巷路灯"):
+        assert words in titles
+
+
+def test_an_admin_made_before_the_demo_keeps_its_account_and_the_year_moves_on(client):
+    """On a database where an administrator was made first (in another county here), the demo
+    loads around it; then the demo's government staff move the year in 征集 to 初定 at once."""
+    create_jurisdiction(client, "anyue", "安岳县", "county")
+    create_user(client, "admin", "admin", "anyue")
+    result = run(client, demo.load)
+    assert result.loaded
+    assert client.post("/api/v1/auth/token", json={"username": "admin", "password": PASSWORD}
+                       ).status_code == 401  # still its own password, not the demo's
+    token_headers(client, "admin")  # tests.helpers' password
+    opened = datetime.fromisoformat(history(client, result.cycle_id)[-1]["at"])
+    assert datetime.now(UTC) - opened > timedelta(days=30)
+    r = client.post(f"/api/v1/cycles/{result.cycle_id}/transitions",
+                    headers=token_headers(client, "lezhi-gov", PASSWORD),
+                    json={"to": "screening", "reason": "征集期满，转入项目初定"})
+    assert r.status_code == 200, r.text
+    assert client.get(f"/api/v1/cycles/{result.cycle_id}").json()["phase"] == "screening"

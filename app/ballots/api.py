@@ -34,7 +34,7 @@ from app.db import SessionDep
 from app.errors import Conflict, Forbidden
 from app.models import BallotRound, Cycle, User
 from app.pagination import Page, PageDep
-from app.workflows.ballot import BALLOT_WORKFLOW, BallotState
+from app.workflows.ballot import BallotState
 
 router = APIRouter(tags=["ballots"])
 # Casting alone, included ahead of every other router (app/main.py): FastAPI tries routes in
@@ -121,12 +121,7 @@ async def name_scrutineers(ballot: CurrentBallot, body: UsernamesIn, session: Se
 async def move_ballot(ballot: CurrentBallot, body: BallotTransitionIn, session: SessionDep,
                       actor: StaffUser):
     """Open (quorum), close, publish (sign-offs) or void (with a reason) the round."""
-    await _staff_scope(session, ballot, actor)
-    if ballot.state == BallotState.open:
-        await casting.stop_casting(session, ballot.id)
-    await BALLOT_WORKFLOW.apply(session, ballot, body.to, actor=actor, reason=body.reason)
-    if body.to == BallotState.closed:
-        await casting.seal(session, ballot, actor)  # reshuffled; who voted sealed in the chain
+    await casting.move(session, ballot, body.to, actor=actor, reason=body.reason)
     return await out(session, ballot)
 
 

@@ -21,13 +21,21 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.deps import ensure_token_user, invalid_token, password_change_required
+from app.auth.deps import ensure_scope, ensure_token_user, invalid_token, password_change_required
 from app.auth.roles import Role
 from app.ballots.service import deputy_elsewhere, not_a_deputy, unknown_ballot
 from app.db import pg_autocommit, run_on_sqlite_thread, sqlite_write
 from app.errors import Conflict, Forbidden, Invalid
-from app.models import BallotContent, BallotParticipation, BallotReceipt, BallotRound, User, new_id
-from app.workflows.ballot import BallotState
+from app.models import (
+    BallotContent,
+    BallotParticipation,
+    BallotReceipt,
+    BallotRound,
+    Cycle,
+    User,
+    new_id,
+)
+from app.workflows.ballot import BALLOT_WORKFLOW, BallotState
 
 # A receipt code: 80 random bits in Crockford-style base32 (no I, L, O, U), in groups of four.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -325,3 +333,18 @@ async def seal(session: AsyncSession, ballot: BallotRound, actor: User) -> dict:
     await audit.record(session, actor=actor.username, action="ballot_round.seal",
                        entity_type="ballot_round", entity_id=ballot.id, data=data)
     return data
+
+
+async def move(session: AsyncSession, ballot: BallotRound, to: str, *, actor: User,
+               reason: str = "") -> BallotRound:
+    """Open (quorum), close, publish (sign-offs) or void (with a reason) a round, through its
+    workflow: leaving `open` waits for the casts under way, and a close reshuffles the ballots
+    and seals who voted in the audit chain. The API and the control page both call this."""
+    cycle = await session.get(Cycle, ballot.cycle_id)
+    await ensure_scope(session, actor, cycle.jurisdiction_code)
+    if ballot.state == BallotState.open:
+        await stop_casting(session, ballot.id)
+    await BALLOT_WORKFLOW.apply(session, ballot, to, actor=actor, reason=reason)
+    if to == BallotState.closed:
+        await seal(session, ballot, actor)
+    return ballot

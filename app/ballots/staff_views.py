@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, Role
-from app.ballots import api, service
+from app.ballots import casting, service
 from app.ballots.public_views import chart_of, labels_ctx, turnout_ctx, void_reason
 from app.ballots.schemas import BallotCreateIn, BallotTransitionIn
 from app.cycles import service as cycles
@@ -276,8 +276,8 @@ async def name_scrutineers(request: Request, ballot_id: str, session: SessionDep
 @router.post("/staff/ballots/{ballot_id}/transition")
 async def move_round(request: Request, ballot_id: str, session: SessionDep,
                      user: User = page_perm(Perm.ballot_manage)):
-    """开始投票 / 结束投票 / 公布结果 / 作废: the API's transitions endpoint, so a close
-    reshuffles the ballots exactly as there."""
+    """开始投票 / 结束投票 / 公布结果 / 作废: the same service as the API's transitions
+    endpoint, so a close reshuffles the ballots exactly as there."""
     ballot, cycle = await _staff_ballot(session, user, ballot_id)
     form = await request.form()
     to = str(form.get("to", ""))[:20]
@@ -286,7 +286,7 @@ async def move_round(request: Request, ballot_id: str, session: SessionDep,
         refuse_nul(reason)
         body = parse_form(BallotTransitionIn, {"to": to, "reason": reason}, FORM_LABELS)
         async with session.begin_nested():
-            await api.move_ballot(ballot, body, session, user)
+            await casting.move(session, ballot, body.to, actor=user, reason=body.reason)
     except DomainError as exc:
         return await _refused(request, session, ballot, cycle, exc, typed={"reason": reason})
     return redirect(request, f"/staff/ballots/{ballot.id}?done={ballot.state}")

@@ -152,12 +152,7 @@ def parse_roster(data: bytes) -> list[dict[str, str]]:
     return rows
 
 
-async def import_deputies(session: AsyncSession, *, actor: User, jurisdiction_code: str,
-                          data: bytes) -> list[tuple[str, str | None]]:
-    """Create every deputy in the roster, or none; returns (username, generated password)."""
-    await _check_may_create(session, actor, Role.deputy, jurisdiction_code)
-    rows = parse_roster(data)
-    names = [r["username"] for r in rows]
+async def _ensure_usernames_free(session: AsyncSession, names: list[str]) -> None:
     taken = set()
     for start in range(0, len(names), 500):
         taken.update(await session.scalars(
@@ -166,20 +161,44 @@ async def import_deputies(session: AsyncSession, *, actor: User, jurisdiction_co
         raise Conflict("Nothing was imported: these usernames are taken already: " +
                        ", ".join(sorted(taken)[:20]), code="username_taken",
                        zh="未导入任何代表，以下用户名已被使用：" + "、".join(sorted(taken)[:20]))
+
+
+async def import_deputies(session: AsyncSession, *, actor: User, jurisdiction_code: str,
+                          data: bytes) -> list[tuple[str, str | None]]:
+    """Create every deputy in the roster, or none; returns (username, generated password)."""
+    await _check_may_create(session, actor, Role.deputy, jurisdiction_code)
+    rows = parse_roster(data)
+    await _ensure_usernames_free(session, [r["username"] for r in rows])
     passwords = [r["password"] or generate_password() for r in rows]
     hashes = await asyncio.to_thread(lambda: [hash_password(p) for p in passwords])
-    result = []
-    for row, password, hashed in zip(rows, passwords, hashes, strict=True):
-        generated = not row["password"]
-        session.add(User(username=row["username"], display_name=row["display_name"],
-                         role=Role.deputy, jurisdiction_code=jurisdiction_code,
-                         password_hash=hashed, must_change_password=generated))
-        result.append((row["username"], password if generated else None))
+    await store_roster(session, actor=actor, jurisdiction_code=jurisdiction_code, people=[
+        (row["username"], row["display_name"], hashed, not row["password"])
+        for row, hashed in zip(rows, hashes, strict=True)])
+    return [(row["username"], None if row["password"] else password)
+            for row, password in zip(rows, passwords, strict=True)]
+
+
+async def store_roster(session: AsyncSession, *, actor: User, jurisdiction_code: str,
+                       people: list[tuple[str, str, str, bool]]) -> list[User]:
+    """Store checked deputies — (username, display name, password hash, must change password)
+    — of one jurisdiction, or none, with the roster's one audit entry (`deputy.import`).
+
+    `import_deputies` calls it once the roster file is read and its passwords hashed; the demo
+    (app/demo) calls it with its one shared password hashed once.
+    """
+    await _check_may_create(session, actor, Role.deputy, jurisdiction_code)
+    names = [username for username, *_ in people]
+    await _ensure_usernames_free(session, names)
+    users = [User(username=username, display_name=name, role=Role.deputy,
+                  jurisdiction_code=jurisdiction_code, password_hash=hashed,
+                  must_change_password=must_change)
+             for username, name, hashed, must_change in people]
+    session.add_all(users)
     await session.flush()
     await audit.record(session, actor=actor.username, action="deputy.import",
                        entity_type="jurisdiction", entity_id=jurisdiction_code,
-                       data={"created": len(rows), "usernames": names})
-    return result
+                       data={"created": len(users), "usernames": names})
+    return users
 
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> User:

@@ -23,6 +23,7 @@ from app.i18n import (
     to_traditional,
 )
 from app.resources import templates_dir
+from app.schemas import LIMITS
 from app.timeutil import CHINA_TZ
 from app.workflows.cycle import PHASE_LABELS, TIMELINE
 
@@ -44,7 +45,7 @@ env.filters["local_time"] = _local_time
 env.install_gettext_callables(gettext, ngettext, newstyle=True)
 env.globals.update(PHASE_LABELS={str(k): v for k, v in PHASE_LABELS.items()},
                    TIMELINE=[str(p) for p in TIMELINE], ROLE_LABELS=ROLE_LABELS,
-                   LOCALES=LOCALES, has_perm=has_perm, Perm=Perm)
+                   LOCALES=LOCALES, has_perm=has_perm, Perm=Perm, LIMITS=LIMITS)
 
 
 def _csrf_token(request: Request) -> str:

@@ -19,6 +19,17 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && test -s node_modules/htmx.org/dist/htmx.min.js
 
+# --- the wheel: the package with templates, migrations, alembic.ini and the assets inside -----
+# setup.py's build step copies them into the package and stops if node_modules is missing or
+# holds other versions than package-lock.json pins (docs/packaging.md).
+FROM ${PYTHON_IMAGE} AS wheel
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+WORKDIR /build
+# The source tree (filtered by .dockerignore, which leaves node_modules out), then the assets.
+COPY . .
+COPY --from=assets /build/node_modules node_modules
+RUN pip wheel --no-deps --wheel-dir /dist .
+
 # --- the application --------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
@@ -28,38 +39,34 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# app.config.ROOT is the parent of the `app` package and must hold templates/, migrations/,
-# alembic.ini and node_modules/: the source tree is kept here and installed in editable mode,
-# so `app` is imported from /srv/minsheng/app (a plain install into site-packages would not
-# find them).
+# The working directory holds only var/: an installed package keeps its SQLite file (when
+# MINSHENG_DATABASE_URL is not set) and the photos in var/ of the folder it runs in.
 WORKDIR /srv/minsheng
 
 # Dependencies first, in their own layer, so that code changes don't reinstall them. They are
 # read from pyproject.toml; all have wheels for linux x86_64/aarch64 (no compiler needed).
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+COPY pyproject.toml /tmp/pyproject.toml
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
  && pip install --no-cache-dir -r /tmp/requirements.txt \
- && rm /tmp/requirements.txt
+ && rm /tmp/requirements.txt /tmp/pyproject.toml
 
-# The source tree (filtered by .dockerignore), then the project itself (which adds the
-# `minsheng` command) without touching the dependencies installed above.
-COPY . .
-# All of node_modules (htmx, Swagger UI...: ~13 MB, no native code), where app.config expects it.
-COPY --from=assets /build/node_modules node_modules
+COPY --from=wheel /dist /tmp/dist
 COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/minsheng-entrypoint
 
-# Then: fail the build now, not at run time, if the layout app.config.ROOT relies on is
-# incomplete (the .po catalogs are compiled by the app itself at run time); add the user.
-# The code stays root-owned and read-only to the app: only var/ (where the SQLite file goes
-# when MINSHENG_DATABASE_URL is not set) is writable by it.
+# Then: the project from its wheel into site-packages (adding the `minsheng` command), without
+# touching the dependencies installed above; fail the build now, not at run time, if the
+# installed package lacks what it reads at run time; add the user. The code stays root-owned
+# and read-only to the app: only var/ is writable by it.
 RUN set -eu; \
-    pip install --no-cache-dir --no-deps -e .; \
+    pip install --no-cache-dir --no-deps /tmp/dist/minsheng-*.whl; \
+    rm -r /tmp/dist; \
     minsheng --help > /dev/null; \
-    python -P -c "from app.config import ROOT; \
-assert str(ROOT) == '/srv/minsheng', ROOT; \
-missing = [p for p in ('alembic.ini', 'migrations/env.py', 'templates/base.html', 'app/static', \
-'node_modules/htmx.org/dist/htmx.min.js') if not (ROOT / p).exists()]; \
+    python -P -c "import app.resources as r; \
+assert r.SOURCE_TREE is None, r.SOURCE_TREE; \
+r.check_vendor_files(r.vendor_files()); \
+missing = [str(p) for p in (r.alembic_ini(), r.migrations_dir() / 'env.py', \
+r.templates_dir() / 'base.html', r.PACKAGE / 'static' / 'app.css') if not p.exists()]; \
 assert not missing, missing"; \
     groupadd --system --gid 10001 minsheng; \
     useradd --system --uid 10001 --gid 10001 --home-dir /srv/minsheng/var \
@@ -67,7 +74,6 @@ assert not missing, missing"; \
     install -d -o minsheng -g minsheng -m 0750 /srv/minsheng/var
 
 ENV MINSHENG_ENV=production \
-    MINSHENG_ASSETS_DIR=/srv/minsheng/node_modules \
     MINSHENG_MIGRATE_ON_START=1 \
     MINSHENG_WORKERS=2 \
     MINSHENG_FORWARDED_ALLOW_IPS=127.0.0.1

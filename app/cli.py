@@ -95,7 +95,14 @@ def cmd_demo(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    get_settings()  # refuse to start on a bad configuration before forking workers
+    from app.resources import MissingAssets, check_vendor_files, vendor_files
+
+    settings = get_settings()  # refuse to start on a bad configuration before forking workers
+    try:
+        check_vendor_files(vendor_files(settings.assets_dir))
+    except MissingAssets as exc:
+        print(f"minsheng: {exc}", file=sys.stderr)
+        return 2
     uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips,
                 log_level=args.log_level, access_log=not args.no_access_log)

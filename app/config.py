@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.resources import data_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-insecure-secret-change-me"
 
@@ -38,7 +40,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MINSHENG_", env_file=".env", extra="ignore")
 
     env: Literal["development", "test", "production"] = "development"
-    database_url: str = f"sqlite:///{ROOT / 'var' / 'minsheng.db'}"
+    # var/ of the checkout, or of the working directory for an installed package.
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{data_dir() / 'minsheng.db'}")
     secret_key: str | None = None
     # Secure cookies need HTTPS; turn on behind a TLS-terminating proxy.
     cookie_secure: bool = False
@@ -50,11 +53,13 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = 30
     login_window_seconds: int = 900
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    # Where `npm ci` installed the front-end assets (htmx, Swagger UI) we serve ourselves.
-    assets_dir: Path = ROOT / "node_modules"
+    # The front-end assets (htmx, Swagger UI) we serve ourselves: None takes the copy inside
+    # the installed package, or the checkout's node_modules/ (app/resources.py); a folder given
+    # here is laid out like node_modules (htmx.org/dist/htmx.min.js, swagger-ui-dist/...).
+    assets_dir: Path | None = None
     default_locale: Literal["zh_Hans", "zh_Hant"] = "zh_Hans"
     # Uploaded photos (re-encoded, metadata-free) are stored here.
-    media_dir: Path = ROOT / "var" / "media"
+    media_dir: Path = Field(default_factory=lambda: data_dir() / "media")
     # "outbox" writes codes to the log and the staff-visible outbox; a real provider is a
     # "package.module:ClassName" whose instances have `async send(session, phone, text)`.
     sms_sender: str = "outbox"

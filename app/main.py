@@ -32,7 +32,7 @@ from app.caching import HttpCaching
 from app.candidates.api import router as candidates_api
 from app.candidates.staff_views import router as candidate_staff_pages
 from app.candidates.views import router as candidate_pages
-from app.config import ROOT, Settings, get_settings
+from app.config import Settings, get_settings
 from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
 from app.db import SqliteWriter, make_engine, make_hot_pool
@@ -52,6 +52,7 @@ from app.proposals.views import router as proposal_pages
 from app.ratelimit import RateLimits
 from app.residents.api import router as residents_api
 from app.residents.views import router as resident_pages
+from app.resources import PACKAGE, check_vendor_files, vendor_files
 from app.search.text import warm_up as warm_up_search
 from app.users.api import router as users_api
 
@@ -65,11 +66,6 @@ UPLOAD_LIMITS = {"/api/v1/proposals/": 26 * 1024 * 1024, "/proposals/": 26 * 102
                  "/cycles/": 26 * 1024 * 1024,
                  # a hall's voting-device CSV (app/ballots/paper.py: 1 MB) in its multipart body
                  "/api/v1/ballots/": 2 * 1024 * 1024, "/staff/ballots/": 2 * 1024 * 1024}
-VENDOR_ASSETS = {
-    "htmx.min.js": "htmx.org/dist/htmx.min.js",
-    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
-    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
-}
 
 
 def _api_router() -> APIRouter:
@@ -84,6 +80,9 @@ def _api_router() -> APIRouter:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application: JSON API under /api/v1, pages everywhere else."""
     settings = settings or get_settings()
+    # Refuse to start without htmx and Swagger UI rather than serve pages that cannot work.
+    vendor = vendor_files(settings.assets_dir)
+    check_vendor_files(vendor)
     engine = make_engine(settings)
 
     @asynccontextmanager
@@ -142,10 +141,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def vendor_asset(name: str) -> Response:
         # Installed from the npm registry at pinned versions (package-lock.json); never a CDN,
         # so pages work on a closed government network.
-        relative = VENDOR_ASSETS.get(name)
-        path = settings.assets_dir / relative if relative else None
+        path = vendor.get(name)
         if path is None or not path.is_file():
-            raise NotFound(f"{name} is not installed; run `npm ci`.", code="asset_missing")
+            raise NotFound(f"There is no asset {name}.", code="asset_missing")
         return FileResponse(path, headers={"Cache-Control": "public, max-age=604800"})
 
     @app.get("/media/photos/{filename}", include_in_schema=False)
@@ -163,7 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                    swagger_css_url="/static/vendor/swagger-ui.css",
                                    swagger_favicon_url="/static/favicon.svg")
 
-    app.mount("/static", StaticFiles(directory=ROOT / "app" / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

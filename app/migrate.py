@@ -8,13 +8,14 @@ import threading
 from alembic import command
 from alembic.config import Config
 
-from app.config import ROOT, ensure_sqlite_directory, get_settings
+from app.config import ensure_sqlite_directory, get_settings
+from app.resources import alembic_ini, migrations_dir
 
 
 def alembic_config(database_url: str | None = None) -> Config:
     """An Alembic config pointing at our migrations and, optionally, a given database."""
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg = Config(str(alembic_ini()))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.attributes["configure_logging"] = False
     if database_url:
         cfg.attributes["database_url"] = database_url

@@ -82,7 +82,7 @@ async def grant(request: Request, user_id: str, session: SessionDep,
     form = await request.form()
     try:
         await users.grant(session, actor=user, user_id=user_id,
-                          jurisdiction_code=str(form.get("jurisdiction_code", ""))[:32])
+                          jurisdiction_code=str(form.get("jurisdiction_code", "")))
     except DomainError as exc:
         return await _users_page(request, session, error=exc.zh or exc.message,
                                  status=exc.status)
@@ -101,7 +101,7 @@ async def deputies_page(request: Request, session: SessionDep,
 async def import_deputies(request: Request, session: SessionDep,
                           user: User = page_perm(Perm.deputy_manage)):
     form = await request.form()
-    code = str(form.get("jurisdiction_code", user.jurisdiction_code))[:32]
+    code = str(form.get("jurisdiction_code", user.jurisdiction_code))
     upload = form.get("file")
     try:
         if upload is None or isinstance(upload, str):

@@ -12,10 +12,13 @@ from app.db import SessionDep
 from app.errors import DomainError
 from app.i18n import COOKIE, LOCALES
 from app.pages.deps import LoggedIn, PageUser
+from app.pages.forms import parse_form
 from app.pages.render import redirect, render
 from app.users import service as users
+from app.users.schemas import TokenIn
 
 router = APIRouter(include_in_schema=False)
+LOGIN_LABELS = {"username": "用户名", "password": "密码"}
 
 
 def _safe_next(value: str | None) -> str:
@@ -36,14 +39,15 @@ async def login_form(request: Request, user: PageUser, next: str | None = None):
 @router.post("/login")
 async def login(request: Request, session: SessionDep):
     form = await request.form()
-    username = str(form.get("username", "")).strip()[:64]
-    password = str(form.get("password", ""))[:128]
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
     throttle = request.app.state.login_throttle
     address = client_address(request)
     try:
         if not username or not password:
             raise DomainError("missing", status=422, zh="请输入用户名和密码。")
+        parse_form(TokenIn, {"username": username, "password": password}, LOGIN_LABELS)
         await throttle.check(username, address)
         try:
             user = await users.authenticate(session, username, password)
@@ -74,9 +78,9 @@ async def password_form(request: Request, user: LoggedIn):
 @router.post("/account/password")
 async def change_password(request: Request, session: SessionDep, user: LoggedIn):
     form = await request.form()
-    current = str(form.get("current_password", ""))[:128]
-    new = str(form.get("new_password", ""))[:128]
-    repeat = str(form.get("new_password_repeat", ""))[:128]
+    current = str(form.get("current_password", ""))
+    new = str(form.get("new_password", ""))
+    repeat = str(form.get("new_password_repeat", ""))
     try:
         if new != repeat:
             raise DomainError("mismatch", status=422, zh="两次输入的新密码不一致。")

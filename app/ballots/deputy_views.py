@@ -121,7 +121,7 @@ def _read_marks(form, candidates: list[Candidate]) -> dict[str, str]:
     """One mark per candidate on the paper (unmarked: abstain); anything else is refused."""
     marks = {}
     for c in candidates:
-        value = str(form.get(f"mark-{c.id}", "abstain"))[:10]
+        value = str(form.get(f"mark-{c.id}", "abstain"))
         if value not in MARKS:
             raise Invalid("bad mark", zh="每个项目只能选择赞成、反对或弃权。")
         marks[c.id] = value
@@ -139,7 +139,7 @@ async def vote(request: Request, ballot_id: str, session: SessionDep, user: Logg
     """The ballot form's steps: 核对 (review), 返回修改 (edit), 确认投票 (cast → receipt)."""
     ballot, cycle = await _deputy_round(session, ballot_id, user)
     form = await request.form()
-    step = str(form.get("step", "review"))[:10]
+    step = str(form.get("step", "review"))
     candidates = await service.candidates_of(session, ballot.id)
     try:
         marks = _read_marks(form, candidates)

@@ -162,7 +162,7 @@ async def set_issued(request: Request, ballot_id: str, session: SessionDep,
     """发出纸质选票: record how many paper ballots were handed out."""
     ballot, cycle = await _staff_round(session, user, ballot_id)
     data = await request.form()
-    count = str(data.get("count", "")).strip()[:12]
+    count = str(data.get("count", "")).strip()
     try:
         body = parse_form(PaperIssuedIn, {"count": count} if count else {}, FORM_LABELS)
         async with session.begin_nested():
@@ -180,8 +180,8 @@ async def enter_sheet(request: Request, ballot_id: str, session: SessionDep,
     ballot, cycle = await _staff_round(session, user, ballot_id)
     data = await request.form()
     candidates = await service.candidates_of(session, ballot.id)
-    typed = {"sheet": str(data.get("sheet", "")).strip()[:12],
-             "marks": {c.id: str(data.get(f"mark-{c.id}", "abstain"))[:10] for c in candidates},
+    typed = {"sheet": str(data.get("sheet", "")).strip(),
+             "marks": {c.id: str(data.get(f"mark-{c.id}", "abstain")) for c in candidates},
              "spoilt": data.get("spoilt") == "1"}
     fragment = is_fragment_request(request)
     try:
@@ -226,11 +226,14 @@ async def import_devices(request: Request, ballot_id: str, session: SessionDep,
     """导入表决器结果: the devices' CSV export and the number of devices issued, once."""
     ballot, cycle = await _staff_round(session, user, ballot_id)
     data = await request.form()
-    issued = str(data.get("issued", "")).strip()[:12]
+    issued = str(data.get("issued", "")).strip()
     upload = data.get("file")
     try:
         if not issued.isascii() or not issued.isdigit():
             raise Invalid("devices issued", zh="请填写发出的表决器数（整数）。")
+        if len(issued) > 9:  # Python's int() refuses thousands of digits: say the range here
+            raise Invalid("devices issued",
+                          zh=f"发出的表决器数应在 0 到 {devices.MAX_DEVICE_ROWS} 之间。")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise Invalid("no file", zh="请选择表决器导出的 CSV 文件。")
         content = await upload.read(devices.MAX_DEVICE_BYTES + 1)  # the service says if too large

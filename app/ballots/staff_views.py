@@ -18,7 +18,7 @@ from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, Role
 from app.ballots import casting, service
 from app.ballots.public_views import chart_of, labels_ctx, turnout_ctx, void_reason
-from app.ballots.schemas import BallotCreateIn, BallotTransitionIn
+from app.ballots.schemas import BallotCreateIn, BallotTransitionIn, UsernamesIn
 from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import DomainError, Invalid
@@ -37,7 +37,7 @@ router = APIRouter(include_in_schema=False)
 
 ROSTER_LIMIT = 400  # rows shown at once; a search narrows the rest
 FORM_LABELS = {"candidate_ids": "候选项目", "seats": "名额", "secret": "投票方式", "to": "操作",
-               "reason": "理由"}
+               "reason": "理由", "usernames": "代表"}
 # Messages after a successful action (?done=…), so a reload does not repeat the action.
 DONE = {"created": N_("已建立票决轮次。请登记出席、推选监票人，然后开始投票。"),
         "attendance": N_("已标记出席。"), "scrutineers": N_("监票人已推选。"),
@@ -97,8 +97,8 @@ async def create_round(request: Request, cycle_id: str, session: SessionDep,
     """Create a round from the ticked reviewed candidates; the 差额 refusal is shown on the form."""
     cycle = await _staff_cycle(session, user, cycle_id)
     data = await request.form()
-    form = {"candidate_ids": [str(x)[:32] for x in data.getlist("candidate_ids")][:200],
-            "seats": str(data.get("seats", "")).strip()[:4],
+    form = {"candidate_ids": [str(x) for x in data.getlist("candidate_ids")],
+            "seats": str(data.get("seats", "")).strip(),
             "secret": "0" if data.get("secret") == "0" else "1"}
     try:
         body = parse_form(BallotCreateIn, {"candidate_ids": form["candidate_ids"],
@@ -184,7 +184,7 @@ async def _control_page(request: Request, session, ballot: BallotRound, cycle: C
         and block is None else [],
         "candidates": await service.candidates_of(session, ballot.id),
         "scrutineers": scrutineers, "signed": await signed_count(session, ballot.id),
-        "scrutineer_values": (typed.get("scrutineers") or named + [""] * slots)[:slots],
+        "scrutineer_values": typed.get("scrutineers") or named + [""] * slots,
         "reason": typed.get("reason", ""), "carry": typed.get("carry", True),
         "n": typed.get("n", 0),
         "results": results, "chart": chart_of(results) if results else None,
@@ -202,7 +202,7 @@ async def control_page(request: Request, ballot_id: str, session: SessionDep, q:
     """票决轮次: attendance, scrutineers and each step of the round; ?q= searches the roster."""
     ballot, cycle = await _staff_ballot(session, user, ballot_id)
     marked = N_("已标记 %(n)s 名代表出席。") if done == "attendance" and n > 0 else None
-    return await _control_page(request, session, ballot, cycle, q=q.strip()[:50],
+    return await _control_page(request, session, ballot, cycle, q=q.strip(),
                                message=None if done == "attendance" else DONE.get(done),
                                attendance_message=marked, typed={"n": n},
                                block="roster" if is_fragment_request(request) else None)
@@ -226,7 +226,7 @@ async def record_attendance(request: Request, ballot_id: str, session: SessionDe
     """登记出席: the ticked deputies, or every absent deputy the search shows, in one go."""
     ballot, cycle = await _staff_ballot(session, user, ballot_id)
     form = await request.form()
-    q = str(form.get("q", "")).strip()[:50]
+    q = str(form.get("q", "")).strip()
     fragment = is_fragment_request(request)
     try:
         refuse_nul(q)
@@ -236,7 +236,10 @@ async def record_attendance(request: Request, ballot_id: str, session: SessionDe
             if not usernames:
                 raise Invalid("nobody to mark", zh="搜索结果中没有尚未出席的代表。")
         else:
-            usernames = [str(u)[:64] for u in form.getlist("usernames")][:5000]
+            usernames = [str(u) for u in form.getlist("usernames")]
+            if usernames:  # none ticked: the service says so
+                usernames = parse_form(UsernamesIn, {"usernames": usernames},
+                                       FORM_LABELS).usernames
         before = (await service.turnout(session, ballot))["present"]
         async with session.begin_nested():
             present = await service.record_attendance(session, ballot, user, usernames)
@@ -258,18 +261,22 @@ async def name_scrutineers(request: Request, ballot_id: str, session: SessionDep
     """推选监票人: deputies by username (or exact name), before the round opens."""
     ballot, cycle = await _staff_ballot(session, user, ballot_id)
     form = await request.form()
-    typed = [str(v).strip()[:100] for v in form.getlist("scrutineer")][:20]
+    typed = [str(v).strip() for v in form.getlist("scrutineer")]
     by_name: dict[str, list[str]] = {}
     for d in await _deputies(session, cycle):
         by_name.setdefault(d.display_name, []).append(d.username)
     usernames = [by_name[t][0] if len(by_name.get(t, ())) == 1 else t for t in typed if t]
     try:
         refuse_nul(*typed)
+        if usernames:  # none given: the service says so
+            usernames = parse_form(UsernamesIn, {"usernames": usernames}, FORM_LABELS).usernames
         async with session.begin_nested():
             await service.name_scrutineers(session, ballot, user, usernames)
     except DomainError as exc:
+        # What was typed, and an empty box after it for one more.
         return await _refused(request, session, ballot, cycle, exc,
-                              typed={"scrutineers": typed + [""]})
+                              typed={"scrutineers": typed if typed and not typed[-1] else
+                                     [*typed, ""]})
     return redirect(request, f"/staff/ballots/{ballot.id}?done=scrutineers#scrutineers")
 
 
@@ -280,8 +287,8 @@ async def move_round(request: Request, ballot_id: str, session: SessionDep,
     endpoint, so a close reshuffles the ballots exactly as there."""
     ballot, cycle = await _staff_ballot(session, user, ballot_id)
     form = await request.form()
-    to = str(form.get("to", ""))[:20]
-    reason = str(form.get("reason", "")).strip()[:500]
+    to = str(form.get("to", ""))
+    reason = str(form.get("reason", "")).strip()
     try:
         refuse_nul(reason)
         body = parse_form(BallotTransitionIn, {"to": to, "reason": reason}, FORM_LABELS)

@@ -7,14 +7,11 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas import Input
+from app.schemas import DESCRIPTION, FEASIBILITY, TITLE, Input, clean_text
 from app.workflows.candidate import CandidateState
 
 Money = Decimal
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+_strip = clean_text
 
 
 class FundingItem(Input):
@@ -25,8 +22,8 @@ class FundingItem(Input):
 
 
 class CandidateFields(Input):
-    title: str = Field(min_length=4, max_length=60)
-    summary: str = Field(min_length=10, max_length=3000)
+    title: str = Field(min_length=TITLE.min, max_length=TITLE.max)
+    summary: str = Field(min_length=DESCRIPTION.min, max_length=DESCRIPTION.max)
     responsible_unit: str = Field(min_length=1, max_length=100,
                                   description="the unit's name (or id) from the jurisdiction's list")
     budget_wan: Decimal = Field(gt=0, le=1_000_000, max_digits=12, decimal_places=2,
@@ -34,7 +31,7 @@ class CandidateFields(Input):
     deadline: date
     funding: list[FundingItem] = Field(default_factory=list, max_length=10)
     targets: list[str] = Field(default_factory=list, max_length=20)
-    feasibility: str = Field(default="", max_length=3000)
+    feasibility: str = Field(default="", max_length=FEASIBILITY.max)
 
     _strip_text = field_validator("title", "summary", "responsible_unit", "feasibility",
                                   mode="before")(_strip)
@@ -55,15 +52,16 @@ class CandidateIn(CandidateFields):
 class CandidateEdit(Input):
     """Fields to change; the rest stay as they are."""
 
-    title: str | None = Field(default=None, min_length=4, max_length=60)
-    summary: str | None = Field(default=None, min_length=10, max_length=3000)
+    title: str | None = Field(default=None, min_length=TITLE.min, max_length=TITLE.max)
+    summary: str | None = Field(default=None, min_length=DESCRIPTION.min,
+                                max_length=DESCRIPTION.max)
     responsible_unit: str | None = Field(default=None, min_length=1, max_length=100)
     budget_wan: Decimal | None = Field(default=None, gt=0, le=1_000_000, max_digits=12,
                                        decimal_places=2)
     deadline: date | None = None
     funding: list[FundingItem] | None = Field(default=None, max_length=10)
     targets: list[str] | None = Field(default=None, max_length=20)
-    feasibility: str | None = Field(default=None, max_length=3000)
+    feasibility: str | None = Field(default=None, max_length=FEASIBILITY.max)
     proposal_ids: list[str] | None = Field(default=None, min_length=1, max_length=50)
     reason: str = Field(default="", max_length=500)
 

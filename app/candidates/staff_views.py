@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from app.auth.roles import Perm, Role, has_perm
 from app.candidates import service
-from app.candidates.schemas import CandidateIn, PublicityIn, UnitIn
+from app.candidates.schemas import CandidateIn, PublicityIn, TransitionIn, UnitIn
 from app.candidates.views import (
     FUNDING_ROWS,
     LABELS,
@@ -66,21 +66,20 @@ def _number(raw, most: int) -> int:
 
 def _read(form) -> dict:
     """What was typed, kept as typed, to show the form again."""
-    v = {k: str(form.get(k, ""))[:3100] for k in TEXT_FIELDS}
-    funding = list(zip_longest([str(s)[:60] for s in form.getlist("funding_source")][:10],
-                               [str(a)[:20] for a in form.getlist("funding_amount")][:10],
+    v = {k: str(form.get(k, "")) for k in TEXT_FIELDS}
+    funding = list(zip_longest([str(s) for s in form.getlist("funding_source")],
+                               [str(a) for a in form.getlist("funding_amount")],
                                fillvalue=""))
     while funding and not any(x.strip() for x in funding[-1]):
         funding.pop()
-    targets = [str(t)[:300] for t in form.getlist("target")][:20]
+    targets = [str(t) for t in form.getlist("target")]
     while targets and not targets[-1].strip():
         targets.pop()
     v.update(funding=funding, targets=targets,
-             proposal_ids=list(dict.fromkeys(str(x)[:32] for x in form.getlist("proposal_ids")))[:50],
+             proposal_ids=list(dict.fromkeys(str(x) for x in form.getlist("proposal_ids"))),
              funding_rows=_number(form.get("funding_rows"), FUNDING_ROWS[1]),
              target_rows=_number(form.get("target_rows"), TARGET_ROWS[1]),
-             **{k: str(form.get(k, "")).strip()[:100] for k in ("q", "category", "place",
-                                                                "new_unit")})
+             **{k: str(form.get(k, "")).strip() for k in ("q", "category", "place", "new_unit")})
     return v
 
 
@@ -245,7 +244,7 @@ async def create_candidate(request: Request, cycle_id: str, session: SessionDep,
     cycle = await _staff_cycle(session, user, cycle_id)
     form = await request.form()
     v = _read(form)
-    action = str(form.get("action", ""))[:20]
+    action = str(form.get("action", ""))
     if answer := await _form_action(request, session, user, cycle, v, action, None):
         return answer
     try:
@@ -286,7 +285,7 @@ async def edit_candidate(request: Request, candidate_id: str, session: SessionDe
     cycle = await _staff_cycle(session, user, candidate.cycle_id)
     form = await request.form()
     v = _read(form)
-    action = str(form.get("action", ""))[:20]
+    action = str(form.get("action", ""))
     if answer := await _form_action(request, session, user, cycle, v, action, candidate):
         return answer
     try:
@@ -369,7 +368,7 @@ async def chain_page(request: Request, cycle_id: str, session: SessionDep, done:
                      user: User = page_perm(Perm.staff_pages)):
     """All the cycle's candidates, the steps each may take, the 差额 rule, the 公示 period."""
     cycle = await _staff_cycle(session, user, cycle_id)
-    return await _chain_page(request, session, user, cycle, done=done[:32], moved=moved[:32],
+    return await _chain_page(request, session, user, cycle, done=done, moved=moved,
                              publicity_saved=publicity == "1")
 
 
@@ -380,16 +379,17 @@ async def move_candidate(request: Request, candidate_id: str, session: SessionDe
     candidate = await service.get(session, candidate_id)
     cycle = await _staff_cycle(session, user, candidate.cycle_id)
     form = await request.form()
-    to = str(form.get("to", ""))[:20]
-    reason = str(form.get("reason", "")).strip()[:500]
+    to = str(form.get("to", ""))
+    reason = str(form.get("reason", "")).strip()
     fragment = is_fragment_request(request)
     try:
         refuse_nul(reason)
         if to not in CandidateState.__members__:
             raise Invalid("pick a step", zh="请选择要办理的步骤。")
+        data = parse_form(TransitionIn, {"to": to, "reason": reason}, {"reason": "说明"})
         async with session.begin_nested():
-            await service.transition(session, actor=user, candidate=candidate, to=to,
-                                     reason=reason)
+            await service.transition(session, actor=user, candidate=candidate, to=data.to,
+                                     reason=data.reason)
     except DomainError as exc:
         await session.refresh(candidate)
         message = exc.zh or exc.message
@@ -418,7 +418,7 @@ async def set_publicity(request: Request, cycle_id: str, session: SessionDep,
     """公示期: the days residents may comment on the reviewed list."""
     cycle = await _staff_cycle(session, user, cycle_id)
     form = await request.form()
-    typed = {k: str(form.get(k, "")).strip()[:20] for k in ("start", "end")}
+    typed = {k: str(form.get(k, "")).strip() for k in ("start", "end")}
     try:
         try:
             data = PublicityIn.model_validate({k: v for k, v in typed.items() if v})

@@ -17,11 +17,12 @@ from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.i18n import COOKIE, N_, pick_locale, to_traditional
 from app.jurisdictions import service as jurisdictions
 from app.models import Candidate, Cycle, User
+from app.pages import forms
 from app.pages.deps import LoggedIn, PageUser, page_perm
 from app.pages.forms import parse_form, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import engagement
-from app.proposals.schemas import CommentIn
+from app.proposals.schemas import CommentIn, HideIn, ReportIn
 from app.proposals.views import labels_ctx as proposal_labels
 from app.ratelimit import COMMENTS_PER_PERSON
 from app.timeutil import china_today
@@ -39,10 +40,10 @@ LABELS = {"title": "项目名称", "summary": "项目概述", "responsible_unit"
           "funding": "资金来源", "targets": "建设目标", "proposal_ids": "来源建议",
           "start": "公示开始日期", "end": "公示截止日期", "name": "责任单位名称",
           "source": "的来源", "amount_wan": "的金额"}
-MESSAGES = {"string_too_short": "至少 {min_length} 个字", "string_too_long": "太长（最多 {max_length} 字）",
-            "greater_than": "须大于 {gt}", "less_than_equal": "不能大于 {le}",
-            "decimal_parsing": "须为数字", "decimal_max_places": "最多保留 {decimal_places} 位小数",
-            "decimal_max_digits": "数字太大", "too_long": "最多 {max_length} 行",
+# Beyond app.pages.forms' sentences: the candidate form's money, dates and lines.
+MESSAGES = {"greater_than": "须大于 {gt}", "decimal_parsing": "须为数字",
+            "decimal_max_places": "最多保留 {decimal_places} 位小数", "decimal_max_digits": "数字太大",
+            "too_long": "最多 {max_length} 行，现有 {actual_length} 行",
             "date_from_datetime_parsing": "须为日期（年-月-日）", "date_parsing": "须为日期（年-月-日）",
             "value_error": "每条 1–200 字"}
 # The buttons of the approval chain, by the state they lead to.
@@ -73,24 +74,7 @@ def labels_ctx() -> dict:
 
 def explain(exc: ValidationError) -> str:
     """One Chinese sentence naming each field (and row) to fix."""
-    parts = []
-    for err in exc.errors():
-        loc, ctx = err.get("loc") or (), err.get("ctx") or {}
-        if not loc:
-            parts.append("输入中含有无法保存的字符" if "NUL" in err.get("msg", "") else "填写有误")
-            continue
-        name = LABELS.get(str(loc[0]), str(loc[0]))
-        if len(loc) > 1 and isinstance(loc[1], int):
-            name += f"第 {loc[1] + 1} 行" + (LABELS.get(str(loc[2]), "") if len(loc) > 2 else "")
-        if err["type"] == "missing" or (err["type"] == "string_too_short"
-                                        and ctx.get("min_length", 1) <= 1):
-            parts.append(f"「{name}」必填")
-            continue
-        try:
-            parts.append(f"「{name}」" + MESSAGES.get(err["type"], "填写有误").format(**ctx))
-        except (KeyError, IndexError):
-            parts.append(f"「{name}」填写有误")
-    return "请修改：" + "；".join(parts) + "。"
+    return forms.explain(exc, LABELS, MESSAGES)
 
 
 async def _staff_cycle(session, user: User, cycle_id: str) -> Cycle:
@@ -192,7 +176,7 @@ async def add_comment(request: Request, candidate_id: str, session: SessionDep,
                       user: LoggedIn):
     """Comment during the 公示 period (engagement.add_comment refuses outside it)."""
     candidate, cycle = await _visible(session, user, candidate_id)
-    body = str((await request.form()).get("body", ""))[:1000]
+    body = str((await request.form()).get("body", ""))
     block = "comments" if is_fragment_request(request) else None
     try:
         refuse_nul(body)
@@ -238,10 +222,10 @@ async def report_comment(request: Request, candidate_id: str, comment_id: str,
                          session: SessionDep, user: LoggedIn):
     """举报 a comment on a candidate, once per person."""
     candidate, cycle, comment = await _comment_of(session, user, candidate_id, comment_id)
-    reason = str((await request.form()).get("reason", "")).strip()[:500]
+    reason = str((await request.form()).get("reason", "")).strip()
     try:
-        refuse_nul(reason)
-        await engagement.report(session, actor=user, comment=comment, reason=reason)
+        data = parse_form(ReportIn, {"reason": reason}, {"reason": "举报理由"})
+        await engagement.report(session, actor=user, comment=comment, reason=data.reason)
     except DomainError as exc:
         return await _comment_answer(request, session, user, candidate, cycle, comment,
                                      "reported", exc.zh or exc.message, exc.status)
@@ -253,13 +237,13 @@ async def hide_comment(request: Request, candidate_id: str, comment_id: str,
                        session: SessionDep, user: User = page_perm(Perm.comment_moderate)):
     """Staff hide a comment with a public reason; it stays stored."""
     candidate, cycle, comment = await _comment_of(session, user, candidate_id, comment_id)
-    reason = str((await request.form()).get("reason", "")).strip()[:500]
+    reason = str((await request.form()).get("reason", "")).strip()
     try:
-        refuse_nul(reason)
         if not reason:
             raise Invalid("reason missing", zh="请填写隐藏理由（会公开显示）。")
+        data = parse_form(HideIn, {"reason": reason}, {"reason": "隐藏理由"})
         async with session.begin_nested():
-            await engagement.hide(session, actor=user, comment=comment, reason=reason)
+            await engagement.hide(session, actor=user, comment=comment, reason=data.reason)
     except DomainError as exc:
         await session.refresh(comment)
         return await _comment_answer(request, session, user, candidate, cycle, comment,

@@ -77,8 +77,9 @@ def congress_session_name(jurisdiction: Jurisdiction, raw: str | None) -> str | 
     if not name:
         return None
     if len(name) > 100:
-        raise Invalid("The congress session's name is at most 100 characters.",
-                      code="invalid_congress_session", zh="人代会会议名称不能超过100个字。")
+        raise Invalid(f"The congress session's name is at most 100 characters, not {len(name)}.",
+                      code="invalid_congress_session",
+                      zh=f"人代会会议名称不能超过100个字（现有 {len(name)} 字）。")
     if "人民代表大会" not in name or not name.endswith("会议"):
         raise Invalid("Write the congress session in full, as the 公告 names it, such as "
                       "第十八届人民代表大会第五次会议.", code="invalid_congress_session",

@@ -13,7 +13,7 @@ from app.auth.roles import Perm, Role, has_perm
 from app.ballots.cycle_guard import seat_status
 from app.ballots.public_views import cycle_section
 from app.cycles import service, story
-from app.cycles.schemas import CycleIn
+from app.cycles.schemas import CycleIn, TransitionIn
 from app.db import SessionDep
 from app.errors import DomainError
 from app.jurisdictions import service as jurisdictions
@@ -28,6 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 CYCLE_LABELS = {"jurisdiction_code": "行政区域", "year": "年度", "title": "标题",
                 "seats": "拟票决项目数", "congress_session": "票决会议"}
+TRANSITION_LABELS = {"to": "阶段", "reason": "理由"}
 
 
 @router.get("/")
@@ -128,7 +129,7 @@ async def name_congress_session(request: Request, cycle_id: str, session: Sessio
     """The phase panel's form: name the congress session (票决会议) the 公告 speaks for."""
     cycle = await service.get(session, cycle_id)
     form = await request.form()
-    value = str(form.get("congress_session", ""))[:200]
+    value = str(form.get("congress_session", ""))
     try:
         await service.set_congress_session(session, actor=user, cycle=cycle, name=value)
     except DomainError as exc:
@@ -142,11 +143,13 @@ async def transition(request: Request, cycle_id: str, session: SessionDep,
                      user: User = page_perm(Perm.cycle_transition)):
     cycle = await service.get(session, cycle_id)
     form = await request.form()
-    target = str(form.get("to", ""))[:32]
-    reason = str(form.get("reason", "")).strip()[:2000]
+    target = str(form.get("to", ""))
+    reason = str(form.get("reason", "")).strip()
     try:
+        data = parse_form(TransitionIn, {"to": target, "reason": reason}, TRANSITION_LABELS)
         # Every refusal is raised before the cycle is touched, so nothing needs undoing.
-        await service.transition(session, actor=user, cycle=cycle, to=target, reason=reason)
+        await service.transition(session, actor=user, cycle=cycle, to=data.to,
+                                 reason=data.reason)
     except DomainError as exc:
         return await _cycle_page(request, session, user, cycle, error=exc.zh or exc.message,
                                  status=exc.status, reason=reason)
@@ -166,7 +169,7 @@ async def archive_page(request: Request, session: SessionDep):
 @router.get("/archive/{code}")
 async def jurisdiction_archive_page(request: Request, code: str, session: SessionDep):
     """One jurisdiction's cycles by year (phase, projects), and those of the places inside it."""
-    jurisdiction = await jurisdictions.get(session, code[:32])
+    jurisdiction = await jurisdictions.get(session, code)
     years, inside = await story.jurisdiction_archive(session, jurisdiction)
     return render(request, "cycles/archive_jurisdiction.html", {
         "jurisdiction": jurisdiction, "years": years, "inside": inside})

@@ -13,7 +13,9 @@ M = TypeVar("M", bound=BaseModel)
 _MESSAGES = {
     "missing": "必填",
     "string_too_short": "至少 {min_length} 个字",
-    "string_too_long": "太长（最多 {max_length} 字）",
+    "string_too_long": "太长：最多 {max_length} 字，现有 {length} 字",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项，现有 {actual_length} 项",
     "greater_than_equal": "不能小于 {ge}",
     "less_than_equal": "不能大于 {le}",
     "int_parsing": "须为整数",
@@ -24,24 +26,36 @@ _MESSAGES = {
 }
 
 
-def explain(exc: ValidationError, labels: dict[str, str]) -> str:
-    """One Chinese sentence naming each field to fix."""
+def _name(loc: tuple, labels: dict[str, str]) -> str:
+    """The field's label, and the row of a list (「建设目标第 3 行」)."""
+    name = labels.get(str(loc[0]), str(loc[0]))
+    if len(loc) > 1 and isinstance(loc[1], int):
+        name += f"第 {loc[1] + 1} 行" + (labels.get(str(loc[2]), "") if len(loc) > 2 else "")
+    return name
+
+
+def explain(exc: ValidationError, labels: dict[str, str],
+            messages: dict[str, str] | None = None) -> str:
+    """One Chinese sentence naming each field to fix; text too long says its limit and length."""
     parts = []
     for err in exc.errors():
-        field = str(err["loc"][0]) if err.get("loc") else ""
-        if not field:  # a check of the whole form, e.g. app.schemas.Input's NUL check
+        loc, ctx = err.get("loc") or (), dict(err.get("ctx") or {})
+        if not loc:  # a check of the whole form, e.g. app.schemas.Input's NUL check
             parts.append("输入中含有无法保存的字符" if "NUL" in err.get("msg", "") else "填写有误")
             continue
-        if err["type"] in ("missing", "string_too_short") and (err.get("ctx") or {}).get(
-                "min_length", 1) <= 1:
-            parts.append(f"「{labels.get(field, field)}」必填")
+        name = _name(loc, labels)
+        if err["type"] == "missing" or (err["type"] == "string_too_short"
+                                        and ctx.get("min_length", 1) <= 1):
+            parts.append(f"「{name}」必填")
             continue
-        template = _MESSAGES.get(err["type"], "填写有误")
+        if isinstance(err.get("input"), str):
+            ctx["length"] = len(err["input"])
+        template = {**_MESSAGES, **(messages or {})}.get(err["type"], "填写有误")
         try:
-            text = template.format(**(err.get("ctx") or {}))
+            text = template.format(**ctx)
         except (KeyError, IndexError):
-            text = template
-        parts.append(f"「{labels.get(field, field)}」{text}")
+            text = "填写有误"
+        parts.append(f"「{name}」{text}")
     return "请修改：" + "；".join(parts) + "。"
 
 

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.auth.roles import ROLE_LABELS, Perm, has_perm
-from app.config import ROOT
 from app.errors import PAGE_MESSAGES
 from app.i18n import (
     COOKIE,
@@ -23,11 +22,13 @@ from app.i18n import (
     pick_locale,
     to_traditional,
 )
+from app.resources import templates_dir
+from app.schemas import LIMITS
 from app.timeutil import CHINA_TZ
 from app.workflows.cycle import PHASE_LABELS, TIMELINE
 
 env = Environment(
-    loader=FileSystemLoader(str(ROOT / "templates")),
+    loader=FileSystemLoader(str(templates_dir())),
     autoescape=select_autoescape(["html", "xml"]),
     extensions=["jinja2.ext.i18n"],
     trim_blocks=True,
@@ -44,7 +45,7 @@ env.filters["local_time"] = _local_time
 env.install_gettext_callables(gettext, ngettext, newstyle=True)
 env.globals.update(PHASE_LABELS={str(k): v for k, v in PHASE_LABELS.items()},
                    TIMELINE=[str(p) for p in TIMELINE], ROLE_LABELS=ROLE_LABELS,
-                   LOCALES=LOCALES, has_perm=has_perm, Perm=Perm)
+                   LOCALES=LOCALES, has_perm=has_perm, Perm=Perm, LIMITS=LIMITS)
 
 
 def _csrf_token(request: Request) -> str:

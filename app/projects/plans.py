@@ -293,7 +293,8 @@ async def save(session: AsyncSession, *, actor: User, project: Project, raw: dic
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
         raise Invalid(f"The explanation is at most {MAX_REASON} characters.",
-                      code="reason_too_long", zh=f"修改说明最多 {MAX_REASON} 字。")
+                      code="reason_too_long",
+                      zh=f"修改说明太长：最多 {MAX_REASON} 字，现有 {len(reason)} 字。")
     due = await plan_due(session, cycle)
     announced_on = beijing_date(await published_at(session, cycle))
     data = validate(project, announced_on, raw)

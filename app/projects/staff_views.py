@@ -23,8 +23,6 @@ from app.workflows.project import STATE_LABELS
 router = APIRouter(include_in_schema=False)
 
 DASHBOARD_ROLES = (Role.gov_staff, Role.congress_staff, Role.admin)
-MAX_FIELD = 20_000  # characters kept of one textarea
-MAX_LINES = 60
 SEP = re.compile(r"\s*[|｜]\s*")
 AMOUNT_UNIT = re.compile(r"\s*(万元|万)\s*$")
 STAGE_LINE = re.compile(r"^\s*(\d{4})\s*(?:年)?\s*(?:[|｜:：]\s*)?(.*)$")
@@ -32,7 +30,8 @@ TEXT_FIELDS = ("milestones", "funding", "targets", "stage_targets", "reason")
 
 
 def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()][:MAX_LINES]
+    """Every non-blank line (the service refuses too many, naming the limit)."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _split_last(line: str) -> tuple[str, str]:
@@ -52,7 +51,7 @@ def parse_form(v: dict) -> dict:
     for line in _lines(v["stage_targets"]):
         m = STAGE_LINE.match(line)
         stages.append({"year": m.group(1), "target": m.group(2).strip()} if m
-                      else {"year": line[:10], "target": ""})
+                      else {"year": line, "target": ""})
     return {"milestones": milestones, "funding": funding, "targets": _lines(v["targets"]),
             "stage_targets": stages}
 
@@ -92,8 +91,8 @@ async def plans_dashboard(request: Request, cycle_id: str, session: SessionDep,
         "missing": sum(1 for s in summaries.values() if s.saved_at is None),
         "announced": cycle.phase in service.ANNOUNCED_PHASES,
         "may_edit": user.role in (Role.gov_staff, Role.admin),
-        "done": request.query_params.get("done", "")[:32],
-        "same": request.query_params.get("same", "")[:32],
+        "done": request.query_params.get("done", ""),
+        "same": request.query_params.get("same", ""),
         "STATE_LABELS": {str(k): val for k, val in STATE_LABELS.items()}, "wan": display.wan})
 
 
@@ -134,7 +133,7 @@ async def save_plan_form(request: Request, project_id: str, session: SessionDep,
     """Save the plan; on bad input the form comes back with the message and what was typed."""
     project, cycle = await _form_project(session, user, project_id)
     form = await request.form()
-    v = {k: str(form.get(k, ""))[:MAX_FIELD] for k in TEXT_FIELDS}
+    v = {k: str(form.get(k, "")) for k in TEXT_FIELDS}
     try:
         refuse_nul(*v.values())
         async with session.begin_nested():

@@ -8,19 +8,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas import Input
+from app.schemas import COMMENT, DESCRIPTION, TITLE, Input, clean_text
 
 Channel = Literal["online", "deputy", "hotline", "visit", "letter"]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+_strip = clean_text
 
 
 class ProposalIn(Input):
-    title: str = Field(min_length=4, max_length=60, description="4–60 characters")
-    description: str = Field(min_length=10, max_length=2000,
-                             description="why it is needed and who benefits, 10–2000 characters")
+    title: str = Field(min_length=TITLE.min, max_length=TITLE.max,
+                       description=f"{TITLE.min}–{TITLE.max} characters, e.g. 修路")
+    description: str = Field(min_length=DESCRIPTION.min, max_length=DESCRIPTION.max,
+                             description="why it is needed and who benefits, "
+                                         f"{DESCRIPTION.min}–{DESCRIPTION.max} characters")
     category: str = Field(min_length=1, max_length=32)
     location_code: str = Field(min_length=1, max_length=32)
     place: str = Field(default="", max_length=100, description="village, community or road")
@@ -97,7 +96,7 @@ class EndorsementOut(BaseModel):
 
 
 class CommentIn(Input):
-    body: str = Field(min_length=1, max_length=500)
+    body: str = Field(min_length=COMMENT.min, max_length=COMMENT.max)
 
     _strip_body = field_validator("body", mode="before")(_strip)
 

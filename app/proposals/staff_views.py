@@ -14,9 +14,10 @@ from app.db import SessionDep
 from app.errors import DomainError, Invalid
 from app.models import Cycle, Proposal, User
 from app.pages.deps import page_perm
-from app.pages.forms import refuse_nul
+from app.pages.forms import parse_form, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import engagement, export, review, service
+from app.proposals.schemas import CarryIn, ReviewIn
 from app.proposals.views import labels_ctx, page_number
 from app.workflows.proposal import REJECTION_REASONS, REVIEW_PHASES, ProposalState
 
@@ -24,6 +25,7 @@ router = APIRouter(include_in_schema=False, prefix="/staff")
 
 QUEUE_PER_PAGE = 20
 SIMILAR_BESIDE = 3
+REVIEW_LABELS = {"decision": "处理结果", "reason": "理由", "merge_into_id": "合并到的建议编号"}
 
 
 async def _staff_cycle(session, user: User, cycle_id: str) -> Cycle:
@@ -79,7 +81,7 @@ async def triage(request: Request, cycle_id: str, session: SessionDep, page: str
     cycle = await _staff_cycle(session, user, cycle_id)
     finished = None
     if done:
-        finished = await session.get(Proposal, done[:32])
+        finished = await session.get(Proposal, done)
         finished = finished if finished and finished.cycle_id == cycle.id else None
     return await _triage_page(request, session, user, cycle, page=page_number(page),
                               done=finished)
@@ -87,11 +89,11 @@ async def triage(request: Request, cycle_id: str, session: SessionDep, page: str
 
 def _review_input(form) -> dict:
     """What the person picked: decision, reason (quick pick and/or own words), merge target."""
-    decision = str(form.get("decision", ""))[:16]
-    picked = str(form.get("reason_pick", "")).strip()[:200]
-    own = str(form.get("reason", "")).strip()[:400]
+    decision = str(form.get("decision", ""))
+    picked = str(form.get("reason_pick", "")).strip()
+    own = str(form.get("reason", "")).strip()
     target = (str(form.get("merge_other", "")).strip()
-              or str(form.get("merge_into_id", "")).strip())[:32]
+              or str(form.get("merge_into_id", "")).strip())
     return {"decision": decision, "reason_pick": picked, "reason": own,
             "merge_into_id": target}
 
@@ -115,10 +117,13 @@ async def review_proposal(request: Request, proposal_id: str, session: SessionDe
                 raise Invalid("reason required", zh="不予采纳须说明理由（会公开显示）：请点选或填写。")
         else:
             reason = ""  # accepting: "进入储备库"; merging: the service names the target
+        data = parse_form(ReviewIn, {"decision": picked["decision"], "reason": reason,
+                                     "merge_into_id": picked["merge_into_id"] or None},
+                          REVIEW_LABELS)
         async with session.begin_nested():
             await review.review(session, actor=user, proposal=proposal,
-                                decision=picked["decision"], reason=reason,
-                                merge_into_id=picked["merge_into_id"] or None)
+                                decision=data.decision, reason=data.reason,
+                                merge_into_id=data.merge_into_id)
     except DomainError as exc:
         message = exc.zh or exc.message
         await session.refresh(proposal)  # the savepoint's rollback may have expired it
@@ -168,15 +173,17 @@ async def carry(request: Request, cycle_id: str, session: SessionDep,
                 user: User = page_perm(Perm.proposal_review)):
     cycle = await _staff_cycle(session, user, cycle_id)
     form = await request.form()
-    ids = [str(v)[:32] for v in form.getlist("proposal_ids")][:500]
-    reason = str(form.get("reason", "")).strip()[:500]
+    ids = [str(v) for v in form.getlist("proposal_ids")]
+    reason = str(form.get("reason", "")).strip()
     try:
         refuse_nul(reason, *ids)
         if not ids:
             raise Invalid("choose proposals", zh="请勾选要结转的建议。")
+        data = parse_form(CarryIn, {"proposal_ids": ids, "reason": reason},
+                          {"proposal_ids": "结转的建议", "reason": "结转说明"})
         async with session.begin_nested():  # all of them or none
-            pairs = await review.carry(session, actor=user, cycle=cycle, proposal_ids=ids,
-                                       reason=reason)
+            pairs = await review.carry(session, actor=user, cycle=cycle,
+                                       proposal_ids=data.proposal_ids, reason=data.reason)
     except DomainError as exc:
         return await _reserve_page(request, session, cycle, chosen=set(ids), reason=reason,
                                    error=exc.zh or exc.message, status=exc.status)

@@ -20,7 +20,7 @@ from app.pages.forms import parse_form, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import engagement, photos, service
 from app.proposals.detail import proposal_out
-from app.proposals.schemas import CommentIn, ProposalIn
+from app.proposals.schemas import CommentIn, HideIn, ProposalIn, ReportIn
 from app.ratelimit import COMMENTS_PER_PERSON, PROPOSALS_PER_PERSON
 from app.workflows.cycle import CyclePhase
 from app.workflows.proposal import CHANNELS, STATE_LABELS, ProposalState
@@ -146,7 +146,7 @@ async def new_proposal(request: Request, cycle_id: str, session: SessionDep, use
     _ensure_proposer(user)
     # Refuse a person from elsewhere before they type a whole proposal.
     await service.ensure_may_propose(session, user, cycle)
-    return await _new_page(request, session, user, cycle, form={"title": title[:60]})
+    return await _new_page(request, session, user, cycle, form={"title": title})
 
 
 @router.post("/cycles/{cycle_id}/proposals/new")
@@ -155,7 +155,7 @@ async def submit_proposal(request: Request, cycle_id: str, session: SessionDep, 
     cycle = await cycles.get(session, cycle_id)
     _ensure_proposer(user)
     form = await request.form(max_files=10, max_fields=50)
-    values = {k: str(form.get(k, ""))[:2000] for k in TEXT_FIELDS}
+    values = {k: str(form.get(k, "")) for k in TEXT_FIELDS}  # kept whole to show again
     uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
     try:
         data = _proposal_in(values, staff=user.role == Role.gov_staff)
@@ -178,7 +178,7 @@ async def similar_proposals(request: Request, cycle_id: str, session: SessionDep
                             user: PageUser, title: str = ""):
     """While a title is typed: up to five live proposals like it, each with a 附议 button."""
     cycle = await cycles.get(session, cycle_id)
-    title = title.strip()[:100]
+    title = title.strip()
     rows = (await service.similar(session, cycle.id, title)
             if len(title) >= SIMILAR_MIN_CHARS else [])
     fragment = is_fragment_request(request)
@@ -216,7 +216,7 @@ async def proposal_list(request: Request, cycle_id: str, session: SessionDep, us
     cycle = await cycles.get(session, cycle_id)
     places = await service.places_of(session, cycle)
     f = service.ListFilter(
-        q=q.strip()[:100],
+        q=q.strip(),
         category=category if category in cycle.categories else None,
         state=state if state in ProposalState.__members__ else None,
         location_code=place if place in {j.code for j in places} else None,
@@ -318,7 +318,7 @@ async def endorse(request: Request, proposal_id: str, session: SessionDep, user:
 async def add_comment(request: Request, proposal_id: str, session: SessionDep, user: LoggedIn):
     proposal = await service.get(session, proposal_id)
     form = await request.form()
-    body = str(form.get("body", ""))[:1000]
+    body = str(form.get("body", ""))
     block = fragment_block(request, "comments") if is_fragment_request(request) else None
     try:
         refuse_nul(body)
@@ -370,8 +370,8 @@ async def report_comment(request: Request, comment_id: str, session: SessionDep,
     comment = await _proposal_comment(session, comment_id)
     form = await request.form()
     try:
-        await engagement.report(session, actor=user, comment=comment,
-                                reason=str(form.get("reason", ""))[:500])
+        data = parse_form(ReportIn, {"reason": str(form.get("reason", ""))}, {"reason": "举报理由"})
+        await engagement.report(session, actor=user, comment=comment, reason=data.reason)
     except DomainError as exc:
         return await _comment_answer(request, session, user, comment, ok_param="reported",
                                      error=exc.zh or exc.message, status=exc.status)
@@ -385,13 +385,13 @@ async def hide_comment(request: Request, comment_id: str, session: SessionDep, u
         raise Forbidden("not a moderator", zh="只有工作人员可以隐藏评论。")
     comment = await _proposal_comment(session, comment_id)
     form = await request.form()
-    reason = str(form.get("reason", "")).strip()[:500]
-    next_url = str(form.get("next", ""))[:300]
+    reason = str(form.get("reason", "")).strip()
+    next_url = str(form.get("next", ""))
     try:
-        refuse_nul(reason)
         if not reason:
             raise Invalid("reason missing", zh="请填写隐藏理由（会公开显示）。")
-        await engagement.hide(session, actor=user, comment=comment, reason=reason)
+        data = parse_form(HideIn, {"reason": reason}, {"reason": "隐藏理由"})
+        await engagement.hide(session, actor=user, comment=comment, reason=data.reason)
     except DomainError as exc:
         return await _comment_answer(request, session, user, comment, ok_param="hidden",
                                      error=exc.zh or exc.message, status=exc.status,

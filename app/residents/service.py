@@ -86,7 +86,8 @@ async def register(session: AsyncSession, *, settings: Settings, limits: RateLim
     display_name = (display_name or "").strip()
     if not 1 <= len(display_name) <= 50:
         raise Invalid("Give your name (1–50 characters).", code="display_name_required",
-                      zh="请填写称呼（1–50 字）。")
+                      zh="请填写称呼（1–50 字）。" if not display_name
+                      else f"称呼太长：最多 50 字，现有 {len(display_name)} 字。")
     jurisdiction = await jurisdictions.get(session, jurisdiction_code)
     check_policy(password)
     taken = await session.scalar(select(User.id).where(

@@ -29,7 +29,7 @@ def masked_phone(phone: str) -> str:
 
 
 def _form_values(form) -> dict[str, str]:
-    return {key: str(form.get(key, "")).strip()[:50] for key in KEPT}
+    return {key: str(form.get(key, "")).strip() for key in KEPT}
 
 
 async def _register_page(request: Request, session, *, form: dict | None = None,
@@ -76,9 +76,9 @@ async def register(request: Request, session: SessionDep):
     """Step two: the code, a name, where one lives and a password; then logged in."""
     raw = await request.form()
     form = _form_values(raw)
-    code = str(raw.get("code", "")).strip()[:6]
-    password = str(raw.get("password", ""))[:128]
-    repeat = str(raw.get("password_repeat", ""))[:128]
+    code = str(raw.get("code", "")).strip()
+    password = str(raw.get("password", ""))
+    repeat = str(raw.get("password_repeat", ""))
     try:
         if any("\x00" in text for text in (*form.values(), code, password, repeat)):
             raise Invalid("NUL character", zh="输入中含有无法保存的字符，请删除后重试。")

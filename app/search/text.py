@@ -68,7 +68,12 @@ def index_text(*parts: str) -> str:
     return " ".join(words(" ".join(p for p in parts if p), keep_stopwords=True))
 
 
+SEARCH_CHARS = 200  # a search (or a title being typed) is looked up by its first 200 characters
+
+
 def query_words(query: str, limit: int = 12) -> list[str]:
     """The words to look for; stopwords are kept only if nothing else is left."""
+    # Only the first `limit` words count, so the segmenter need not read a pasted page.
+    query = query[:SEARCH_CHARS]
     found = words(query)[:limit]
     return found or words(query, keep_stopwords=True)[:limit]

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Candidate
+from app.schemas import DESCRIPTION
 from app.timeutil import china_today
 from app.workflows.candidate import required_candidates
 from tests.candidates.conftest import candidate_body
@@ -226,3 +227,15 @@ def test_units_are_kept_per_jurisdiction(client, world, screening):
                     headers=world.headers("other_gov_staff"))
     assert r.status_code == 403
     assert client.get(f"{API}/jurisdictions/anyue/units").json() == []
+
+
+def test_a_candidate_may_have_a_two_character_title_and_a_short_summary(client, world, screening):
+    cycle_id, ids = screening
+    r = client.post(f"{API}/cycles/{cycle_id}/candidates",
+                    json=candidate_body(ids[:1], title="修路", summary="硬化村道"),
+                    headers=world.headers("gov_staff"))
+    assert r.status_code == 201, r.text
+    r = client.post(f"{API}/cycles/{cycle_id}/candidates",
+                    json=candidate_body(ids[1:2], summary="长" * (DESCRIPTION.max + 1)),
+                    headers=world.headers("gov_staff"))
+    assert r.status_code == 422 and candidates(client) == 1

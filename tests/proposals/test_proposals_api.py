@@ -84,9 +84,9 @@ def test_a_township_resident_may_propose_to_the_county_cycle(client, world, cycl
 
 def test_bad_fields_are_refused_and_nothing_is_stored(client, world, cycle_id):
     cases = [
-        ({"title": ""}, 422, "invalid_field"), ({"title": "长" * 61}, 422, "invalid_field"),
-        ({"description": "太短"}, 422, "invalid_field"),
-        ({"description": "长" * 2001}, 422, "invalid_field"),
+        ({"title": ""}, 422, "invalid_field"), ({"title": "长" * 101}, 422, "invalid_field"),
+        ({"title": "修"}, 422, "invalid_field"), ({"description": "太短"}, 422, "invalid_field"),
+        ({"description": "长" * 5001}, 422, "invalid_field"),
         ({"category": "吃喝玩乐"}, 422, "unknown_category"),
         ({"location_code": "anyue"}, 422, "unknown_location"),
         ({"location_code": "atlantis"}, 422, "unknown_location"),

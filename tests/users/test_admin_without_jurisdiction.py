@@ -146,3 +146,15 @@ def test_the_proposal_form_defaults_to_the_cycles_place_for_staff_from_elsewhere
     html = client.get(f"/cycles/{cycle_id}/proposals/new").text
     assert selected.findall(html.split('id="location_code"')[1].split("</select>")[0]) == [
         "jinshun"]
+
+
+def test_an_empty_installation_says_how_to_add_the_jurisdictions(client):
+    html = client.get("/").text
+    assert "尚未设置行政区域" in html and "从 CSV 文件导入" in html
+    create_user(client, "root", Role.admin, None)  # as `minsheng create-admin` makes it
+    page_login(client, "root")
+    html = client.get("/").text
+    assert 'href="/admin/jurisdictions"' in html
+    page = client.get("/admin/jurisdictions")
+    assert page.status_code == 200 and "还没有行政区域" in page.text
+    assert '<option value="">—（无上级）</option>' in page.text

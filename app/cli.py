@@ -40,11 +40,8 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_create_admin(args) -> int:
-    from app.auth.passwords import check_policy, hash_password
-    from app.auth.roles import Role
+    from app.auth.passwords import check_policy
     from app.errors import DomainError
-    from app.jurisdictions import service as jurisdictions
-    from app.models import User
     from app.users import service as users
 
     if not args.password_stdin:
@@ -58,26 +55,50 @@ def cmd_create_admin(args) -> int:
         return 2
 
     async def create(session):
-        if await users.by_username(session, args.username):
-            raise DomainError(f"the username '{args.username}' is taken")
-        code = args.jurisdiction
-        if code is None:
-            all_j = await jurisdictions.list_all(session)
-            if not all_j:
-                raise DomainError("create a jurisdiction first (or load `minsheng demo`), "
-                                  "or name one with --jurisdiction")
-            code = all_j[0].code
-        await jurisdictions.get(session, code)
-        session.add(User(username=args.username, display_name=args.display_name,
-                         role=Role.admin, jurisdiction_code=code,
-                         password_hash=hash_password(password)))
+        await users.create_admin(session, username=args.username, password=password,
+                                 display_name=args.display_name)
 
     try:
         asyncio.run(_with_session(create))
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
         return 1
-    print(f"admin '{args.username}' created")
+    print(f"admin '{args.username}' created; log in and add the jurisdictions "
+          "(/admin/jurisdictions, or `minsheng jurisdictions import FILE`)")
+    return 0
+
+
+def cmd_jurisdictions_import(args) -> int:
+    from app.errors import DomainError
+    from app.jurisdictions import imports
+
+    try:
+        if args.file == "-":
+            data = sys.stdin.buffer.read(imports.MAX_IMPORT_BYTES + 1)
+        else:
+            with open(args.file, "rb") as f:
+                data = f.read(imports.MAX_IMPORT_BYTES + 1)
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+    async def run(session):
+        return await imports.import_file(session, actor="cli", data=data)
+
+    try:
+        result = asyncio.run(_with_session(run))
+    except imports.JurisdictionFileInvalid as exc:
+        bad = exc.check.bad
+        print(f"nothing was imported: {len(bad)} line(s) to fix", file=sys.stderr)
+        for row in bad:
+            for problem in row.problems:
+                print(f"  line {row.line}: {problem.message}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        print(f"nothing was imported: {exc.message}", file=sys.stderr)
+        return 2 if exc.code in imports.UNREADABLE_CODES else 1
+    print(f"created {len(result.new)}, unchanged {len(result.unchanged)} "
+          f"({result.encoding} file, {len(result.rows)} rows)")
     return 0
 
 
@@ -163,13 +184,32 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--revision", default="head", help="target revision (default: head)")
     up.set_defaults(func=cmd_db_upgrade)
 
-    admin = sub.add_parser("create-admin", help="create an administrator account")
-    admin.add_argument("--username", required=True)
+    admin = sub.add_parser(
+        "create-admin", help="create an administrator account (works on an empty database)",
+        description="Creates an administrator. An administrator belongs to no jurisdiction and "
+                    "acts in all of them, so this works on a freshly migrated, empty database; "
+                    "the administrator then adds the jurisdictions and the staff accounts.")
+    admin.add_argument("--username", required=True,
+                       help="the login name: 3–64 letters, digits or . _ @ -")
     admin.add_argument("--password-stdin", action="store_true",
                        help="read the password from the first line of standard input")
-    admin.add_argument("--display-name", default="系统管理员")
-    admin.add_argument("--jurisdiction", help="jurisdiction code (default: the first county)")
+    admin.add_argument("--display-name", default="系统管理员",
+                       help="the name shown on pages (default: 系统管理员)")
     admin.set_defaults(func=cmd_create_admin)
+
+    juris = sub.add_parser("jurisdictions", help="jurisdictions (行政区域)")
+    juris_sub = juris.add_subparsers(dest="jurisdictions_command", required=True)
+    imp = juris_sub.add_parser(
+        "import", help="add jurisdictions from a CSV file; running it again duplicates nothing",
+        description="Reads a CSV file with the header code,name,level,parent_code[,division_code] "
+                    "(UTF-8 or GBK/GB18030; levels province, city, county, township, street) and "
+                    "adds the jurisdictions it names, parents first. The whole file is checked "
+                    "before anything is stored. Prints how many were created and how many were "
+                    "there already unchanged. Exit 0 on success; 1 if lines break the rules "
+                    "(each printed, nothing stored); 2 if the file cannot be read as CSV text. "
+                    "See docs/install.md.")
+    imp.add_argument("file", help="the CSV file, or - for standard input")
+    imp.set_defaults(func=cmd_jurisdictions_import)
 
     demo = sub.add_parser("demo", help="load the demo county, townships, people, a finished year "
                                        "and a year in 征集 (once)")

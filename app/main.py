@@ -65,7 +65,11 @@ PHOTO_NAME = re.compile(r"^[0-9a-f]{32}(-s)?\.jpg$")
 UPLOAD_LIMITS = {"/api/v1/proposals/": 26 * 1024 * 1024, "/proposals/": 26 * 1024 * 1024,
                  "/cycles/": 26 * 1024 * 1024,
                  # a hall's voting-device CSV (app/ballots/paper.py: 1 MB) in its multipart body
-                 "/api/v1/ballots/": 2 * 1024 * 1024, "/staff/ballots/": 2 * 1024 * 1024}
+                 "/api/v1/ballots/": 2 * 1024 * 1024, "/staff/ballots/": 2 * 1024 * 1024,
+                 # a jurisdictions CSV (app/jurisdictions/imports.py: 1 MB) in its multipart
+                 # body; the page's confirmation carries it back base64-encoded (4/3 as long)
+                 "/api/v1/jurisdictions/import": 2 * 1024 * 1024,
+                 "/admin/jurisdictions/import": 2 * 1024 * 1024}
 
 
 def _api_router() -> APIRouter:

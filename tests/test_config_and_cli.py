@@ -84,5 +84,5 @@ def test_cli_explains_an_unreachable_database(tmp_path):
 def test_help_lists_every_command():
     r = subprocess.run([sys.executable, "-m", "app.cli", "--help"], capture_output=True,
                        text=True, timeout=60)
-    for command in ("db", "create-admin", "demo", "serve", "audit"):
+    for command in ("db", "create-admin", "demo", "serve", "audit", "jurisdictions"):
         assert command in r.stdout

@@ -295,6 +295,44 @@ def test_any_roster_file_gets_an_answer_never_a_500(fuzz_target, data):
                         f"roster {data!r}")
 
 
+# --- jurisdiction CSV files: the same, for POST /jurisdictions/import ------------------------
+
+codes = st.one_of(st.from_regex(r"\A[a-z][a-z0-9_-]{1,8}\Z"), st.sampled_from(["lezhi", "jinshun"]),
+                  cells)
+levels = st.one_of(st.sampled_from(["province", "city", "county", "township", "street", "镇",
+                                    "县", ""]), cells)
+divisions = st.one_of(st.from_regex(r"\A[0-9]{6}([0-9]{3})?\Z"), st.just(""), cells)
+
+
+@st.composite
+def jurisdiction_files(draw) -> bytes:
+    header = draw(st.sampled_from([["code", "name", "level", "parent_code"],
+                                   ["code", "name", "level", "parent_code", "division_code"],
+                                   ["name", "code", "parent_code", "level"], ["code"]]))
+    rows = draw(st.lists(st.tuples(codes, cells, levels, st.one_of(codes, st.just("")),
+                                   divisions).map(list), max_size=5))
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([header, *rows])
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]))
+    return buffer.getvalue().encode(encoding, errors="replace")
+
+
+@pytest.mark.slow
+@FUZZ_SETTINGS
+@given(data=st.one_of(jurisdiction_files(), st.binary(max_size=64)))
+def test_any_jurisdictions_file_gets_an_answer_never_a_500(fuzz_target, data):
+    """The jurisdictions import reads whatever file it is sent: 201, or 422 naming the lines."""
+    files = {"file": ("jurisdictions.csv", data, "text/csv")}
+    try:
+        r = fuzz_target.request("POST", "/api/v1/jurisdictions/import", "admin", files=files)
+    except Exception as exc:
+        pytest.fail(f"500 on jurisdictions file {data!r}: {type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0]}\n{_app_frames(exc)}", pytrace=False)
+    assert r.status_code in (201, 409, 422), (data, r.status_code, r.text)
+    _assert_error_shape(r.status_code, r.headers.get("content-type", ""), r.content,
+                        f"jurisdictions file {data!r}")
+
+
 # --- proposal photos: real images of every kind, odd EXIF, truncated files --------------------
 
 MODES = {"PNG": ["1", "L", "LA", "P", "RGB", "RGBA", "I;16"], "JPEG": ["L", "RGB", "CMYK"],
@@ -379,6 +417,10 @@ def _nul_requests(f: Fresh) -> dict[str, tuple[str, str, str, dict]]:
                               {"json": {"code": "nul-j", "name": NUL, "level": "county"}}),
         "jurisdiction parent_code": ("admin", "POST", f"{API}/jurisdictions", {"json": {
             "code": "nul-k", "name": "n", "level": "township", "parent_code": NUL}}),
+        "jurisdiction division_code": ("admin", "POST", f"{API}/jurisdictions", {"json": {
+            "code": "nul-m", "name": "n", "level": "county", "division_code": NUL}}),
+        "jurisdictions import file": ("admin", "POST", f"{API}/jurisdictions/import", {
+            "files": {"file": ("j.csv", b"code,name,level,parent_code\nnul-n,n\x00,county,\n")}}),
         "cycles jurisdiction_code filter": ("admin", "GET", f"{API}/cycles",
                                             {"params": {"jurisdiction_code": NUL}}),
         "users jurisdiction_code filter": ("admin", "GET", f"{API}/users",

@@ -55,6 +55,7 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", f"{API}/auth/token"): EVERYONE,
     ("GET", f"{API}/jurisdictions"): EVERYONE,
     ("POST", f"{API}/jurisdictions"): frozenset({"admin"}),
+    ("POST", f"{API}/jurisdictions/import"): frozenset({"admin"}),
     # congress staff: deputies of their own jurisdiction only (see the scoping tests below)
     ("POST", f"{API}/jurisdictions/{{code}}/deputies"): frozenset({"admin", "congress_staff"}),
     # congress staff: a deputy of their own jurisdiction only
@@ -460,6 +461,11 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", f"{API}/jurisdictions"): lambda c, w, who: {
         "url": f"{API}/jurisdictions",
         "json": {"code": unique("j"), "name": "新县", "level": "county"}},
+    ("POST", f"{API}/jurisdictions/import"): lambda c, w, who: {
+        "url": f"{API}/jurisdictions/import",
+        "files": {"file": ("jurisdictions.csv",
+                           f"code,name,level,parent_code\n{unique('j')},新县,county,\n".encode(),
+                           "text/csv")}},
     ("POST", f"{API}/jurisdictions/{{code}}/deputies"): lambda c, w, who: {
         "url": f"{API}/jurisdictions/lezhi/deputies", "files": roster()},
     ("POST", f"{API}/users"): _users_post,

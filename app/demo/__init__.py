@@ -55,7 +55,7 @@ async def load(session: AsyncSession) -> DemoResult:
     clock = DemoClock(beijing(date(years.finished - 1, 8, 20), 9), limit=now)
     # The loader acts as the administrator who set the installation up (never stored).
     system = User(username="system", display_name="系统", role=Role.admin,
-                  jurisdiction_code=COUNTY, password_hash="!", is_active=False)
+                  jurisdiction_code=None, password_hash="!", is_active=False)
     with clock_at(clock):
         people = await set_up(session, system)
         timeline = Timeline()

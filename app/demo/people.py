@@ -34,7 +34,7 @@ DEPUTY_COUNTS = {"lezhi": 280, "jinshun": 52, "foxing": 48, "baolin": 61, "panlo
                  "dongshan": 50}
 
 STAFF = [
-    ("admin", "系统管理员", Role.admin, "lezhi"),
+    ("admin", "系统管理员", Role.admin, None),
     ("lezhi-gov", "王民生（县民生办）", Role.gov_staff, "lezhi"),
     ("lezhi-congress", "李人大（县人大常委会）", Role.congress_staff, "lezhi"),
     ("lezhi-unit", "张交通（县交通运输局）", Role.unit_staff, "lezhi"),

@@ -10,8 +10,8 @@ from app.auth.deps import require
 from app.auth.roles import Perm
 from app.db import SessionDep
 from app.errors import Invalid, TooLarge
-from app.jurisdictions import service
-from app.jurisdictions.schemas import JurisdictionIn, JurisdictionOut
+from app.jurisdictions import imports, service
+from app.jurisdictions.schemas import JurisdictionImportOut, JurisdictionIn, JurisdictionOut
 from app.models import Jurisdiction, User
 from app.pagination import Page, PageDep
 from app.users import service as users
@@ -24,21 +24,34 @@ MAX_ROSTER_BYTES = 1_000_000
 
 def to_out(j: Jurisdiction) -> JurisdictionOut:
     return JurisdictionOut(code=j.code, name=j.name, level=j.level, parent_code=j.parent_code,
-                           has_congress=j.has_congress)
+                           division_code=j.division_code, has_congress=j.has_congress)
 
 
 @router.post("/jurisdictions", status_code=201, response_model=JurisdictionOut)
 async def create_jurisdiction(body: JurisdictionIn, session: SessionDep,
                               actor: Annotated[User, require(Perm.jurisdiction_manage)]):
-    """Add a county, township or street (admin)."""
+    """Add a province, city, county, township or street where the nesting rules allow (admin)."""
     j = await service.create(session, actor=actor, code=body.code, name=body.name,
-                             level=body.level, parent_code=body.parent_code)
+                             level=body.level, parent_code=body.parent_code,
+                             division_code=body.division_code)
     return to_out(j)
+
+
+@router.post("/jurisdictions/import", status_code=201, response_model=JurisdictionImportOut)
+async def import_jurisdictions(session: SessionDep,
+                               actor: Annotated[User, require(Perm.jurisdiction_manage)],
+                               file: Annotated[UploadFile, File(
+                                   description="CSV: code,name,level,parent_code[,division_code]")]):
+    """Import jurisdictions from CSV (admin): the whole file is checked first, 422 lists every
+    bad line; rows already stored unchanged are counted, never changed."""
+    data = await file.read(imports.MAX_IMPORT_BYTES + 1)  # read_rows says if too large
+    result = await imports.import_file(session, actor=actor.username, data=data)
+    return JurisdictionImportOut(created=len(result.new), unchanged=len(result.unchanged))
 
 
 @router.get("/jurisdictions", response_model=Page[JurisdictionOut])
 async def list_jurisdictions(session: SessionDep, paging: PageDep):
-    """Every jurisdiction, counties first with what they contain."""
+    """Every jurisdiction in tree order: each top-level one, then what it contains."""
     rows = await service.list_all(session)
     start = (paging.page - 1) * paging.per_page
     return Page(items=[to_out(j) for j in rows[start:start + paging.per_page]], total=len(rows),

@@ -1,4 +1,4 @@
-"""Jurisdictions: counties, townships and streets, nested."""
+"""Jurisdictions: provinces, cities, counties, townships and streets, nested."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ class JurisdictionLevel(StrEnum):
 
 
 class Jurisdiction(SQLModel, table=True):
-    """Jurisdiction — 行政区域 (县 / 乡镇 / 街道); each with a congress has its own deputy roster."""
+    """Jurisdiction — 行政区域 (省 / 市 / 县 / 乡镇 / 街道); each with a congress has its own deputy
+    roster."""
 
     __tablename__ = "jurisdiction"
 
@@ -35,6 +36,9 @@ class Jurisdiction(SQLModel, table=True):
     level: str = Field(sa_column=Column(String(16), nullable=False))
     parent_code: str | None = Field(default=None, foreign_key="jurisdiction.code", index=True,
                                     max_length=32)
+    # 行政区划代码 (GB/T 2260): 6 digits for a province, city or county, 9 for a township or
+    # street; optional, unique when given (app/jurisdictions/nesting.py has the rules).
+    division_code: str | None = Field(default=None, sa_column=Column(String(9), unique=True))
     # The jurisdiction's parameters (DOMAIN.md "param"); see app/jurisdictions/settings.py.
     settings: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

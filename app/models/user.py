@@ -11,7 +11,7 @@ from app.models.base import UTCDateTime, new_id, utcnow
 
 
 class User(SQLModel, table=True):
-    """User — 用户: one person with one role in one jurisdiction."""
+    """User — 用户: one person with one role in one jurisdiction (an admin: in none, acting in all)."""
 
     __tablename__ = "user_account"
 
@@ -19,7 +19,9 @@ class User(SQLModel, table=True):
     username: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     display_name: str = Field(max_length=100)
     role: str = Field(max_length=32, index=True)
-    jurisdiction_code: str = Field(foreign_key="jurisdiction.code", index=True, max_length=32)
+    # None only for an administrator, who belongs to no jurisdiction (app/auth/deps.py in_scope).
+    jurisdiction_code: str | None = Field(default=None, foreign_key="jurisdiction.code",
+                                          index=True, max_length=32)
     password_hash: str = Field(max_length=255)
     # A resident's verified mobile number (also their username when they registered themselves).
     phone: str | None = Field(default=None, sa_column=Column(String(20), unique=True))

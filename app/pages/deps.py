@@ -25,7 +25,7 @@ class PageUserView:
     username: str
     display_name: str
     role: str
-    jurisdiction_code: str
+    jurisdiction_code: str | None  # None: an administrator
     unread: int = 0  # inbox messages not yet read, shown in the navigation
 
 

@@ -124,15 +124,19 @@ async def _new_page(request: Request, session, user: User, cycle: Cycle, *,
                     form: dict | None = None, error: str | None = None, status: int = 200,
                     photos_dropped: bool = False):
     form = form or {}
+    places = await service.places_of(session, cycle)
     if not form.get("location_code"):
-        form["location_code"] = user.jurisdiction_code
+        # One's own township or county when it is a place of this cycle, else the cycle's own.
+        own = user.jurisdiction_code
+        form["location_code"] = (own if any(j.code == own for j in places)
+                                 else cycle.jurisdiction_code)
     title = form.get("title", "").strip()
     similar = (await service.similar(session, cycle.id, title)
                if len(title) >= SIMILAR_MIN_CHARS else [])
     soliciting = cycle.phase == CyclePhase.soliciting
     return render(request, "proposals/new.html", {
         **labels_ctx(), "cycle": cycle, "form": form, "error": error,
-        "places": await service.places_of(session, cycle), "soliciting": soliciting,
+        "places": places, "soliciting": soliciting,
         "staff": user.role == Role.gov_staff, "staff_channels": STAFF_CHANNELS,
         "similar": similar, "endorse": await endorse_state(session, user, similar, cycle),
         "in_form": True, "photos_dropped": photos_dropped, "max_photos": photos.MAX_PHOTOS,

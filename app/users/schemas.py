@@ -15,7 +15,8 @@ class UserIn(Input):
     password: str = Field(min_length=1, max_length=128)
     display_name: str = Field(min_length=1, max_length=100)
     role: Role
-    jurisdiction_code: str = Field(min_length=1, max_length=32)
+    # Required for every role but admin: an administrator belongs to no jurisdiction.
+    jurisdiction_code: str | None = Field(default=None, min_length=1, max_length=32)
 
 
 class UserCreated(BaseModel):
@@ -29,7 +30,7 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     role: str
-    jurisdiction_code: str
+    jurisdiction_code: str | None  # None: an administrator, who acts in every jurisdiction
     is_active: bool
     must_change_password: bool
 

@@ -43,7 +43,17 @@ async def by_username(session: AsyncSession, username: str) -> User | None:
 
 
 async def _check_may_create(session: AsyncSession, actor: User, role: str,
-                            jurisdiction_code: str) -> None:
+                            jurisdiction_code: str | None) -> None:
+    if jurisdiction_code is None:
+        if actor.role != Role.admin:
+            raise Forbidden("Only administrators create accounts; congress staff create the "
+                            "deputies of their own jurisdiction.", code="permission_denied",
+                            zh="只有系统管理员可以创建账号；人大工作人员可创建本级代表账号。")
+        if role != Role.admin:
+            raise Invalid(f"A {role} account belongs to a jurisdiction: give jurisdiction_code "
+                          "(only an admin may have none).", code="jurisdiction_required",
+                          zh="除系统管理员外，每个账号都须选择所属行政区域。")
+        return
     jurisdiction = await jurisdictions.get(session, jurisdiction_code)
     if actor.role == Role.admin:
         pass
@@ -60,10 +70,36 @@ async def _check_may_create(session: AsyncSession, actor: User, role: str,
 
 
 async def create(session: AsyncSession, *, actor: User, username: str, password: str,
-                 display_name: str, role: str, jurisdiction_code: str,
+                 display_name: str, role: str, jurisdiction_code: str | None,
                  must_change_password: bool = False) -> User:
-    """Create one account after checking who may create it and the password policy."""
+    """Create one account after checking who may create it and the password policy.
+
+    `jurisdiction_code` is required for every role but admin; an admin may have none.
+    """
     await _check_may_create(session, actor, role, jurisdiction_code)
+    return await _store(session, actor=actor.username, username=username, password=password,
+                        display_name=display_name, role=role,
+                        jurisdiction_code=jurisdiction_code,
+                        must_change_password=must_change_password)
+
+
+async def create_admin(session: AsyncSession, *, username: str, password: str,
+                       display_name: str, actor: str = "cli") -> User:
+    """Create an administrator, who belongs to no jurisdiction (`minsheng create-admin`).
+
+    Needs no other account or jurisdiction: this is how an empty installation starts.
+    """
+    if not _USERNAME_RE.match(username):
+        raise Invalid(f"The username '{username[:64]}' must be 3–64 letters, digits or . _ @ -, "
+                      "starting with a letter or digit.", code="invalid_username")
+    return await _store(session, actor=actor, username=username, password=password,
+                        display_name=display_name, role=Role.admin, jurisdiction_code=None,
+                        must_change_password=False)
+
+
+async def _store(session: AsyncSession, *, actor: str, username: str, password: str,
+                 display_name: str, role: str, jurisdiction_code: str | None,
+                 must_change_password: bool) -> User:
     display_name = display_name.strip()
     if not display_name:
         raise Invalid("Give the person's name (display_name).", code="display_name_required", zh="请填写姓名。")
@@ -77,7 +113,7 @@ async def create(session: AsyncSession, *, actor: User, username: str, password:
                 must_change_password=must_change_password)
     session.add(user)
     await session.flush()
-    await audit.record(session, actor=actor.username, action="user.create", entity_type="user",
+    await audit.record(session, actor=actor, action="user.create", entity_type="user",
                        entity_id=user.id, data={"username": username, "role": role,
                                                 "jurisdiction_code": jurisdiction_code})
     return user
@@ -240,6 +276,9 @@ async def grant(session: AsyncSession, *, actor: User, user_id: str,
     if user.role in (Role.resident, Role.deputy):
         raise Invalid("Grants are for staff; a deputy belongs to one congress.",
                       code="grant_not_for_role", zh="授权只适用于工作人员。")
+    if user.role == Role.admin:
+        raise Conflict("An administrator acts in every jurisdiction already.",
+                       code="grant_exists", zh="系统管理员已可在所有区域办理。")
     exists = await session.scalar(select(JurisdictionGrant).where(
         JurisdictionGrant.user_id == user_id,
         JurisdictionGrant.jurisdiction_code == jurisdiction_code))

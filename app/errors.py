@@ -23,6 +23,8 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    # More of the answer's JSON beside detail and code, e.g. {"errors": [...]} naming each field.
+    extra: dict | None = None
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
                  headers: dict[str, str] | None = None, zh: str | None = None):
@@ -162,7 +164,8 @@ def error_response(request: Request, status: int, code: str, message: str,
 
 def domain_error_response(request: Request, exc: DomainError) -> Response:
     """The answer to a refusal of the domain (DomainError): its status, code and sentence."""
-    return error_response(request, exc.status, exc.code, exc.message, exc.headers, zh=exc.zh)
+    return error_response(request, exc.status, exc.code, exc.message, exc.headers, zh=exc.zh,
+                          extra=exc.extra)
 
 
 def install_error_handlers(app: FastAPI) -> None:

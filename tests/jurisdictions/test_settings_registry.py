@@ -1,15 +1,20 @@
 """The registry of settings: every setting of JurisdictionSettings is described (Chinese name,
-meaning, stage, default, input), and a setting declared without its description is caught."""
+meaning, stage, default, input), docs/settings.md lists every one, and a setting declared
+without its description is caught."""
 
 from __future__ import annotations
 
+import importlib.util
 import typing
+from pathlib import Path
 
 import pytest
 from pydantic import Field
 
 from app.jurisdictions import registry
 from app.jurisdictions.settings import STAGES, JurisdictionSettings, inconsistencies
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_setting_is_in_the_registry_with_its_chinese_name_meaning_and_stage():
@@ -54,3 +59,15 @@ def test_a_setting_without_its_description_is_refused():
 
     with pytest.raises(TypeError, match="new_rule is not declared with setting"):
         registry._spec("new_rule", Careless)
+
+
+def test_docs_list_every_setting_as_the_registry_describes_it():
+    """Run .venv/bin/python scripts/settings_doc.py when this fails."""
+    spec = importlib.util.spec_from_file_location("settings_doc",
+                                                  ROOT / "scripts" / "settings_doc.py")
+    doc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(doc)
+    text = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    assert doc.with_table(text) == text, "run .venv/bin/python scripts/settings_doc.py"
+    for name, spec_ in registry.REGISTRY.items():
+        assert f"| `{name}` | {spec_.zh_name} |" in text

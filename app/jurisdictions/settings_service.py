@@ -28,6 +28,7 @@ from app.models import AuditEntry, Jurisdiction, User
 
 ACTION = "jurisdiction.settings"
 MAX_REASON = 500
+MAX_UNKNOWN_NAMED = 20  # unknown settings named one by one in a refusal; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,12 @@ def check(before: JurisdictionSettings, changes: dict[str, Any], *,
 
     `strict` (the JSON API) takes values as JSON types; the page sends text, read leniently.
     """
-    problems = [_unknown(name) for name in changes if name not in REGISTRY]
+    unknown = [name for name in changes if name not in REGISTRY]
+    problems = [_unknown(name) for name in unknown[:MAX_UNKNOWN_NAMED]]
+    if len(unknown) > MAX_UNKNOWN_NAMED:
+        more = len(unknown) - MAX_UNKNOWN_NAMED
+        problems.append(Problem("…", "unknown_setting", f"and {more} more unknown settings",
+                                f"另有 {more} 个未知参数"))
     known = {k: v for k, v in changes.items() if k in REGISTRY}
     bad: dict[str, Problem] = {}
     try:

@@ -141,6 +141,14 @@ def test_an_unknown_setting_is_refused_by_name_with_a_suggestion(client, world):
     assert stored(client) == {}  # the good plan_due_days is not stored either
 
 
+def test_a_flood_of_unknown_settings_is_refused_naming_the_first_twenty(client, world):
+    body = {f"rule_{i}": i for i in range(5000)} | {"reason": REASON}
+    refused = assert_refused(put(client, world, body), "invalid_settings",
+                             "'rule_0' is not a setting", "and 4980 more unknown settings")
+    assert len(refused["errors"]) == 21
+    assert stored(client) == {}
+
+
 BAD_VALUES = [
     ("threshold_base", "half", "threshold_base must be one of all, present, cast"),
     ("threshold_base", None, "threshold_base must be one of all, present, cast"),

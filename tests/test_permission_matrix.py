@@ -125,6 +125,14 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
                                                                 "admin"}),
     ("PUT", f"{API}/cycles/{{cycle_id}}/congress-session"): frozenset({"congress_staff",
                                                                       "admin"}),
+    # --- 本级参数 (a jurisdiction's settings) ---
+    ("GET", f"{API}/settings"): EVERYONE,
+    ("GET", f"{API}/jurisdictions/{{code}}/settings"): EVERYONE,
+    # Perm.settings_manage; congress staff of that jurisdiction only (scoping tests below)
+    ("PUT", f"{API}/jurisdictions/{{code}}/settings"): frozenset({"congress_staff", "admin"}),
+    # Perm.staff_pages: the jurisdiction's staff
+    ("GET", f"{API}/jurisdictions/{{code}}/settings/history"): frozenset({
+        "unit_staff", "gov_staff", "congress_staff", "admin"}),
     # --- 票决 (ballot rounds) ---
     # Perm.ballot_manage: congress_staff (admin holds every permission and the workflow lets
     # admin act). Deputies check in, vote and sign off: the service refuses anyone else.
@@ -549,6 +557,14 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("PUT", f"{API}/cycles/{{cycle_id}}/congress-session"): lambda c, w, who: {
         "url": f"{API}/cycles/{create_cycle(c, w)}/congress-session",
         "json": {"congress_session": "第十八届人民代表大会第五次会议"}},
+    ("GET", f"{API}/settings"): lambda c, w, who: {"url": f"{API}/settings"},
+    ("GET", f"{API}/jurisdictions/{{code}}/settings"): lambda c, w, who: {
+        "url": f"{API}/jurisdictions/lezhi/settings"},
+    ("PUT", f"{API}/jurisdictions/{{code}}/settings"): lambda c, w, who: {
+        "url": f"{API}/jurisdictions/lezhi/settings",
+        "json": {"plan_due_days": 40, "reason": "县人大常委会决定"}},
+    ("GET", f"{API}/jurisdictions/{{code}}/settings/history"): lambda c, w, who: {
+        "url": f"{API}/jurisdictions/lezhi/settings/history"},
     ("POST", f"{API}/cycles/{{cycle_id}}/ballots"): lambda c, w, who: {
         "url": f"{API}/cycles/{balloting_cycle(c, w)[0]}/ballots", "json": {}},
     ("GET", f"{API}/cycles/{{cycle_id}}/ballots"): lambda c, w, who: {
@@ -751,8 +767,18 @@ def _create_cycle(client, world):
                                               "title": "越权周期", "seats": 3}}
 
 
+def _change_settings(client, world):
+    return "PUT", f"{API}/jurisdictions/lezhi/settings", {
+        "json": {"plan_due_days": 40, "reason": "越权修改"}}
+
+
+def _settings_history(client, world):
+    return "GET", f"{API}/jurisdictions/lezhi/settings/history", {}
+
+
 SCOPED = {"cycle transition": _transition, "deputy import": _import,
-          "deputy account": _create_deputy, "user list": _list_users, "cycle creation": _create_cycle}
+          "deputy account": _create_deputy, "user list": _list_users, "cycle creation": _create_cycle,
+          "settings change": _change_settings, "settings history": _settings_history}
 
 
 @pytest.mark.parametrize("who, action", [
@@ -765,6 +791,10 @@ SCOPED = {"cycle transition": _transition, "deputy import": _import,
     ("township_congress_staff", "deputy import"),
     ("township_congress_staff", "deputy account"),
     ("township_congress_staff", "cycle transition"),
+    ("other_congress_staff", "settings change"),
+    ("township_congress_staff", "settings change"),
+    ("other_gov_staff", "settings history"),
+    ("township_congress_staff", "settings history"),
 ])
 def test_staff_of_another_jurisdiction_are_refused_in_lezhi(client, world, who, action):
     method, url, kwargs = SCOPED[action](client, world)
@@ -772,6 +802,8 @@ def test_staff_of_another_jurisdiction_are_refused_in_lezhi(client, world, who, 
     assert_error(r, 403, "outside_jurisdiction", f"{action} in lezhi by {who}")
     if action == "cycle transition":
         assert client.get(url.removesuffix("/transitions")).json()["phase"] == "draft"
+    if action == "settings change":
+        assert client.get(url).json()["plan_due_days"] == 30
     admin = world.headers("admin")
     assert client.get(f"{API}/users", params={"role": "deputy"},
                       headers=admin).json()["total"] == 1  # world's own deputy only

@@ -51,6 +51,7 @@ class Perm(StrEnum):
     publicity_manage = "publicity.manage"    # the candidate list's 公示 period
     ballot_manage = "ballot.manage"          # ballot rounds: attendance, opening, tally (票决)
     plan_write = "plan.write"                # the projects' implementation plans (实施方案)
+    settings_manage = "settings.manage"      # the jurisdiction's rules (本级参数)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -64,7 +65,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.congress_staff: frozenset({Perm.deputy_manage, Perm.cycle_transition, Perm.audit_read,
                                     Perm.staff_pages, Perm.proposal_export,
                                     Perm.comment_moderate, Perm.sms_outbox_read,
-                                    Perm.publicity_manage, Perm.ballot_manage}),
+                                    Perm.publicity_manage, Perm.ballot_manage,
+                                    Perm.settings_manage}),
     Role.admin: frozenset(Perm),
 }
 

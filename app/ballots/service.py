@@ -16,7 +16,7 @@ from app.auth.deps import ensure_scope
 from app.auth.roles import Role
 from app.ballots.tally import Ballot, Results, RoundFacts, tally
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.jurisdictions.settings import settings_of
+from app.jurisdictions.settings import settings_for
 from app.models import (
     BallotAttendance,
     BallotCandidate,
@@ -123,7 +123,7 @@ async def create(session: AsyncSession, *, actor: User, cycle: Cycle,
         raise Conflict(f"Round {busy} of this cycle is not finished; publish or void it first.",
                        code="round_in_progress", zh=f"第 {busy} 轮票决尚未结束，请先公布或作废。")
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    rules = settings_of(jurisdiction.settings)
+    rules = settings_for(jurisdiction)
     reviewed = list(await session.scalars(select(Candidate).where(
         Candidate.cycle_id == cycle.id, Candidate.state == CandidateState.reviewed)
         .order_by(Candidate.created_at, Candidate.id)))
@@ -153,13 +153,21 @@ async def create(session: AsyncSession, *, actor: User, cycle: Cycle,
                        zh="本级没有在册代表，请先导入代表名单。")
     number = (await session.scalar(select(func.max(BallotRound.round)).where(
         BallotRound.cycle_id == cycle.id)) or 0) + 1
+    # The round keeps the rules it is created with; a run-off those of its first round
+    # (DOMAIN.md: the same T, the same threshold), whatever the settings say by then.
+    if parent is None:
+        kept = {"secret": rules.secret_ballot, "threshold_base": rules.threshold_base,
+                "quorum": math.ceil(total * rules.quorum_numerator / rules.quorum_denominator),
+                "signoffs_required": rules.scrutineer_signoffs,
+                "shortfall_policy": rules.shortfall_policy}
+    else:
+        kept = {"secret": parent.secret, "threshold_base": parent.threshold_base,
+                "quorum": parent.quorum, "signoffs_required": parent.signoffs_required,
+                "shortfall_policy": parent.shortfall_policy}
+    if secret is not None:
+        kept["secret"] = secret
     ballot = BallotRound(
-        cycle_id=cycle.id, round=number, seats=seats, total_deputies=total,
-        secret=rules.secret_ballot if secret is None else secret,
-        threshold_base=rules.threshold_base,
-        quorum=parent.quorum if parent else math.ceil(
-            total * rules.quorum_numerator / rules.quorum_denominator),
-        signoffs_required=rules.scrutineer_signoffs, shortfall_policy=rules.shortfall_policy,
+        cycle_id=cycle.id, round=number, seats=seats, total_deputies=total, **kept,
         state=BallotState.created, parent_id=parent.id if parent else None, created_by=actor.id)
     session.add(ballot)
     await session.flush()

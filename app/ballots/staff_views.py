@@ -23,7 +23,7 @@ from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import DomainError, Invalid
 from app.i18n import N_
-from app.jurisdictions.settings import settings_of
+from app.jurisdictions.settings import settings_for
 from app.models import BallotAttendance, BallotRound, Candidate, Cycle, Jurisdiction, User
 from app.pages.deps import page_perm
 from app.pages.forms import parse_form, refuse_nul
@@ -63,7 +63,7 @@ async def _staff_ballot(session, user: User, ballot_id: str) -> tuple[BallotRoun
 async def _rounds_page(request: Request, session, cycle: Cycle, *, form: dict | None = None,
                        error: str | None = None, status: int = 200):
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    rules = settings_of(jurisdiction.settings)
+    rules = settings_for(jurisdiction)
     reviewed = list(await session.scalars(select(Candidate).where(
         Candidate.cycle_id == cycle.id, Candidate.state == CandidateState.reviewed)
         .order_by(Candidate.created_at, Candidate.id)))

@@ -28,7 +28,7 @@ from app.db import SessionDep
 from app.errors import Conflict, DomainError, Forbidden, Invalid
 from app.i18n import N_
 from app.jurisdictions import service as jurisdictions
-from app.jurisdictions.settings import settings_of
+from app.jurisdictions.settings import settings_for
 from app.models import Candidate, Cycle, Proposal, User
 from app.pages.deps import LoggedIn, page_perm
 from app.pages.forms import parse_form, refuse_nul
@@ -323,7 +323,7 @@ async def _cards(session, user: User, cycle: Cycle, rows: list[Candidate]) -> li
     sources = await service.sources_of(session, [c.id for c in rows])
     names = await service.unit_names(session, {c.responsible_unit_id for c in rows})
     jurisdiction = await jurisdictions.get(session, cycle.jurisdiction_code)
-    party_step = settings_of(jurisdiction.settings).party_committee_step
+    party_step = settings_for(jurisdiction).party_committee_step
     cards = []
     for c in rows:
         steps = await history(session, CANDIDATE_WORKFLOW.entity_type, c.id)

@@ -9,6 +9,7 @@ from app.audit import service as audit
 from app.auth.deps import ensure_scope
 from app.errors import Conflict, Invalid, NotFound
 from app.jurisdictions import service as jurisdictions
+from app.jurisdictions.settings import settings_for
 from app.models import Cycle, Jurisdiction, StateTransition, User
 from app.workflows.cycle import CYCLE_WORKFLOW, CyclePhase
 from app.workflows.engine import history
@@ -54,6 +55,7 @@ async def create(session: AsyncSession, *, actor: User, jurisdiction_code: str, 
         raise Conflict(f"{jurisdiction.name} already has a cycle for {year}.", code="cycle_exists",
                        zh=f"{jurisdiction.name} {year} 年度的周期已经存在。")
     cycle = Cycle(jurisdiction_code=jurisdiction_code, year=year, title=title, seats=seats,
+                  categories=list(settings_for(jurisdiction).categories),
                   congress_session=congress_session_name(jurisdiction, congress_session),
                   phase=CyclePhase.draft, created_by=actor.id)
     session.add(cycle)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cycles.service import phase_history
 from app.i18n import N_
-from app.jurisdictions.settings import settings_of
+from app.jurisdictions.settings import settings_for
 from app.models import (
     BallotRound,
     Candidate,
@@ -280,7 +280,7 @@ async def cycle_story(session: AsyncSession, cycle: Cycle,
     """
     if jurisdiction is None:  # else the caller read it with the cycle
         jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    show_counts = settings_of(jurisdiction.settings if jurisdiction else None).publish_vote_counts
+    show_counts = settings_for(jurisdiction).publish_vote_counts
     moves = await phase_history(session, cycle)
     figures = await _proposal_figures(session, cycle)
     candidates = await _candidates(session, cycle) if reached(cycle, "screening") else []

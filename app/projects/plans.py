@@ -23,7 +23,7 @@ from app.audit import service as audit
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, has_perm
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.jurisdictions.settings import settings_of
+from app.jurisdictions.settings import settings_for
 from app.models import Cycle, Jurisdiction, Project, ProjectPlan, ProjectPlanVersion, User, utcnow
 from app.projects.plan_rules import MAX_REASON, funding_total, validate
 from app.projects.service import ANNOUNCED_PHASES, published_at
@@ -63,7 +63,7 @@ async def plan_due(session: AsyncSession, cycle: Cycle,
     `announced_at` saves the query for it when the caller has read the cycle's history.
     """
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    days = settings_of(jurisdiction.settings if jurisdiction else None).plan_due_days
+    days = settings_for(jurisdiction).plan_due_days
     at = announced_at or await published_at(session, cycle)
     return beijing_date(at) + timedelta(days=days)
 
@@ -157,7 +157,7 @@ async def view(session: AsyncSession, project: Project) -> ProjectPlanView:
     """The project's plan as the public and staff pages and GET /projects/{id} show it."""
     cycle = await session.get(Cycle, project.cycle_id)
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    settings = settings_of(jurisdiction.settings)
+    settings = settings_for(jurisdiction)
     announced_on = beijing_date(await published_at(session, cycle))
     due = announced_on + timedelta(days=settings.plan_due_days)
     plan = (await current_plans(session, [project.id])).get(project.id)

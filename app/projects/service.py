@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.ballots import service as ballots
 from app.errors import Conflict
-from app.jurisdictions.settings import settings_of
+from app.jurisdictions.settings import settings_for
 from app.models import (
     BallotRound,
     Candidate,
@@ -194,7 +194,7 @@ async def announcement(session: AsyncSession, cycle: Cycle) -> Announcement:
     return Announcement(
         cycle=cycle, jurisdiction=jurisdiction, published_at=await published_at(session, cycle),
         rounds=rounds, projects=await _project_rows(session, cycle.id, rounds),
-        publish_vote_counts=settings_of(jurisdiction.settings).publish_vote_counts)
+        publish_vote_counts=settings_for(jurisdiction).publish_vote_counts)
 
 
 async def list_projects(session: AsyncSession, cycle: Cycle) -> tuple[list[ProjectRow], bool]:
@@ -202,4 +202,4 @@ async def list_projects(session: AsyncSession, cycle: Cycle) -> tuple[list[Proje
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
     rounds = await ballots.published_rounds(session, cycle.id)
     return (await _project_rows(session, cycle.id, rounds),
-            settings_of(jurisdiction.settings).publish_vote_counts)
+            settings_for(jurisdiction).publish_vote_counts)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.roles import Role
 from app.i18n import N_
-from app.jurisdictions.settings import settings_of
+from app.jurisdictions.settings import settings_for
 from app.models import Candidate, Cycle, Jurisdiction
 from app.workflows.cycle import CyclePhase
 from app.workflows.engine import Transition, Workflow
@@ -37,7 +37,7 @@ STATE_LABELS = {
 async def _settings(session: AsyncSession, candidate: Candidate):
     cycle = await session.get(Cycle, candidate.cycle_id)
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    return cycle, settings_of(jurisdiction.settings)
+    return cycle, settings_for(jurisdiction)
 
 
 async def _screening(session: AsyncSession, candidate: Candidate,
@@ -111,5 +111,5 @@ async def reviewed_count(session: AsyncSession, cycle_id: str) -> int:
 async def quota(session: AsyncSession, cycle: Cycle) -> tuple[int, int]:
     """(reviewed candidates, required by the 差额 rule) for the cycle."""
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    ratio = settings_of(jurisdiction.settings).extra_candidates_ratio
+    ratio = settings_for(jurisdiction).extra_candidates_ratio
     return await reviewed_count(session, cycle.id), required_candidates(cycle.seats, ratio)

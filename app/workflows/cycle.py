@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.roles import Role
 from app.i18n import N_
-from app.jurisdictions.settings import settings_of
+from app.jurisdictions.settings import settings_for
 from app.models import Cycle, Jurisdiction, utcnow
 from app.workflows.engine import Transition, Workflow
 
@@ -53,7 +53,7 @@ async def _ready_to_solicit(session: AsyncSession, cycle: Cycle,
 async def _solicited_long_enough(session: AsyncSession, cycle: Cycle,
                                  reason: str) -> tuple[str, str] | None:
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    days = settings_of(jurisdiction.settings if jurisdiction else None).soliciting_min_days
+    days = settings_for(jurisdiction).soliciting_min_days
     elapsed = utcnow() - cycle.phase_since
     if elapsed.total_seconds() < days * 86400:
         left = days - elapsed.days

@@ -162,7 +162,9 @@ def error_response(request: Request, status: int, code: str, message: str,
 
 def domain_error_response(request: Request, exc: DomainError) -> Response:
     """The answer to a refusal of the domain (DomainError): its status, code and sentence."""
-    return error_response(request, exc.status, exc.code, exc.message, exc.headers, zh=exc.zh)
+    # A refusal may carry more for the API (e.g. an import's `errors`, one per bad row).
+    return error_response(request, exc.status, exc.code, exc.message, exc.headers,
+                          extra=getattr(exc, "extra", None), zh=exc.zh)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -24,25 +24,31 @@ _MESSAGES = {
 }
 
 
-def explain(exc: ValidationError, labels: dict[str, str]) -> str:
-    """One Chinese sentence naming each field to fix."""
+def field_messages(exc: ValidationError, labels: dict[str, str]) -> list[tuple[str, str]]:
+    """(field, Chinese sentence part) for each problem; field "" for the whole input."""
     parts = []
     for err in exc.errors():
         field = str(err["loc"][0]) if err.get("loc") else ""
         if not field:  # a check of the whole form, e.g. app.schemas.Input's NUL check
-            parts.append("输入中含有无法保存的字符" if "NUL" in err.get("msg", "") else "填写有误")
+            parts.append(("", "输入中含有无法保存的字符" if "NUL" in err.get("msg", "")
+                          else "填写有误"))
             continue
         if err["type"] in ("missing", "string_too_short") and (err.get("ctx") or {}).get(
                 "min_length", 1) <= 1:
-            parts.append(f"「{labels.get(field, field)}」必填")
+            parts.append((field, f"「{labels.get(field, field)}」必填"))
             continue
         template = _MESSAGES.get(err["type"], "填写有误")
         try:
             text = template.format(**(err.get("ctx") or {}))
         except (KeyError, IndexError):
             text = template
-        parts.append(f"「{labels.get(field, field)}」{text}")
-    return "请修改：" + "；".join(parts) + "。"
+        parts.append((field, f"「{labels.get(field, field)}」{text}"))
+    return parts
+
+
+def explain(exc: ValidationError, labels: dict[str, str]) -> str:
+    """One Chinese sentence naming each field to fix."""
+    return "请修改：" + "；".join(text for _, text in field_messages(exc, labels)) + "。"
 
 
 def parse_form(model: type[M], data: dict[str, Any], labels: dict[str, str]) -> M:

@@ -137,9 +137,12 @@ def _received_at(text: str) -> datetime | None:
                   + (f":{m[3]}" if m[3] else ""), text).replace("T", " ").strip()
     for fmt in DATE_FORMATS:
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=CHINA_TZ)
+            when = datetime.strptime(text, fmt).replace(tzinfo=CHINA_TZ)
         except ValueError:
             continue
+        if not 1990 <= when.year <= 2100:  # a typing slip, not a call
+            break
+        return when
     raise ValueError(text)
 
 

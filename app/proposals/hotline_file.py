@@ -244,6 +244,10 @@ def _filled(rows):
                 return
             continue
         blank_run = 0
+        if any("\x00" in c for c in cells):  # no export writes one; PostgreSQL stores none
+            raise Invalid(f"Line {line} contains a NUL character; export the file again.",
+                          code="file_unreadable",
+                          zh=f"第 {line} 行含有无法保存的字符，请重新导出文件。")
         if any(len(c) > MAX_CELL_CHARS for c in cells):
             raise Invalid(f"Line {line} has a cell longer than {MAX_CELL_CHARS} characters.",
                           code="cell_too_long",

@@ -33,27 +33,33 @@ def entry_hash(entry: AuditEntry) -> str:
 async def record(session: AsyncSession, *, actor: str, action: str, entity_type: str,
                  entity_id: str, data: dict[str, Any] | None = None) -> AuditEntry:
     """Append one entry; two concurrent writers cannot both extend the same tip."""
+    return (await record_many(session, actor=actor,
+                              entries=[(action, entity_type, entity_id, data)]))[0]
+
+
+async def record_many(session: AsyncSession, *, actor: str,
+                      entries: list[tuple[str, str, str, dict[str, Any] | None]]
+                      ) -> list[AuditEntry]:
+    """Append (action, entity_type, entity_id, data) entries in order, chained, in one flush."""
     if session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
     # On SQLite a writing request already holds the write lock (BEGIN IMMEDIATE, see db.py).
     last = (await session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     )).first()
-    entry = AuditEntry(
-        seq=(last.seq + 1) if last else 1,
-        prev_hash=last.hash if last else GENESIS_HASH,
-        at=utcnow(),
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        data=canonical_json(data or {}),
-        hash="",
-    )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+    at = utcnow()
+    added = []
+    for action, entity_type, entity_id, data in entries:
+        seq += 1
+        entry = AuditEntry(seq=seq, prev_hash=prev_hash, at=at, actor=actor, action=action,
+                           entity_type=entity_type, entity_id=entity_id,
+                           data=canonical_json(data or {}), hash="")
+        entry.hash = prev_hash = entry_hash(entry)
+        added.append(entry)
+    session.add_all(added)
     await session.flush()
-    return entry
+    return added
 
 
 @dataclass

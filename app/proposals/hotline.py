@@ -270,13 +270,10 @@ async def import_file(session: AsyncSession, *, actor: User, cycle: Cycle, data:
         return result
     if not result.valid:
         raise ImportRowsInvalid(result)
-    place_codes = {j.code for j in await service.places_of(session, cycle)}
-    for row in result.rows:
-        if row.status != "create":
-            continue
-        values = {k: v for k, v in row.values.items() if k in _CREATE_FIELDS}
-        proposal = await service.create(session, actor=actor, cycle=cycle,
-                                        place_codes=place_codes, **values)
+    new = [row for row in result.rows if row.status == "create"]
+    created = [] if not new else await service.create_many(session, actor=actor, cycle=cycle, items=[
+        {k: v for k, v in row.values.items() if k in _CREATE_FIELDS} for row in new])
+    for row, proposal in zip(new, created, strict=True):
         row.status, row.proposal_id = "created", proposal.id
     await audit.record(session, actor=actor.username, action="proposal.import",
                        entity_type="cycle", entity_id=cycle.id, data={

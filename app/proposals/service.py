@@ -178,55 +178,68 @@ async def create(session: AsyncSession, *, actor: User, cycle: Cycle, title: str
                  description: str, category: str, location_code: str, place: str = "",
                  estimated_cost_wan: Decimal | None = None, channel: str | None = None,
                  proposer_name: str = "", proposer_phone: str = "",
-                 source_ref: str | None = None, received_at: datetime | None = None,
-                 place_codes: set[str] | None = None) -> Proposal:
-    """File a proposal in a soliciting cycle; staff record other channels for the proposer.
+                 source_ref: str | None = None, received_at: datetime | None = None) -> Proposal:
+    """File a proposal in a soliciting cycle; staff record other channels for the proposer."""
+    fields = {"title": title, "description": description, "category": category,
+              "location_code": location_code, "place": place,
+              "estimated_cost_wan": estimated_cost_wan, "channel": channel,
+              "proposer_name": proposer_name, "proposer_phone": proposer_phone,
+              "source_ref": source_ref, "received_at": received_at}
+    return (await create_many(session, actor=actor, cycle=cycle, items=[fields]))[0]
 
-    `place_codes` (the cycle's places) may be passed by a caller filing many at once.
-    """
+
+async def create_many(session: AsyncSession, *, actor: User, cycle: Cycle,
+                      items: list[dict]) -> list[Proposal]:
+    """File proposals (each with create()'s fields) all or none, each with its first
+    transition and audit entry: one proposal, or a hotline export's records in one go."""
     await ensure_open_to(session, actor, cycle)
-    if place_codes is None:
-        place_codes = {j.code for j in await places_of(session, cycle)}
-    problems = field_problems(
-        actor, cycle, place_codes, title=title, description=description, place=place,
-        category=category, location_code=location_code, channel=channel,
-        proposer_name=proposer_name, proposer_phone=proposer_phone, source_ref=source_ref)
-    if problems:
-        raise problems[0][1]
-    channel = _channel_for(actor, channel)
+    place_codes = {j.code for j in await places_of(session, cycle)}
     staff = actor.role == Role.gov_staff
-    if source_ref:
-        known = await find_by_source_ref(session, cycle.id, [source_ref])
-        if known:
-            raise duplicate_record(source_ref, known[source_ref])
-    proposal = Proposal(
-        cycle_id=cycle.id, title=title, description=description, category=category,
-        location_code=location_code, place=place, estimated_cost_wan=estimated_cost_wan,
-        channel=channel, state=ProposalState.submitted,
-        proposer_id=actor.id if not staff else None,
-        recorded_by=actor.id if staff else None,
-        proposer_name=proposer_name.strip() if staff else "",
-        proposer_phone=proposer_phone if staff else "",
-        source_ref=source_ref if staff else None, received_at=received_at if staff else None,
-        search_text=index_text(title, description, place))
-    if proposal.source_ref is None:
-        session.add(proposal)
+    refs = [item["source_ref"] for item in items if staff and item.get("source_ref")]
+    known = await find_by_source_ref(session, cycle.id, refs) if refs else {}
+    proposals: list[Proposal] = []
+    seen: set[str] = set()
+    for item in items:
+        problems = field_problems(
+            actor, cycle, place_codes, title=item["title"], description=item["description"],
+            place=item.get("place", ""), category=item["category"],
+            location_code=item["location_code"], channel=item.get("channel"),
+            proposer_name=item.get("proposer_name", ""),
+            proposer_phone=item.get("proposer_phone", ""), source_ref=item.get("source_ref"))
+        if problems:
+            raise problems[0][1]
+        ref = item.get("source_ref") if staff else None
+        if ref and (ref in known or ref in seen):
+            raise duplicate_record(ref, known.get(ref, ""))
+        if ref:
+            seen.add(ref)
+        proposals.append(Proposal(
+            cycle_id=cycle.id, title=item["title"], description=item["description"],
+            category=item["category"], location_code=item["location_code"],
+            place=item.get("place", ""), estimated_cost_wan=item.get("estimated_cost_wan"),
+            channel=_channel_for(actor, item.get("channel")), state=ProposalState.submitted,
+            proposer_id=None if staff else actor.id, recorded_by=actor.id if staff else None,
+            proposer_name=item.get("proposer_name", "").strip() if staff else "",
+            proposer_phone=item.get("proposer_phone", "") if staff else "",
+            source_ref=ref or None, received_at=item.get("received_at") if staff else None,
+            search_text=index_text(item["title"], item["description"], item.get("place", ""))))
+    if not seen:
+        session.add_all(proposals)
         await session.flush()
     else:
         try:
             async with session.begin_nested():  # the same record filed twice at once: one wins
-                session.add(proposal)
+                session.add_all(proposals)
         except IntegrityError:
-            known = await find_by_source_ref(session, cycle.id, [proposal.source_ref])
-            raise duplicate_record(proposal.source_ref,
-                                   known.get(proposal.source_ref, "")) from None
-    await PROPOSAL_WORKFLOW.record_creation(session, proposal, actor=actor, reason="")
-    data = {"cycle_id": cycle.id, "channel": channel, "title": title}
-    if proposal.source_ref:
-        data["source_ref"] = proposal.source_ref
-    await audit.record(session, actor=actor.username, action="proposal.create",
-                       entity_type="proposal", entity_id=proposal.id, data=data)
-    return proposal
+            known = await find_by_source_ref(session, cycle.id, sorted(seen))
+            ref = next(iter(known), next(iter(seen)))
+            raise duplicate_record(ref, known.get(ref, "")) from None
+    await PROPOSAL_WORKFLOW.record_creations(session, proposals, actor=actor, reason="")
+    await audit.record_many(session, actor=actor.username, entries=[
+        ("proposal.create", "proposal", p.id,
+         {"cycle_id": cycle.id, "channel": p.channel, "title": p.title}
+         | ({"source_ref": p.source_ref} if p.source_ref else {})) for p in proposals])
+    return proposals
 
 
 @dataclass

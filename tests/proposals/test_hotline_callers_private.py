@@ -112,3 +112,11 @@ def test_the_jurisdictions_gov_staff_see_name_phone_and_record_number_on_triage(
     page_login(client, "anyue-gov")
     r = client.get(f"/staff/cycles/{cycle_id}/triage")
     assert r.status_code == 403 and CALLER not in r.text
+
+
+def test_the_staff_export_has_the_record_number_and_no_phone(client, world, cycle_id):
+    hotline_proposals(client, world, cycle_id)
+    r = client.get(f"{API}/cycles/{cycle_id}/proposals.csv", headers=world.headers("gov_staff"))
+    text = r.content.decode("utf-8-sig")
+    assert text.splitlines()[0].endswith(",source_ref") and ",GD-PRIV-1" in text
+    assert PHONE not in text and IMPORTED_PHONE not in text

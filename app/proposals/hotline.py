@@ -271,8 +271,9 @@ async def import_file(session: AsyncSession, *, actor: User, cycle: Cycle, data:
     if not result.valid:
         raise ImportRowsInvalid(result)
     new = [row for row in result.rows if row.status == "create"]
-    created = [] if not new else await service.create_many(session, actor=actor, cycle=cycle, items=[
-        {k: v for k, v in row.values.items() if k in _CREATE_FIELDS} for row in new])
+    items = [{k: v for k, v in row.values.items() if k in _CREATE_FIELDS} for row in new]
+    created = await service.create_many(session, actor=actor, cycle=cycle,
+                                        items=items) if items else []
     for row, proposal in zip(new, created, strict=True):
         row.status, row.proposal_id = "created", proposal.id
     await audit.record(session, actor=actor.username, action="proposal.import",

@@ -49,6 +49,7 @@ from app.projects.staff_views import router as project_staff_pages
 from app.projects.views import router as project_pages
 from app.proposals.api import router as proposals_api
 from app.proposals.comments_api import router as comments_api
+from app.proposals.hotline_views import router as hotline_pages
 from app.proposals.staff_views import router as proposal_staff_pages
 from app.proposals.views import router as proposal_pages
 from app.ratelimit import RateLimits
@@ -63,15 +64,23 @@ log = logging.getLogger("minsheng")
 API_PREFIX = "/api/v1"
 SESSION_COOKIE = "minsheng_session"
 PHOTO_NAME = re.compile(r"^[0-9a-f]{32}(-s)?\.jpg$")
-# Photo uploads may be larger than the general body limit (3 photos × 8 MB).
-UPLOAD_LIMITS = {"/api/v1/proposals/": 26 * 1024 * 1024, "/proposals/": 26 * 1024 * 1024,
-                 "/cycles/": 26 * 1024 * 1024,
-                 # a hall's voting-device CSV (app/ballots/paper.py: 1 MB) in its multipart body
-                 "/api/v1/ballots/": 2 * 1024 * 1024, "/staff/ballots/": 2 * 1024 * 1024,
-                 # a jurisdictions CSV (app/jurisdictions/imports.py: 1 MB) in its multipart
-                 # body; the page's confirmation carries it back base64-encoded (4/3 as long)
-                 "/api/v1/jurisdictions/import": 2 * 1024 * 1024,
-                 "/admin/jurisdictions/import": 2 * 1024 * 1024}
+# Uploads may be larger than the general body limit; the first key that fits a path decides.
+UPLOAD_LIMITS = {
+    # Photos: 3 × 8 MB.
+    "/api/v1/proposals/": 26 * 1024 * 1024, "/proposals/": 26 * 1024 * 1024,
+    "/cycles/": 26 * 1024 * 1024,
+    # a hall's voting-device CSV (app/ballots/paper.py: 1 MB) in its multipart body
+    "/api/v1/ballots/": 2 * 1024 * 1024, "/staff/ballots/": 2 * 1024 * 1024,
+    # a jurisdictions CSV (app/jurisdictions/imports.py: 1 MB) in its multipart body; the page's
+    # confirmation carries it back base64-encoded (4/3 as long)
+    "/api/v1/jurisdictions/import": 2 * 1024 * 1024,
+    "/admin/jurisdictions/import": 2 * 1024 * 1024,
+    # a hotline export (app/proposals/hotline_file.py: 5 MB), with room above it so a larger
+    # file still reaches the import and is told so plainly; the page's confirm step posts the
+    # previewed file back once more, base64-encoded
+    re.compile(r"/api/v1/cycles/[^/]+/proposals/import"): 8 * 1024 * 1024,
+    re.compile(r"/staff/cycles/[^/]+/proposals/import(/confirm)?"): 12 * 1024 * 1024,
+}
 
 
 def _api_router() -> APIRouter:
@@ -138,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(_api_router())
     for router in (auth_pages, cycle_pages, admin_pages, proposal_pages, proposal_staff_pages,
+                   hotline_pages,
                    resident_pages, candidate_pages, candidate_staff_pages,
                    ballot_deputy_pages, ballot_staff_pages, ballot_paper_pages,
                    ballot_public_pages, opendata_routes, project_pages, project_staff_pages,

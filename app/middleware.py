@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import asgi_csrf
 import python_multipart
@@ -30,14 +31,16 @@ asgi_csrf.FormParser = _CompatFormParser
 class BodyLimitMiddleware:
     """Refuse request bodies over `max_bytes` with 413, whether announced or streamed."""
 
-    def __init__(self, app, max_bytes: int, overrides: dict[str, int] | None = None):
+    def __init__(self, app, max_bytes: int,
+                 overrides: dict[str | re.Pattern, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        # A path prefix, or a pattern the whole path matches → its limit; the first that fits.
         self.overrides = overrides or {}
 
     def _limit(self, path: str) -> int:
-        for prefix, limit in self.overrides.items():
-            if path.startswith(prefix):
+        for key, limit in self.overrides.items():
+            if path.startswith(key) if isinstance(key, str) else key.fullmatch(path):
                 return limit
         return self.max_bytes
 

@@ -12,6 +12,7 @@ from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from app.auth.roles import Role
 from app.errors import TooManyRequests
 
 
@@ -37,21 +38,52 @@ CODE_CHECKS_PER_PHONE = Rule("code-check", (RateLimitItemPerHour(10),),
 PROPOSALS_PER_PERSON = Rule("proposal", (RateLimitItemPerHour(5), RateLimitItemPerHour(20, 24)),
                             "You have submitted many proposals recently; try again later.",
                             "您近期提交的建议较多，请稍后再提交；每小时最多 5 条，每天最多 20 条。")
+# Staff recording proposals received by another channel (12345, visits, letters, deputies)
+# type them one after another: far above a busy hotline day for one account, yet a runaway
+# script stops within minutes.
+STAFF_PROPOSALS_PER_ACCOUNT = Rule(
+    "proposal-staff", (RateLimitItemPerHour(300), RateLimitItemPerHour(2000, 24)),
+    "This account has recorded very many proposals in a short time; try again later.",
+    "本账号短时间内代录的建议过多，请稍后再试；每小时最多 300 条，每天最多 2000 条。")
+# A hotline export import (each at most app/proposals/hotline_file.py MAX_ROWS rows).
+HOTLINE_IMPORTS_PER_ACCOUNT = Rule(
+    "hotline-import", (RateLimitItemPerHour(20),),
+    "This account has imported many files in the last hour; try again later.",
+    "本账号一小时内导入的文件过多，请稍后再试；每小时最多 20 次。")
 COMMENTS_PER_PERSON = Rule("comment", (RateLimitItemPerMinute(3), RateLimitItemPerHour(30)),
                            "You are commenting too fast; wait a little.",
                            "评论太频繁，请稍等片刻。")
 
 
+def proposals_rule(role: str) -> Rule:
+    """The limit on filing proposals for an account of `role` (staff record others')."""
+    return STAFF_PROPOSALS_PER_ACCOUNT if role == Role.gov_staff else PROPOSALS_PER_PERSON
+
+
 class RateLimits:
-    """Consume one unit of a rule for a key, or refuse with 429."""
+    """Check and use up a rule's units for a key, refusing with 429 when they are gone.
+
+    A request that may be refused for another reason checks first and hits only once what it
+    does was stored, so a refused attempt uses up nothing (two requests at the same moment may
+    both pass the check: a limit, not an exact count).
+    """
 
     def __init__(self, storage: Storage):
         self.limiter = MovingWindowRateLimiter(storage)
 
-    async def consume(self, rule: Rule, key: str) -> None:
+    async def check(self, rule: Rule, key: str) -> None:
+        """429 if `key` has no unit of `rule` left; uses nothing up."""
         for item in rule.items:
             if not await self.limiter.test(item, rule.name, key):
                 raise TooManyRequests(rule.message, code="rate_limited", zh=rule.zh,
                                       headers={"Retry-After": str(item.get_expiry())})
+
+    async def hit(self, rule: Rule, key: str) -> None:
+        """Use up one unit of `rule` for `key` (after what it limits was done)."""
         for item in rule.items:
             await self.limiter.hit(item, rule.name, key)
+
+    async def consume(self, rule: Rule, key: str) -> None:
+        """Check, then use up one unit: for attempts that count whether they succeed or not."""
+        await self.check(rule, key)
+        await self.hit(rule, key)

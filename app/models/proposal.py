@@ -36,6 +36,8 @@ class Proposal(SQLModel, table=True):
         Index("ix_proposal_cycle_location", "cycle_id", "location_code", "created_at"),
         # Covers the public list's filters, so its total is counted from the index alone.
         Index("ix_proposal_cycle_facets", "cycle_id", "state", "category", "location_code"),
+        # A channel's own record number (12345 工单号) is recorded once per cycle.
+        Index("uq_proposal_cycle_source_ref", "cycle_id", "source_ref", unique=True),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
@@ -53,6 +55,12 @@ class Proposal(SQLModel, table=True):
     recorded_by: str | None = Field(default=None, foreign_key="user_account.id", max_length=32)
     # For channels other than online: who proposed it, as the staff member recorded it.
     proposer_name: str = Field(default="", max_length=100)
+    # The proposer's phone as staff recorded it, for their follow-up only: never public.
+    proposer_phone: str = Field(default="", max_length=32)
+    # The channel's own record number (12345 工单号), normalised; None when there is none.
+    source_ref: str | None = Field(default=None, max_length=64)
+    # When the channel received it (来电时间), if the record says; staff see it, the public not.
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     endorsement_count: int = Field(default=0, sa_column=Column(Integer, nullable=False,
                                                                server_default="0"))
     merged_into_id: str | None = Field(default=None, foreign_key="proposal.id", max_length=32)

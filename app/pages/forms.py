@@ -34,19 +34,21 @@ def _name(loc: tuple, labels: dict[str, str]) -> str:
     return name
 
 
-def explain(exc: ValidationError, labels: dict[str, str],
-            messages: dict[str, str] | None = None) -> str:
-    """One Chinese sentence naming each field to fix; text too long says its limit and length."""
+def field_messages(exc: ValidationError, labels: dict[str, str],
+                   messages: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(field, Chinese sentence part) for each problem, field "" for the whole input; text too
+    long says its limit and its length."""
     parts = []
     for err in exc.errors():
         loc, ctx = err.get("loc") or (), dict(err.get("ctx") or {})
         if not loc:  # a check of the whole form, e.g. app.schemas.Input's NUL check
-            parts.append("输入中含有无法保存的字符" if "NUL" in err.get("msg", "") else "填写有误")
+            parts.append(("", "输入中含有无法保存的字符" if "NUL" in err.get("msg", "")
+                          else "填写有误"))
             continue
-        name = _name(loc, labels)
+        field, name = str(loc[0]), _name(loc, labels)
         if err["type"] == "missing" or (err["type"] == "string_too_short"
                                         and ctx.get("min_length", 1) <= 1):
-            parts.append(f"「{name}」必填")
+            parts.append((field, f"「{name}」必填"))
             continue
         if isinstance(err.get("input"), str):
             ctx["length"] = len(err["input"])
@@ -55,8 +57,14 @@ def explain(exc: ValidationError, labels: dict[str, str],
             text = template.format(**ctx)
         except (KeyError, IndexError):
             text = "填写有误"
-        parts.append(f"「{name}」{text}")
-    return "请修改：" + "；".join(parts) + "。"
+        parts.append((field, f"「{name}」{text}"))
+    return parts
+
+
+def explain(exc: ValidationError, labels: dict[str, str],
+            messages: dict[str, str] | None = None) -> str:
+    """One Chinese sentence naming each field to fix."""
+    return "请修改：" + "；".join(text for _, text in field_messages(exc, labels, messages)) + "。"
 
 
 def parse_form(model: type[M], data: dict[str, Any], labels: dict[str, str]) -> M:

@@ -14,12 +14,16 @@ from app.db import SessionDep
 from app.errors import Invalid, TooLarge
 from app.models import Cycle, Proposal, User
 from app.pagination import Page, PageDep
-from app.proposals import engagement, export, photos, review, service
+from app.proposals import engagement, export, hotline, photos, review, service
 from app.proposals.detail import proposal_out
+from app.proposals.hotline_file import MAX_FILE_BYTES
 from app.proposals.schemas import (
     CarryIn,
     CarryOut,
     EndorsementOut,
+    ImportOut,
+    ImportProblemOut,
+    ImportRowOut,
     ProposalCreated,
     ProposalIn,
     ProposalOut,
@@ -28,7 +32,7 @@ from app.proposals.schemas import (
     SimilarOut,
     StateOut,
 )
-from app.ratelimit import PROPOSALS_PER_PERSON
+from app.ratelimit import HOTLINE_IMPORTS_PER_ACCOUNT, proposals_rule
 from app.workflows.proposal import ProposalState
 
 router = APIRouter(tags=["proposals"])
@@ -56,10 +60,61 @@ def summary(p: Proposal) -> ProposalSummary:
 @router.post("/cycles/{cycle_id}/proposals", status_code=201, response_model=ProposalCreated)
 async def create_proposal(cycle: CurrentCycle, body: ProposalIn, request: Request,
                           session: SessionDep, actor: CurrentUser):
-    """File a proposal while the cycle is soliciting (resident, deputy; gov_staff records one)."""
-    await request.app.state.rate_limits.consume(PROPOSALS_PER_PERSON, actor.id)
+    """File a proposal while the cycle is soliciting (resident, deputy; gov_staff records one).
+
+    gov_staff recording another channel give `channel` and `proposer_name`, and may give the
+    channel's record number `source_ref` (12345 工单号, once per cycle: again → 409
+    duplicate_source_ref) and `proposer_phone` (staff only, never public).
+    """
+    rule = proposals_rule(actor.role)
+    limits = request.app.state.rate_limits
+    await limits.check(rule, actor.id)
     proposal = await service.create(session, actor=actor, cycle=cycle, **body.model_dump())
+    await limits.hit(rule, actor.id)  # a refused attempt uses up nothing
     return ProposalCreated(id=proposal.id, state=proposal.state)
+
+
+@router.post("/cycles/{cycle_id}/proposals/import", status_code=201, response_model=ImportOut)
+async def import_hotline(
+        cycle: CurrentCycle, request: Request, response: Response, session: SessionDep,
+        actor: Annotated[User, require(Perm.proposal_record)],
+        file: Annotated[UploadFile, File(description="the hotline export: .xlsx or .csv")],
+        dry_run: Annotated[bool, Query(description="check and answer the preview; store "
+                                                    "nothing")] = False):
+    """Import a 12345 hotline export (gov_staff of the jurisdiction, while soliciting).
+
+    CSV (UTF-8, BOM or not, or GBK/GB18030) or XLSX; columns 工单号, 标题, 诉求内容, 类别
+    required, 来电时间, 来电人, 联系电话, 所在乡镇（街道）, 地点, 估算金额（万元）, 渠道 optional
+    (docs/hotline.md). With `dry_run=true`: 200 and every row's verdict, nothing stored.
+    Otherwise the whole file is checked again: 422 `import_rows_invalid` with `errors` (line,
+    column, field, detail) if any row has a problem, else 201 with the rows created and those
+    skipped because their 工单号 is in the cycle already.
+    """
+    limits = request.app.state.rate_limits
+    if not dry_run:
+        await limits.check(HOTLINE_IMPORTS_PER_ACCOUNT, actor.id)
+    data = await file.read(MAX_FILE_BYTES + 1)  # read_export says if too large
+    result = await hotline.import_file(session, actor=actor, cycle=cycle, data=data,
+                                       filename=file.filename or "", dry_run=dry_run)
+    if dry_run:
+        response.status_code = 200
+    elif result.count("created"):
+        await limits.hit(HOTLINE_IMPORTS_PER_ACCOUNT, actor.id)
+    return import_out(result)
+
+
+def import_out(result: hotline.ImportResult) -> ImportOut:
+    """The import's answer: counts and every row."""
+    return ImportOut(
+        dry_run=result.dry_run, valid=result.valid, rows=len(result.rows),
+        to_create=result.count("create"), created=result.count("created"),
+        skipped=result.count("skip"), invalid=result.count("invalid"), columns=result.columns,
+        ignored_columns=result.ignored_columns,
+        items=[ImportRowOut(line=r.line, source_ref=r.source_ref, status=r.status,
+                            title=r.title, channel=r.channel, location_code=r.location_code,
+                            proposal_id=r.proposal_id,
+                            problems=[ImportProblemOut(**vars(p)) for p in r.problems])
+               for r in result.rows])
 
 
 @router.get("/cycles/{cycle_id}/proposals", response_model=Page[ProposalSummary])

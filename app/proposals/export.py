@@ -15,7 +15,7 @@ from app.workflows.proposal import CHANNELS, STATE_LABELS
 COLUMNS = ["id", "created_at", "title", "description", "category", "location_code",
            "location_name", "place", "estimated_cost_wan", "channel", "channel_name", "state",
            "state_name", "endorsements", "proposer", "recorded_by", "merged_into_id",
-           "carried_from_id"]
+           "carried_from_id", "source_ref"]
 
 
 def _safe(value) -> str:
@@ -25,6 +25,8 @@ def _safe(value) -> str:
 
 
 async def proposals_csv(session: AsyncSession, cycle: Cycle) -> bytes:
+    """Every proposal of the cycle, with the recorded proposer's name and record number (工单号)
+    but never a phone number."""
     proposer, recorder = aliased(User), aliased(User)
     rows = await session.execute(
         select(Proposal, Jurisdiction.name, proposer.display_name, recorder.username)
@@ -41,5 +43,5 @@ async def proposals_csv(session: AsyncSession, cycle: Cycle) -> bytes:
             p.location_code, place_name, p.place, p.estimated_cost_wan, p.channel,
             CHANNELS.get(p.channel, ""), p.state, STATE_LABELS.get(p.state, ""),
             p.endorsement_count, p.proposer_name or proposer_name or "", recorder_name or "",
-            p.merged_into_id, p.carried_from_id)])
+            p.merged_into_id, p.carried_from_id, p.source_ref)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

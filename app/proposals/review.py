@@ -113,7 +113,9 @@ async def carry(session: AsyncSession, *, actor: User, cycle: Cycle, proposal_id
             place=original.place, estimated_cost_wan=original.estimated_cost_wan,
             channel=original.channel, state=ProposalState.accepted,
             proposer_id=original.proposer_id, recorded_by=original.recorded_by,
-            proposer_name=original.proposer_name, carried_from_id=original.id,
+            proposer_name=original.proposer_name, proposer_phone=original.proposer_phone,
+            source_ref=original.source_ref, received_at=original.received_at,
+            carried_from_id=original.id,
             search_text=original.search_text, created_at=original.created_at)
         session.add(copy)
         await session.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
@@ -11,7 +12,29 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.schemas import COMMENT, DESCRIPTION, TITLE, Input, clean_text
 
 Channel = Literal["online", "deputy", "hotline", "visit", "letter"]
+
+
+# Digits with what people write between them: 0832-1234567, +86 138 0000 0000, 138****0000,
+# (0832)1234567转8001, two numbers separated by / or 、. Empty: none given.
+PHONE_PATTERN = r"^[0-9+\-()*#/,;、 转]*$"
 _strip = clean_text
+
+
+def normalise_source_ref(value):
+    """A record number as stored: full-width folded (ＧＤ１２ → GD12), spaces out, upper case."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return value
+    value = "".join(unicodedata.normalize("NFKC", value).split()).upper()
+    return value or None
+
+
+def normalise_phone(value):
+    """A phone as stored: full-width digits and brackets folded, outer spaces dropped."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
 
 
 class ProposalIn(Input):
@@ -31,6 +54,17 @@ class ProposalIn(Input):
 
     _strip_text = field_validator("title", "description", "place", "proposer_name",
                                   mode="before")(_strip)
+
+    # Staff recording another channel only (a resident or deputy gives neither).
+    source_ref: str | None = Field(
+        default=None, max_length=64, pattern=r"^\S+$",
+        description="the channel's own record number, e.g. the 12345 工单号; once per cycle")
+    proposer_phone: str = Field(
+        default="", max_length=32, pattern=PHONE_PATTERN,
+        description="the proposer's phone, for staff follow-up only (never public)")
+
+    _source_ref = field_validator("source_ref", mode="before")(normalise_source_ref)
+    _phone = field_validator("proposer_phone", mode="before")(normalise_phone)
 
 
 class ProposalCreated(BaseModel):
@@ -133,3 +167,36 @@ class NotificationOut(BaseModel):
     message: str
     read: bool
     created_at: datetime
+
+
+class ImportProblemOut(BaseModel):
+    field: str = Field(description="the proposal field, e.g. title, category, source_ref")
+    column: str = Field(description="the file's own header of that column")
+    detail: str
+    zh: str = Field(description="the same in Chinese, as the staff page shows it")
+
+
+class ImportRowOut(BaseModel):
+    line: int = Field(description="line number as the spreadsheet shows it")
+    source_ref: str
+    status: Literal["create", "created", "skip", "invalid"] = Field(
+        description="create: will be created (dry run); created; skip: this record is in the "
+                    "cycle already (proposal_id); invalid: see problems")
+    title: str
+    channel: str
+    location_code: str
+    proposal_id: str | None
+    problems: list[ImportProblemOut]
+
+
+class ImportOut(BaseModel):
+    dry_run: bool
+    valid: bool = Field(description="no row has a problem")
+    rows: int
+    to_create: int = Field(description="rows a confirmed import creates (dry run)")
+    created: int
+    skipped: int
+    invalid: int
+    columns: dict[str, str] = Field(description="field → the file's header read for it")
+    ignored_columns: list[str]
+    items: list[ImportRowOut]

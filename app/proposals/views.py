@@ -21,7 +21,7 @@ from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import engagement, photos, service
 from app.proposals.detail import proposal_out
 from app.proposals.schemas import CommentIn, HideIn, ProposalIn, ReportIn
-from app.ratelimit import COMMENTS_PER_PERSON, PROPOSALS_PER_PERSON
+from app.ratelimit import COMMENTS_PER_PERSON, proposals_rule
 from app.workflows.cycle import CyclePhase
 from app.workflows.proposal import CHANNELS, STATE_LABELS, ProposalState
 
@@ -33,10 +33,12 @@ SIMILAR_MIN_CHARS = 2
 PROPOSERS = (Role.resident, Role.deputy, Role.gov_staff)
 STAFF_CHANNELS = ("hotline", "visit", "letter", "deputy")
 TEXT_FIELDS = ("title", "description", "category", "location_code", "place",
-               "estimated_cost_wan", "channel", "proposer_name")
+               "estimated_cost_wan", "channel", "proposer_name", "source_ref", "proposer_phone")
+STAFF_FIELDS = ("channel", "proposer_name", "source_ref", "proposer_phone")
 LABELS = {"title": "标题", "description": "具体内容", "category": "类别",
           "location_code": "所在乡镇（街道）", "place": "村（社区）/地点",
-          "estimated_cost_wan": "估算金额（万元）", "channel": "来源渠道", "proposer_name": "建议人"}
+          "estimated_cost_wan": "估算金额（万元）", "channel": "来源渠道", "proposer_name": "建议人",
+          "source_ref": "工单号", "proposer_phone": "联系电话"}
 def labels_ctx() -> dict:
     """State and channel names for the templates (translated there with _())."""
     return {"STATE_LABELS": {str(k): v for k, v in STATE_LABELS.items()}, "CHANNELS": CHANNELS}
@@ -90,8 +92,8 @@ def _proposal_in(values: dict[str, str], *, staff: bool) -> ProposalIn:
     if staff:
         data["channel"] = data["channel"] or None
     else:
-        data.pop("channel")
-        data.pop("proposer_name")
+        for name in STAFF_FIELDS:
+            data.pop(name)
     return parse_form(ProposalIn, data, LABELS)
 
 
@@ -164,12 +166,14 @@ async def submit_proposal(request: Request, cycle_id: str, session: SessionDep, 
     try:
         data = _proposal_in(values, staff=user.role == Role.gov_staff)
         blobs = await _read_photos(uploads)
-        await request.app.state.rate_limits.consume(PROPOSALS_PER_PERSON, user.id)
+        rule = proposals_rule(user.role)
+        await request.app.state.rate_limits.check(rule, user.id)
         async with session.begin_nested():  # rolled back, with the proposal, if a photo fails
             proposal = await service.create(session, actor=user, cycle=cycle,
                                             **data.model_dump())
             if blobs:
                 await _add_photos(request, session, user, proposal, blobs)
+        await request.app.state.rate_limits.hit(rule, user.id)  # only what was stored counts
     except DomainError as exc:
         return await _new_page(request, session, user, cycle, form=values,
                                error=exc.zh or exc.message, status=exc.status,

@@ -110,13 +110,19 @@ class Workflow:
     async def record_creation(self, session: AsyncSession, entity: Any, *, actor: Actor,
                               reason: str = "") -> StateTransition:
         """Record the entity's first state (from nothing), so its history starts at birth."""
-        record = StateTransition(entity_type=self.entity_type, entity_id=entity.id,
-                                 from_state=None, to_state=getattr(entity, self.state_attr),
-                                 actor_id=actor.id, actor_username=actor.username, at=utcnow(),
-                                 reason=reason)
-        session.add(record)
+        return (await self.record_creations(session, [entity], actor=actor, reason=reason))[0]
+
+    async def record_creations(self, session: AsyncSession, entities: list[Any], *,
+                               actor: Actor, reason: str = "") -> list[StateTransition]:
+        """record_creation for many entities made together (an import), in one flush."""
+        at = utcnow()
+        records = [StateTransition(entity_type=self.entity_type, entity_id=entity.id,
+                                   from_state=None, to_state=getattr(entity, self.state_attr),
+                                   actor_id=actor.id, actor_username=actor.username, at=at,
+                                   reason=reason) for entity in entities]
+        session.add_all(records)
         await session.flush()
-        return record
+        return records
 
 
 async def history(session: AsyncSession, entity_type: str, entity_id: str) -> list[StateTransition]:

@@ -36,7 +36,9 @@ def test_staff_record_a_hotline_proposal_with_its_channel_and_proposer(client, w
                     headers=world.headers("gov_staff"))
     assert r.status_code == 201
     p = client.get(f"{API}/proposals/{r.json()['id']}").json()
-    assert p["channel"] == "hotline" and p["proposer"] == "王**"
+    # The caller's name is for staff only: the public sees the channel's people.
+    assert p["channel"] == "hotline" and p["proposer"] == "12345热线群众"
+    assert "王" not in r.text and "王" not in client.get(f"{API}/proposals/{p['id']}").text
     r = client.post(f"{API}/cycles/{cycle_id}/proposals", json=proposal_body(),
                     headers=world.headers("gov_staff"))
     assert r.status_code == 422 and r.json()["code"] == "channel_required"

@@ -24,7 +24,7 @@ from app.i18n import (
     to_traditional,
 )
 from app.timeutil import CHINA_TZ
-from app.workflows.cycle import PHASE_LABELS, TIMELINE
+from app.workflows.cycle import GOVERNMENT_TIMELINE, PHASE_LABELS, TIMELINE
 
 env = Environment(
     loader=FileSystemLoader(str(ROOT / "templates")),
@@ -43,7 +43,9 @@ def _local_time(value: datetime | None) -> str:
 env.filters["local_time"] = _local_time
 env.install_gettext_callables(gettext, ngettext, newstyle=True)
 env.globals.update(PHASE_LABELS={str(k): v for k, v in PHASE_LABELS.items()},
-                   TIMELINE=[str(p) for p in TIMELINE], ROLE_LABELS=ROLE_LABELS,
+                   TIMELINE=[str(p) for p in TIMELINE],
+                   GOVERNMENT_TIMELINE=[str(p) for p in GOVERNMENT_TIMELINE],
+                   ROLE_LABELS=ROLE_LABELS,
                    LOCALES=LOCALES, has_perm=has_perm, Perm=Perm)
 
 

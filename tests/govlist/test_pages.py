@@ -257,3 +257,21 @@ def test_the_staff_page_is_for_staff_of_the_jurisdiction(client, world):
     page_login(client, "yaohai-congress")  # reads it, answers nothing
     html = client.get(f"/staff/cycles/{cycle_id}/draft-list").text
     assert "待答复的意见（1 条）" in html and "/answer" not in html
+
+
+def test_the_candidate_pages_of_a_government_list_speak_of_the_draft_not_the_ballot(client,
+                                                                                   world):
+    add_government_places(client, world)
+    cycle_id, items, _ = screening_cycle(client, world, "yaohai", items=2, approve=1)
+    page_login(client, "yaohai-congress")
+    chain = client.get(f"/staff/cycles/{cycle_id}/candidates").text
+    assert "本年度民生实事项目由政府研究确定" in chain and "差额要求" not in chain
+    assert "人大审查通过</button>" not in chain  # no congress review of a government list
+    # before the comment period the public sees no draft; then the whole approved draft
+    assert "候选项目名单尚未公示" in client.get(f"/cycles/{cycle_id}/candidates").text
+    ok(move(client, world, cycle_id, "commenting", "yaohai_gov"))
+    listed = client.get(f"/cycles/{cycle_id}/candidates").text
+    assert "政府拟定的民生实事项目草案（征求意见稿）" in listed and "提交人大代表票决" not in listed
+    assert f'id="c-{items[0]}"' in listed and f'id="c-{items[1]}"' not in listed
+    detail = client.get(f"/candidates/{items[0]}").text
+    assert "在征求意见稿中查看和发表意见" in detail and "尚未公示" not in detail

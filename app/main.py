@@ -37,6 +37,8 @@ from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
 from app.db import SqliteWriter, make_engine, make_hot_pool
 from app.errors import ERROR_RESPONSES, NotFound, install_error_handlers
+from app.govlist.api import router as govlist_api
+from app.govlist.views import router as govlist_pages
 from app.jurisdictions.api import router as jurisdictions_api
 from app.jurisdictions.settings_api import router as settings_api
 from app.jurisdictions.settings_views import router as settings_pages
@@ -87,7 +89,8 @@ def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (casting_api, auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
                    comments_api, residents_api, candidates_api, ballots_api, paper_ballots_api,
-                   audit_api, projects_api, settings_api):
+                   audit_api, projects_api, settings_api,
+                   govlist_api):
         api.include_router(router)
     return api
 
@@ -151,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    resident_pages, candidate_pages, candidate_staff_pages,
                    ballot_deputy_pages, ballot_staff_pages, ballot_paper_pages,
                    ballot_public_pages, opendata_routes, project_pages, project_staff_pages,
-                   settings_pages):
+                   settings_pages, govlist_pages):
         app.include_router(router)
 
     @app.get("/static/vendor/{name}", include_in_schema=False)

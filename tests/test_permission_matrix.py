@@ -168,6 +168,13 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     # tests/ballots/test_ballot_api.py covers (403 not_published, also for anonymous)
     ("GET", f"{API}/ballots/{{ballot_id}}/results"): EVERYONE,
     ("GET", f"{API}/ballots/{{ballot_id}}/bulletin"): EVERYONE,
+    # --- a list decided by the government (征求意见) ---
+    ("GET", f"{API}/cycles/{{cycle_id}}/draft-list"): EVERYONE,
+    ("GET", f"{API}/cycles/{{cycle_id}}/draft-list/comments"): EVERYONE,
+    ("POST", f"{API}/cycles/{{cycle_id}}/draft-list/comments"): AUTHENTICATED,
+    # Perm.list_adopt: gov_staff (admin holds every permission)
+    ("POST", f"{API}/comments/{{comment_id}}/answer"): frozenset({"gov_staff", "admin"}),
+    ("PUT", f"{API}/cycles/{{cycle_id}}/adoption"): frozenset({"gov_staff", "admin"}),
 }
 
 # The 403 code a refused role gets; "permission_denied" unless named here.
@@ -621,7 +628,44 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         "url": f"{API}/projects/{announced_projects(c, w)[1][0]}/plan/history"},
     ("PUT", f"{API}/projects/{{project_id}}/plan"): lambda c, w, who: {
         "url": f"{API}/projects/{announced_projects(c, w)[1][0]}/plan", "json": plan_body()},
+    ("GET", f"{API}/cycles/{{cycle_id}}/draft-list"): lambda c, w, who: {
+        "url": f"{API}/cycles/{_government_draft(c, w)[0]}/draft-list"},
+    ("GET", f"{API}/cycles/{{cycle_id}}/draft-list/comments"): lambda c, w, who: {
+        "url": f"{API}/cycles/{_draft_comment(c, w)[0]}/draft-list/comments"},
+    ("POST", f"{API}/cycles/{{cycle_id}}/draft-list/comments"): lambda c, w, who: {
+        "url": f"{API}/cycles/{_government_draft(c, w)[0]}/draft-list/comments",
+        "json": {"body": "建议扩大覆盖范围"}},
+    ("POST", f"{API}/comments/{{comment_id}}/answer"): lambda c, w, who: {
+        "url": f"{API}/comments/{_draft_comment(c, w)[1]}/answer",
+        "json": {"kind": "noted", "text": "已记录，实施中统筹考虑"}},
+    ("PUT", f"{API}/cycles/{{cycle_id}}/adoption"): lambda c, w, who: {
+        "url": f"{API}/cycles/{_government_draft(c, w)[0]}/adoption",
+        "json": {"meeting": "县长办公会", "date": china_today().isoformat(),
+                 "document_number": "乐府〔2026〕3号"}},
 }
+
+
+def _government_draft(client, world) -> tuple[str, str]:
+    """A lezhi cycle whose list its setting has the government decide, in its comment period
+    (征求意见) with one item on the draft list: (cycle id, item id)."""
+    set_jurisdiction_settings(client, "lezhi", decided_by="government")
+    cid = make_candidate(client, world)
+    cycle_id = _cycle_of_candidate(client, cid)
+    for url, to in ((f"{API}/candidates/{cid}/transitions", "gov_approved"),
+                    (f"{API}/cycles/{cycle_id}/transitions", "commenting")):
+        r = client.post(url, json={"to": to}, headers=world.headers("gov_staff"))
+        assert r.status_code == 200, r.text
+    return cycle_id, cid
+
+
+def _draft_comment(client, world) -> tuple[str, str]:
+    """A comment on a government draft list by a resident who is none of the identities."""
+    cycle_id, _ = _government_draft(client, world)
+    who = add_account(client, world, "commenter", Role.resident)
+    r = client.post(f"{API}/cycles/{cycle_id}/draft-list/comments", json={"body": "支持"},
+                    headers=world.headers(who))
+    assert r.status_code == 201, r.text
+    return cycle_id, r.json()["id"]
 
 
 def _announced_cycle(client, world) -> str:

@@ -52,6 +52,8 @@ class Perm(StrEnum):
     ballot_manage = "ballot.manage"          # ballot rounds: attendance, opening, tally (票决)
     plan_write = "plan.write"                # the projects' implementation plans (实施方案)
     settings_manage = "settings.manage"      # the jurisdiction's rules (本级参数)
+    list_adopt = "list.adopt"                # a government-decided list: answer comments on
+                                             # the draft, record the adopting meeting
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -61,7 +63,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.gov_staff: frozenset({Perm.cycle_create, Perm.cycle_transition, Perm.staff_pages,
                                Perm.proposal_review, Perm.proposal_record, Perm.proposal_export,
                                Perm.comment_moderate, Perm.sms_outbox_read, Perm.unit_manage,
-                               Perm.publicity_manage, Perm.candidate_build, Perm.plan_write}),
+                               Perm.publicity_manage, Perm.candidate_build, Perm.plan_write,
+                               Perm.list_adopt}),
     Role.congress_staff: frozenset({Perm.deputy_manage, Perm.cycle_transition, Perm.audit_read,
                                     Perm.staff_pages, Perm.proposal_export,
                                     Perm.comment_moderate, Perm.sms_outbox_read,

@@ -52,8 +52,8 @@ async def _is_staff_of(session, user: User | None, cycle: Cycle) -> bool:
 async def _visible(candidate_id: str, session: SessionDep, viewer: OptionalUser) -> Candidate:
     """A candidate the viewer may see: published ones for all, drafts for the staff."""
     candidate = await service.get(session, candidate_id)
-    if not service.is_public(candidate):
-        cycle = await session.get(Cycle, candidate.cycle_id)
+    cycle = await session.get(Cycle, candidate.cycle_id)
+    if not service.is_public(candidate, cycle):
         if not await _is_staff_of(session, viewer, cycle):
             raise NotFound("There is no such candidate project.", code="unknown_candidate",
                            zh="找不到该候选项目。")
@@ -89,7 +89,8 @@ async def create_candidate(cycle: CurrentCycle, body: CandidateIn, session: Sess
 @router.get("/cycles/{cycle_id}/candidates", response_model=Page[CandidateOut])
 async def list_candidates(cycle: CurrentCycle, session: SessionDep, viewer: OptionalUser,
                           paging: PageDep, state: CandidateState | None = None):
-    """The candidate list: reviewed ones (公示) for everyone; drafts too for the staff."""
+    """The candidate list: reviewed ones (公示) for everyone — for a list decided by the
+    government, its published draft list (征求意见稿) — and drafts too for the staff."""
     rows = await service.list_for(session, cycle,
                                   include_drafts=await _is_staff_of(session, viewer, cycle),
                                   state=state)

@@ -14,6 +14,7 @@ from app.audit import service as audit
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, has_perm
 from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.govlist import draft as government_list
 from app.jurisdictions import service as jurisdictions
 from app.models import (
     Candidate,
@@ -26,7 +27,7 @@ from app.models import (
     utcnow,
 )
 from app.proposals import inbox
-from app.workflows.candidate import CANDIDATE_WORKFLOW, CandidateState
+from app.workflows.candidate import CANDIDATE_WORKFLOW, DRAFT_LIST_STATES, CandidateState
 from app.workflows.cycle import CyclePhase
 from app.workflows.proposal import PROPOSAL_WORKFLOW, ProposalState
 from app.workflows.proposal import STATE_LABELS as PROPOSAL_STATE_LABELS
@@ -44,9 +45,17 @@ async def get(session: AsyncSession, candidate_id: str) -> Candidate:
     return candidate
 
 
-def is_public(candidate: Candidate) -> bool:
-    """Reviewed candidates are published (公示); drafts are the staff's."""
-    return candidate.state == CandidateState.reviewed
+def public_states(cycle: Cycle) -> tuple[str, ...]:
+    """The candidate states the public sees in `cycle`: reviewed ones (公示) for a ballot; for a
+    list decided by the government, its draft list once published for comment (征求意见)."""
+    if government_list.is_government(cycle):
+        return DRAFT_LIST_STATES if government_list.draft_published(cycle) else ()
+    return (CandidateState.reviewed,)
+
+
+def is_public(candidate: Candidate, cycle: Cycle) -> bool:
+    """Whether the public sees `candidate` (of `cycle`); drafts are the staff's."""
+    return candidate.state in public_states(cycle)
 
 
 # ---------------------------------------------------------------- responsible units (责任单位)
@@ -158,12 +167,15 @@ async def _record_revision(session: AsyncSession, actor: User, candidate: Candid
 
 async def _adopt(session: AsyncSession, actor: User, candidate: Candidate,
                  proposals: list[Proposal]) -> None:
+    cycle = await session.get(Cycle, candidate.cycle_id)
+    then = ("将列入政府民生实事项目草案，公开征求意见。" if government_list.is_government(cycle)
+            else "将提交人大代表票决。")
     for p in proposals:
         await PROPOSAL_WORKFLOW.apply(session, p, ProposalState.adopted, actor=actor,
                                       reason=f"列入候选项目“{candidate.title}”")
         session.add(CandidateSource(candidate_id=candidate.id, proposal_id=p.id))
         await inbox.tell_proposer(session, p, f"您的建议“{p.title}”已列入候选项目"
-                                              f"“{candidate.title}”，将提交人大代表票决。")
+                                              f"“{candidate.title}”，{then}")
     await session.flush()
 
 
@@ -245,10 +257,11 @@ async def transition(session: AsyncSession, *, actor: User, candidate: Candidate
 
 async def list_for(session: AsyncSession, cycle: Cycle, *, include_drafts: bool,
                    state: str | None = None) -> list[Candidate]:
-    """The cycle's candidates: reviewed ones for the public, all of them for staff."""
+    """The cycle's candidates: the public ones (`public_states`) for the public, all of them
+    for staff."""
     query = select(Candidate).where(Candidate.cycle_id == cycle.id)
     if not include_drafts:
-        query = query.where(Candidate.state == CandidateState.reviewed)
+        query = query.where(Candidate.state.in_(public_states(cycle)))
     if state:
         query = query.where(Candidate.state == state)
     return list(await session.scalars(query.order_by(Candidate.created_at, Candidate.id)))

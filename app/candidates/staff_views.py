@@ -309,14 +309,17 @@ async def edit_candidate(request: Request, candidate_id: str, session: SessionDe
 # ---------------------------------------------------------------- the approval chain (审议)
 
 def _moves(user: User, cycle: Cycle, candidate: Candidate, party_step: bool) -> list[str]:
-    """The steps this person may take now; the jurisdiction's 党委 setting hides the other path."""
+    """The steps this person may take now; the jurisdiction's 党委 setting hides the other path,
+    and a list decided by the government has no congress review."""
     if cycle.phase != CyclePhase.screening:
         return []
     moves = (CANDIDATE_WORKFLOW.targets_from(candidate.state) if user.role == Role.admin
              else CANDIDATE_WORKFLOW.allowed_for(candidate.state, user.role))
-    skip = ((CandidateState.reviewed if candidate.state == CandidateState.gov_approved else None)
-            if party_step else CandidateState.party_approved)
-    return [str(m.target) for m in moves if m.target != skip]
+    skip = {(CandidateState.reviewed if candidate.state == CandidateState.gov_approved else None)
+            if party_step else CandidateState.party_approved}
+    if cycle.decided_by == "government":  # the congress reviews only what it ballots on
+        skip.add(CandidateState.reviewed)
+    return [str(m.target) for m in moves if m.target not in skip]
 
 
 async def _cards(session, user: User, cycle: Cycle, rows: list[Candidate]) -> list[dict]:

@@ -14,6 +14,7 @@ from app.candidates import service
 from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import DomainError, Forbidden, Invalid, NotFound
+from app.govlist.draft import draft_published
 from app.i18n import COOKIE, N_, pick_locale, to_traditional
 from app.jurisdictions import service as jurisdictions
 from app.models import Candidate, Cycle, User
@@ -133,7 +134,7 @@ async def _visible(session, user: User | None, candidate_id: str) -> tuple[Candi
     """A published candidate for all; a draft for the staff of its jurisdiction only (else 404)."""
     candidate = await service.get(session, candidate_id)
     cycle = await cycles.get(session, candidate.cycle_id)
-    if not service.is_public(candidate) and not await _is_staff_of(session, user, cycle):
+    if not service.is_public(candidate, cycle) and not await _is_staff_of(session, user, cycle):
         raise NotFound("no such candidate", zh="找不到该候选项目。")
     return candidate, cycle
 
@@ -149,8 +150,11 @@ async def _detail_page(request: Request, session, user: User | None, candidate: 
         **labels_ctx(), "cycle": cycle, "card": (await _public_cards(session, [candidate]))[0],
         "history": await history(session, CANDIDATE_WORKFLOW.entity_type, candidate.id),
         "comments": await engagement.comments(session, candidate_id=candidate.id),
-        "comments_open": (service.is_public(candidate) and cycle.phase != CyclePhase.closed
+        "comments_open": (service.is_public(candidate, cycle) and cycle.phase != CyclePhase.closed
+                          and not draft_published(cycle)
                           and service.in_publicity(cycle, china_today())),
+        "public": service.is_public(candidate, cycle),
+        "on_draft_list": draft_published(cycle),
         "staff": staff and user.role in engagement.MODERATORS,
         "may_hide": staff and has_perm(user.role, Perm.comment_moderate),
         "message": message, "comment_body": comment_body, "notice": notice,

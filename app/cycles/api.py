@@ -18,6 +18,8 @@ from app.cycles.schemas import (
     TransitionIn,
 )
 from app.db import SessionDep
+from app.govlist.draft import adoption_of
+from app.govlist.schemas import adoption_out
 from app.models import Cycle, User
 from app.pagination import Page, PageDep
 
@@ -35,7 +37,8 @@ def to_out(cycle: Cycle, history: list | None = None) -> CycleOut:
     return CycleOut(
         id=cycle.id, jurisdiction_code=cycle.jurisdiction_code, year=cycle.year,
         title=cycle.title, seats=cycle.seats, phase=cycle.phase,
-        congress_session=cycle.congress_session,
+        congress_session=cycle.congress_session, decided_by=cycle.decided_by,
+        adoption=adoption_out(adoption_of(cycle)),
         history=[HistoryItem(from_=h.from_state, to=h.to_state, by=h.actor_username, at=h.at,
                              reason=h.reason) for h in (history or [])])
 
@@ -82,6 +85,11 @@ async def set_congress_session(cycle: CurrentCycle, body: CongressSessionIn, ses
 @router.post("/cycles/{cycle_id}/transitions", response_model=PhaseOut)
 async def transition_cycle(cycle: CurrentCycle, body: TransitionIn, session: SessionDep,
                            actor: Annotated[User, require(Perm.cycle_transition)]):
-    """Move the cycle to its next phase (the role DOMAIN.md names; 409 with the reason if not)."""
-    await service.transition(session, actor=actor, cycle=cycle, to=body.to, reason=body.reason)
+    """Move the cycle to its next phase (the role DOMAIN.md names; 409 with the reason if not).
+
+    A government list moving to `announced` may bring `adoption` (the adopting meeting's
+    record, as PUT /cycles/{id}/adoption takes it); it is kept only if the move succeeds.
+    """
+    await service.transition(session, actor=actor, cycle=cycle, to=body.to, reason=body.reason,
+                             adoption=body.adoption.model_dump() if body.adoption else None)
     return PhaseOut(phase=cycle.phase)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.govlist.schemas import AdoptionIn, AdoptionOut
 from app.schemas import Input
 from app.workflows.cycle import CyclePhase
 
@@ -28,6 +29,9 @@ class CongressSessionIn(Input):
 class TransitionIn(Input):
     to: CyclePhase
     reason: str = Field(default="", max_length=2000)
+    adoption: AdoptionIn | None = Field(
+        default=None, description="a government list moving to 'announced': the adopting "
+                                  "meeting's record, if not recorded beforehand")
 
 
 class HistoryItem(BaseModel):
@@ -48,6 +52,8 @@ class CycleOut(BaseModel):
     seats: int
     phase: str
     congress_session: str | None = None
+    decided_by: str = "ballot"  # ballot (代表票决) or government (政府研究确定)
+    adoption: AdoptionOut | None = None  # a government list: the adopting meeting's record
     history: list[HistoryItem] = []
 
 

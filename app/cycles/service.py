@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.deps import ensure_scope
 from app.errors import Conflict, Invalid, NotFound
+from app.govlist.draft import record_adoption
 from app.jurisdictions import service as jurisdictions
 from app.jurisdictions.settings import settings_for
 from app.models import Cycle, Jurisdiction, StateTransition, User
@@ -39,7 +40,8 @@ def _unknown_cycle() -> NotFound:
 
 async def create(session: AsyncSession, *, actor: User, jurisdiction_code: str, year: int,
                  title: str, seats: int, congress_session: str | None = None) -> Cycle:
-    """Set up a jurisdiction's year in `draft`."""
+    """Set up a jurisdiction's year in `draft`; how its list is decided (`decided_by`) is
+    taken from the jurisdiction's setting now and kept, whatever the setting later becomes."""
     jurisdiction = await jurisdictions.get(session, jurisdiction_code)
     await ensure_scope(session, actor, jurisdiction_code)
     if not jurisdiction.has_congress:
@@ -57,6 +59,7 @@ async def create(session: AsyncSession, *, actor: User, jurisdiction_code: str, 
     cycle = Cycle(jurisdiction_code=jurisdiction_code, year=year, title=title, seats=seats,
                   categories=list(settings_for(jurisdiction).categories),
                   congress_session=congress_session_name(jurisdiction, congress_session),
+                  decided_by=settings_for(jurisdiction).decided_by,
                   phase=CyclePhase.draft, created_by=actor.id)
     session.add(cycle)
     await session.flush()
@@ -64,7 +67,8 @@ async def create(session: AsyncSession, *, actor: User, jurisdiction_code: str, 
     await audit.record(session, actor=actor.username, action="cycle.create", entity_type="cycle",
                        entity_id=cycle.id, data={"jurisdiction_code": jurisdiction_code,
                                                  "year": year, "title": title, "seats": seats,
-                                                 "congress_session": cycle.congress_session})
+                                                 "congress_session": cycle.congress_session,
+                                                 "decided_by": cycle.decided_by})
     return cycle
 
 
@@ -114,12 +118,25 @@ async def set_congress_session(session: AsyncSession, *, actor: User, cycle: Cyc
 
 
 async def transition(session: AsyncSession, *, actor: User, cycle: Cycle, to: str,
-                     reason: str) -> Cycle:
-    """Move the cycle to another phase through the workflow table."""
+                     reason: str, adoption: dict | None = None) -> Cycle:
+    """Move the cycle to another phase through the workflow table.
+
+    A government list may bring its adopting meeting's record (`adoption`: meeting, date,
+    document_number, left_out) with the move to `announced`; it is recorded first, so the
+    guard sees it, and stored only if the move succeeds (one transaction).
+    """
     await ensure_scope(session, actor, cycle.jurisdiction_code)
+    if adoption is not None:
+        if to != CyclePhase.announced:
+            raise Invalid("`adoption` goes with the move to 'announced' only.",
+                          code="adoption_not_expected", zh="通过记录只在进入公开阶段时填写。")
+        await record_adoption(session, actor=actor, cycle=cycle, meeting=adoption["meeting"],
+                              on=adoption["date"], number=adoption["document_number"],
+                              left_out=adoption.get("left_out") or [])
     await CYCLE_WORKFLOW.apply(session, cycle, to, actor=actor, reason=reason)
     if cycle.phase == CyclePhase.announced:
-        # 公开: the selected candidates become projects, in the same transaction as the move.
+        # 公开: the selected (or adopted) candidates become projects, in the same transaction
+        # as the move.
         from app.projects.service import make_projects  # lazy: projects import the cycle model
 
         await make_projects(session, cycle, actor=actor)

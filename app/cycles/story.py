@@ -1,5 +1,9 @@
 """The cycle story (年度全景): one cycle told from 征集 to 公开 on one public page.
 
+A list decided by the government tells its comment period (征求意见) where a balloted one tells
+its ballot: the draft list instead of the reviewed candidates, the comment figures read in the
+query that reads a balloted cycle's rounds, the adopting meeting's record from the cycle row.
+
 `cycle_story` gathers everything the page shows with a fixed number of queries, whatever the
 number of proposals, candidates, rounds or projects: the jurisdiction (read with the cycle by
 the page), the cycle's phase history, the proposals counted in SQL (GROUP BY category, channel
@@ -22,7 +26,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.candidates.service import public_states
 from app.cycles.service import phase_history
+from app.govlist import comments as draft_comments
+from app.govlist import draft
 from app.i18n import N_
 from app.jurisdictions.settings import settings_for
 from app.models import (
@@ -40,8 +47,7 @@ from app.projects.service import published_at_in
 from app.proposals.service import LIVE_STATES
 from app.timeutil import CHINA_TZ
 from app.workflows.ballot import BallotState
-from app.workflows.candidate import CandidateState
-from app.workflows.cycle import TIMELINE, CyclePhase
+from app.workflows.cycle import GOVERNMENT_TIMELINE, TIMELINE, CyclePhase, timeline_for
 from app.workflows.proposal import CHANNELS, ProposalState
 
 # How the page words each state's share of the proposals received, in this order.
@@ -54,8 +60,10 @@ STATE_PHRASES = [
     (ProposalState.carried, N_("结转下一年度 %(n)s 条")),
 ]
 
-# Where each phase sits on the six-stage timeline; draft comes before it, closed after it.
-_PLACE = {str(p): i for i, p in enumerate(TIMELINE)}
+# Where each phase sits on the six-stage timeline; draft comes before it, closed after it. The
+# comment period of a government list sits where a balloted list has its ballot.
+_PLACE = {**{str(p): i for i, p in enumerate(GOVERNMENT_TIMELINE)},
+          **{str(p): i for i, p in enumerate(TIMELINE)}}
 
 
 def timeline_place(phase: str) -> int:
@@ -110,7 +118,8 @@ class ProposalFigures:
 
 @dataclass
 class CandidateLine:
-    """A reviewed (public) candidate and how many residents' proposals it answers."""
+    """A public candidate (reviewed, or on a government's published draft list) and how many
+    residents' proposals it answers."""
 
     id: str
     title: str
@@ -118,6 +127,7 @@ class CandidateLine:
     budget_wan: Decimal
     proposals: int
     selected: bool = False
+    left_out: bool = False  # a government list: the adopting meeting left it out
 
 
 @dataclass
@@ -174,6 +184,15 @@ class CycleStory:
     missing_plans: int = 0
     reached: dict[str, bool] = field(default_factory=dict)
     all_rounds: list[BallotRound] = field(default_factory=list)  # every round, published or not
+    # A list decided by the government: its comment period, the comments' figures and the
+    # adopting meeting's record (None for a balloted list).
+    period: draft.CommentPeriod | None = None
+    comments: draft_comments.CommentFigures | None = None
+    adoption: dict | None = None
+
+    @property
+    def by_government(self) -> bool:
+        return draft.is_government(self.cycle)
 
     def published_by_ballot(self) -> dict[str, RoundResult]:
         """ballot id → its published round, for the page's list of every round."""
@@ -192,7 +211,7 @@ def _stages(cycle: Cycle, moves: list) -> list[Stage]:
             began[m.to_state] = beijing_date(m.at)
     now = timeline_place(cycle.phase)
     stages = []
-    order = [str(p) for p in TIMELINE] + [str(CyclePhase.closed)]
+    order = [str(p) for p in timeline_for(cycle.decided_by)] + [str(CyclePhase.closed)]
     for i, phase in enumerate(order[:-1]):
         status = "done" if i < now else ("now" if i == now else "todo")
         ended = began.get(order[i + 1]) if status == "done" else None
@@ -240,13 +259,17 @@ async def _proposal_figures(session: AsyncSession, cycle: Cycle) -> ProposalFigu
 
 
 async def _candidates(session: AsyncSession, cycle: Cycle) -> list[CandidateLine]:
-    """The reviewed candidates (the public list), each with its count of source proposals."""
+    """The public candidates — reviewed, or a government's published draft list — each with its
+    count of source proposals."""
+    states = public_states(cycle)
+    if not states:
+        return []
     rows = (await session.execute(
         select(Candidate.id, Candidate.title, ResponsibleUnit.name, Candidate.budget_wan,
                func.count(CandidateSource.id))
         .join(ResponsibleUnit, ResponsibleUnit.id == Candidate.responsible_unit_id)
         .outerjoin(CandidateSource, CandidateSource.candidate_id == Candidate.id)
-        .where(Candidate.cycle_id == cycle.id, Candidate.state == CandidateState.reviewed)
+        .where(Candidate.cycle_id == cycle.id, Candidate.state.in_(states))
         .group_by(Candidate.id, ResponsibleUnit.id)
         .order_by(Candidate.created_at, Candidate.id))).all()
     return [CandidateLine(cid, title, unit, budget, n) for cid, title, unit, budget, n in rows]
@@ -276,7 +299,8 @@ async def cycle_story(session: AsyncSession, cycle: Cycle,
     the jurisdiction with the cycle).
 
     Every round of the cycle is read once: the published ones tell the results, and the page's
-    票决 section lists them all (`all_rounds`).
+    票决 section lists them all (`all_rounds`). A government list has no rounds: that query
+    counts its comments instead.
     """
     if jurisdiction is None:  # else the caller read it with the cycle
         jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
@@ -284,8 +308,14 @@ async def cycle_story(session: AsyncSession, cycle: Cycle,
     moves = await phase_history(session, cycle)
     figures = await _proposal_figures(session, cycle)
     candidates = await _candidates(session, cycle) if reached(cycle, "screening") else []
-    all_rounds = list(await session.scalars(select(BallotRound).where(
-        BallotRound.cycle_id == cycle.id).order_by(BallotRound.round)))
+    by_government = draft.is_government(cycle)
+    figures_of_comments = None
+    if by_government:
+        all_rounds: list[BallotRound] = []
+        figures_of_comments = await draft_comments.figures(session, cycle.id)
+    else:
+        all_rounds = list(await session.scalars(select(BallotRound).where(
+            BallotRound.cycle_id == cycle.id).order_by(BallotRound.round)))
     rounds = [r for r in all_rounds if r.state == BallotState.published and r.results]
     projects: list[Project] = []
     if reached(cycle, "announced"):
@@ -296,12 +326,18 @@ async def cycle_story(session: AsyncSession, cycle: Cycle,
     for r in rounds:
         for cid in r.results.get("selected_ids") or []:
             place.setdefault(cid, len(place))
+    dropped = draft.left_out_ids(cycle)
+    if by_government and reached(cycle, "announced"):  # 公告 order: the draft list's
+        for c in candidates:
+            if c.id not in dropped:
+                place.setdefault(c.id, len(place))
     projects.sort(key=lambda p: (place.get(p.candidate_id, len(place)), p.title, p.id))
     plans = (await plan_summaries(session, cycle, [p.id for p in projects],
                                   published_at_in(cycle, moves)) if projects else {})
     sources = {c.id: c.proposals for c in candidates}
     for c in candidates:
         c.selected = c.id in place
+        c.left_out = c.id in dropped
     lines = [ProjectLine(p, plans.get(p.id), sources.get(p.candidate_id, 0)) for p in projects]
     return CycleStory(
         cycle=cycle, jurisdiction=jurisdiction, stages=_stages(cycle, moves), history=moves,
@@ -312,7 +348,10 @@ async def cycle_story(session: AsyncSession, cycle: Cycle,
         adopted_into_candidates=sum(c.proposals for c in candidates),
         late_plans=sum(1 for line in lines if line.plan and line.plan.late),
         missing_plans=sum(1 for line in lines if line.plan and line.plan.saved_at is None),
-        reached={str(p): reached(cycle, p) for p in TIMELINE}, all_rounds=all_rounds)
+        reached={p: reached(cycle, p) for p in _PLACE}, all_rounds=all_rounds,
+        period=draft.comment_period(cycle, jurisdiction, moves) if by_government else None,
+        comments=figures_of_comments,
+        adoption=draft.adoption_of(cycle) if by_government else None)
 
 
 # ---------------------------------------------------------------- the archive (往年档案)

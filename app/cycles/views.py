@@ -9,19 +9,20 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from app.auth.deps import in_scope
-from app.auth.roles import Perm, Role, has_perm
+from app.auth.roles import Perm, has_perm
 from app.ballots.cycle_guard import seat_status
 from app.ballots.public_views import cycle_section
 from app.cycles import service, story
 from app.cycles.schemas import CycleIn, TransitionIn
 from app.db import SessionDep
 from app.errors import DomainError
+from app.govlist import comments as draft_comments
 from app.jurisdictions import service as jurisdictions
 from app.models import Cycle, Jurisdiction, User
 from app.pages.deps import PageUser, page_perm
 from app.pages.forms import parse_form
 from app.pages.render import is_fragment_request, redirect, render
-from app.workflows.cycle import CYCLE_WORKFLOW, CyclePhase
+from app.workflows.cycle import CyclePhase, open_moves
 from app.workflows.project import STATE_LABELS as PROJECT_STATES
 
 router = APIRouter(include_in_schema=False)
@@ -43,14 +44,13 @@ async def home(request: Request, session: SessionDep, user: PageUser):
 
 
 async def _moves_for(session, user: User | None, cycle: Cycle) -> list:
-    """The phase moves this person could make now (guards are checked on submit)."""
+    """The phase moves this person could make now, as the workflow table opens them for a cycle
+    decided the way this one is (guards are checked on submit)."""
     if user is None or not has_perm(user.role, Perm.cycle_transition):
         return []
     if not await in_scope(session, user, cycle.jurisdiction_code):
         return []
-    if user.role == Role.admin:
-        return CYCLE_WORKFLOW.targets_from(cycle.phase)
-    return CYCLE_WORKFLOW.allowed_for(cycle.phase, user.role)
+    return open_moves(cycle, user.role)
 
 
 def wan(value: Decimal) -> str:
@@ -62,7 +62,7 @@ def wan(value: Decimal) -> str:
 async def _may_name_session(session, user: User | None, cycle: Cycle) -> bool:
     """Whether this person may name the cycle's congress session now (congress staff, admin)."""
     return (user is not None and has_perm(user.role, Perm.ballot_manage)
-            and service.congress_session_open(cycle)
+            and cycle.decided_by != "government" and service.congress_session_open(cycle)
             and await in_scope(session, user, cycle.jurisdiction_code))
 
 
@@ -80,8 +80,11 @@ async def _cycle_page(request: Request, session, user: User | None, cycle: Cycle
     # whether the guard will ask why the remaining seats stay empty.
     seats = (await seat_status(session, cycle) if cycle.phase == CyclePhase.balloting
              else None)
+    # In 征求意见 it says what the move to 公开 still waits for (comments, the record).
+    waiting = (await draft_comments.unanswered_count(session, cycle.id)
+               if cycle.phase == CyclePhase.commenting else None)
     ctx = {"cycle": cycle, "moves": await _moves_for(session, user, cycle), "error": error,
-           "reason": reason, "seat_status": seats,
+           "reason": reason, "seat_status": seats, "unanswered": waiting,
            "may_name_session": await _may_name_session(session, user, cycle),
            "session_error": session_error, "session_value": session_value}
     if is_fragment_request(request):

@@ -32,6 +32,22 @@ class Cycle(SQLModel, table=True):
     # 人代会会议: the congress session that decides the cycle, without the jurisdiction's name
     # (第十八届人民代表大会第五次会议); the 公告 quotes it. Set until the cycle is announced.
     congress_session: str | None = Field(default=None, max_length=100)
+    # How the list is decided (DOMAIN.md `decided_by`), snapshotted from the jurisdiction's
+    # setting when the cycle is created: `ballot` (票决 by the deputies) or `government` (a
+    # public comment period on the draft list, 征求意见, then adopted by a government meeting).
+    decided_by: str = Field(default="ballot", sa_column=Column(
+        String(16), nullable=False, server_default="ballot"))
+    # 政府研究确定: the meeting that adopted a government-decided list, its date and document
+    # number (区长办公会, 2026-01-15, 瑶政〔2026〕3号), and the draft items it left out, each
+    # [{"candidate_id", "title", "reason"}]. Recorded during the comment period; the 公告
+    # quotes them.
+    adoption_meeting: str | None = Field(default=None, max_length=100)
+    adoption_date: date | None = None
+    adoption_document_number: str | None = Field(default=None, max_length=60)
+    adoption_left_out: list[dict] = Field(default_factory=list, sa_column=Column(
+        JSON, nullable=False, server_default="[]"))
+    adoption_recorded_by: str | None = Field(default=None, max_length=64)
+    adoption_recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the cycle entered its current phase (guards on durations read it).
     phase_since: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     created_by: str = Field(max_length=32)

@@ -12,7 +12,8 @@ from app.models.base import UTCDateTime, new_id, utcnow
 
 
 class Project(SQLModel, table=True):
-    """Project — 民生实事项目: a selected candidate, as the 公告 announced it.
+    """Project — 民生实事项目: a selected (or government-adopted) candidate, as the 公告
+    announced it.
 
     Title, responsible unit, budget and deadline are copied from the candidate when the cycle
     enters `announced` (what was decided stays as decided); `candidate_id` keeps the link back
@@ -30,7 +31,9 @@ class Project(SQLModel, table=True):
     responsible_unit_id: str = Field(foreign_key="responsible_unit.id", max_length=32)
     budget_wan: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     deadline: date
-    yes: int  # the yes votes of the round that selected it
-    ballot_id: str = Field(foreign_key="ballot_round.id", max_length=32)
+    # The yes votes of the round that selected it, and that round; both null for a list decided
+    # by the government (no ballot).
+    yes: int | None = None
+    ballot_id: str | None = Field(default=None, foreign_key="ballot_round.id", max_length=32)
     state: str = Field(sa_column=Column(String(16), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

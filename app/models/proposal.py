@@ -98,24 +98,45 @@ class ProposalPhoto(SQLModel, table=True):
 
 
 class Comment(SQLModel, table=True):
-    """Comment — 评论: on a proposal or a candidate project; hidden when reported, never deleted."""
+    """Comment — 评论: on a proposal, a candidate project, or a government's draft list
+    (征求意见稿, as a whole or one item); hidden when reported, never deleted.
+
+    A comment on a draft list carries its `cycle_id` (and `candidate_id` when it is about one
+    item) and is answered by government staff: `answer_kind` `answered` (答复, with a text) or
+    `noted` (已记录, with an optional note).
+    """
 
     __tablename__ = "comment"
     __table_args__ = (
         Index("ix_comment_proposal_created", "proposal_id", "created_at"),
         Index("ix_comment_candidate_created", "candidate_id", "created_at"),
-        CheckConstraint("(proposal_id IS NULL) <> (candidate_id IS NULL)", name="one_subject"),
+        Index("ix_comment_cycle_created", "cycle_id", "created_at"),
+        # A proposal's comment has no other subject; any other names a candidate, a draft
+        # list (cycle), or both (one item of a draft list).
+        CheckConstraint("(proposal_id IS NULL) <> (candidate_id IS NULL AND cycle_id IS NULL)",
+                        name="one_subject"),
+        CheckConstraint("answer_kind IS NULL OR answer_kind IN ('answered', 'noted')",
+                        name="answer_kind"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     proposal_id: str | None = Field(default=None, foreign_key="proposal.id", max_length=32)
     candidate_id: str | None = Field(default=None, foreign_key="candidate.id", max_length=32)
+    cycle_id: str | None = Field(default=None, foreign_key="cycle.id", max_length=32)
     author_id: str = Field(foreign_key="user_account.id", max_length=32)
     body: str = Field(sa_type=Text)
     report_count: int = 0
     hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     hidden_by: str | None = Field(default=None, max_length=64)
     hidden_reason: str = Field(default="", max_length=500)
+    # The government's answer to a draft-list comment (public beside it): who (their name as
+    # shown then, and their account) and when.
+    answer_kind: str | None = Field(default=None, max_length=8)
+    answer_text: str = Field(default="", sa_type=Text)
+    answered_by: str | None = Field(default=None, max_length=100)
+    answered_by_id: str | None = Field(default=None, foreign_key="user_account.id",
+                                       max_length=32)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

@@ -3,8 +3,11 @@
 Only what the public already sees goes in: proposals as the public proposal pages show them
 (a masked proposer, never an account, a phone number or a comment), the reviewed candidates
 (公示), the results and bulletins of published rounds, and the announced projects with their
-implementation plans (实施方案). The columns of every CSV are described once, in FILES below,
-from which both the CSV header and README.txt are written.
+implementation plans (实施方案). A list decided by the government has no ballot: its ZIP holds
+the published draft list as candidates.csv, the public comments on it with the government's
+answers (comments.csv) instead of results.csv and bulletins, and README.txt names the adopting
+meeting. The columns of every CSV are described once, in FILES below, from which both the CSV
+header and README.txt are written.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.ballots import service as ballots
 from app.candidates import service as candidates
 from app.candidates.api import outs as candidate_outs
+from app.govlist import comments as draft_comments
+from app.govlist import draft
 from app.models import Cycle, Jurisdiction, ProjectPlan, Proposal, StateTransition, User
 from app.projects import plans
 from app.projects import service as projects
@@ -67,8 +72,10 @@ CANDIDATE_COLUMNS = [
      "funding by source, a JSON array of {\"source\", \"amount_wan\"}"),
     ("targets", "目标，JSON 字符串数组", "targets, a JSON array of strings"),
     ("feasibility", "可行性说明", "feasibility notes"),
-    ("state", "状态代码（公开的均为 reviewed：人大审查通过）",
-     "state code (public ones are all reviewed: approved by the congress)"),
+    ("state", "状态代码（票决的年度均为 reviewed：人大审查通过；政府研究确定的年度为 gov_approved 或 "
+              "party_approved：列入征求意见稿）",
+     "state code (reviewed: approved by the congress, in a balloted year; gov_approved or "
+     "party_approved: on the draft list, in a year decided by the government)"),
     ("version", "修订版本号", "revision number"),
     ("source_proposal_ids", "来源建议编号，以分号分隔", "ids of the source proposals, ';'-separated"),
     ("updated_at", "最后修改时间（UTC，ISO 8601）", "last change (UTC, ISO 8601)"),
@@ -131,8 +138,27 @@ PROJECT_COLUMNS = [
      "yearly stage targets of a cross-year project as JSON: [{\"year\", \"target\"}]"),
 ]
 
+COMMENT_COLUMNS = [
+    ("id", "意见编号", "comment id"),
+    ("created_at", "发表时间（UTC，ISO 8601）", "when it was posted (UTC, ISO 8601)"),
+    ("candidate_id", "所针对的征求意见稿事项编号（为空：针对征求意见稿整体）",
+     "id of the draft item it is about (empty: the draft list as a whole)"),
+    ("candidate_title", "所针对的事项名称", "title of that item"),
+    ("author", "发表人（与公开页面一致）", "author, as the public page shows it"),
+    ("body", "意见内容（被隐藏的意见为空）", "the comment (empty when hidden)"),
+    ("hidden", "是否因违反规定被隐藏：true 或 false", "whether it was hidden: true or false"),
+    ("hidden_reason", "隐藏理由", "why it was hidden"),
+    ("answer_kind", "办理方式：answered（答复）、noted（已记录）", "answered or noted"),
+    ("answer_text", "答复或记录说明", "the reply, or the note"),
+    ("answered_by", "办理人", "who answered"),
+    ("answered_at", "办理时间（UTC，ISO 8601）", "when it was answered (UTC, ISO 8601)"),
+]
+
 FILES = {"proposals.csv": PROPOSAL_COLUMNS, "candidates.csv": CANDIDATE_COLUMNS,
          "results.csv": RESULT_COLUMNS, "projects.csv": PROJECT_COLUMNS}
+# A list decided by the government: its comments take the place of the ballot's results.
+GOVERNMENT_FILES = {"proposals.csv": PROPOSAL_COLUMNS, "candidates.csv": CANDIDATE_COLUMNS,
+                    "comments.csv": COMMENT_COLUMNS, "projects.csv": PROJECT_COLUMNS}
 
 
 @dataclass
@@ -146,6 +172,20 @@ class OpenData:
     results: list[list] = field(default_factory=list)
     projects: list[list] = field(default_factory=list)
     bulletins: dict[str, dict] = field(default_factory=dict)
+    comments: list[list] = field(default_factory=list)
+
+    @property
+    def by_government(self) -> bool:
+        return draft.is_government(self.cycle)
+
+    @property
+    def files(self) -> dict[str, list[tuple[str, str, str]]]:
+        return GOVERNMENT_FILES if self.by_government else FILES
+
+    def rows(self, name: str) -> list[list]:
+        return {"proposals.csv": self.proposals, "candidates.csv": self.candidates,
+                "results.csv": self.results, "projects.csv": self.projects,
+                "comments.csv": self.comments}[name]
 
 
 def _text(value) -> str:
@@ -202,6 +242,22 @@ def _result_rows(results: dict) -> list[list]:
             for c in results["candidates"]]
 
 
+async def _comment_rows(session: AsyncSession, cycle: Cycle) -> list[list]:
+    """The draft list's comments as the public page shows them: a hidden one without its text."""
+    if not draft.draft_published(cycle):
+        return []
+    out = []
+    for r in await draft_comments.list_comments(session, cycle):
+        c = r.comment
+        hidden = c.hidden_at is not None
+        out.append([c.id, c.created_at.isoformat(), _plain(c.candidate_id), _text(r.item_title),
+                    _text(r.author), "" if hidden else _text(c.body), _flag(hidden),
+                    _text(c.hidden_reason), _plain(c.answer_kind), _text(c.answer_text),
+                    _text(c.answered_by),
+                    c.answered_at.isoformat() if c.answered_at else ""])
+    return out
+
+
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -227,9 +283,13 @@ async def collect(session: AsyncSession, cycle: Cycle) -> OpenData:
     data.projects = [[r.project.id, r.project.candidate_id, _text(r.project.title),
                       _text(r.project.responsible_unit), _plain(r.project.budget_wan),
                       r.project.deadline.isoformat(), r.project.state,
-                      _plain(r.project.yes if counts_public else None), r.project.ballot_id,
+                      _plain(r.project.yes if counts_public else None),
+                      _plain(r.project.ballot_id),
                       ";".join(r.source_proposal_ids),
                       *_plan_cells(current.get(r.project.id), due)] for r in rows]
+    if data.by_government:
+        data.comments = await _comment_rows(session, cycle)
+        return data
     for ballot in await ballots.published_rounds(session, cycle.id):
         data.results += _result_rows(ballot.results)
         data.bulletins[ballot.id] = await ballots.bulletin(session, ballot)
@@ -245,14 +305,58 @@ def csv_bytes(columns: list[tuple[str, str, str]], rows: list[list]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _government_lines(data: OpenData) -> list[str]:
+    """README lines of a list decided by the government: how it was decided and its files."""
+    c = data.cycle
+    lines = ["定单方式 decided by: 政府研究确定 / the government (decided_by: government), "
+             "after a public comment period on the draft list (征求意见)"]
+    if c.adoption_meeting:
+        lines.append(f"研究确定 adopted by: {c.adoption_meeting}，{c.adoption_date.isoformat()}，"
+                     f"{c.adoption_document_number}")
+        for row in c.adoption_left_out or []:
+            lines.append(f"未列入 left out: {row['title']}（{row['candidate_id']}）— {row['reason']}")
+    return lines
+
+
 def readme(data: OpenData) -> str:
     """README.txt: every file and every column, in Chinese and English."""
     c = data.cycle
+    if data.by_government:
+        files = [
+            "  proposals.csv — 本周期收到的全部群众建议，与公开建议页面一致 / "
+            "every proposal of the cycle, as the public proposal pages show it",
+            "  candidates.csv — 政府公开征求意见的项目草案（征求意见稿）/ "
+            "the draft list the government published for comment",
+            "  comments.csv — 对征求意见稿的公开意见及政府的答复或记录 / "
+            "the public comments on the draft list with the government's answers",
+            "  projects.csv — 公告的民生实事项目及其实施方案（周期进入公开阶段后才有）/ "
+            "the projects the 公告 announced, with their implementation plans (once the cycle "
+            "has entered 公开); every version of a plan: GET /api/v1/projects/<id>/plan/history",
+            "  README.txt — 本说明 / this file",
+        ]
+    else:
+        files = [
+            "  proposals.csv — 本周期收到的全部群众建议，与公开建议页面一致 / "
+            "every proposal of the cycle, as the public proposal pages show it",
+            "  candidates.csv — 经人大审查通过并公示的候选项目 / "
+            "the candidate projects reviewed by the congress and made public (公示)",
+            "  results.csv — 已公布轮次的计票结果，每个候选项目每轮一行 / "
+            "results of the published ballot rounds, one row per candidate per round",
+            "  projects.csv — 公告的民生实事项目及其实施方案（周期进入公开阶段后才有）/ "
+            "the projects the 公告 announced, with their implementation plans (once the cycle "
+            "has entered 公开); every version of a plan: GET /api/v1/projects/<id>/plan/history",
+            "  bulletins/<ballot_id>.json — 已公布轮次的计票清单（与 "
+            "GET /api/v1/ballots/<ballot_id>/bulletin 相同），可据此重新计票（minsheng tally）/ "
+            "the bulletin of each published round (the same as GET /api/v1/ballots/<ballot_id>"
+            "/bulletin), from which anyone can recompute the tally (minsheng tally)",
+            "  README.txt — 本说明 / this file",
+        ]
     lines = [
         f"{c.title}（{data.jurisdiction_name}，{c.year}年）— 开放数据 / open data",
         f"周期编号 cycle id: {c.id}",
         *([f"票决会议 congress session: {data.jurisdiction_name}{c.congress_session}"]
-          if c.congress_session else []),
+          if c.congress_session and not data.by_government else []),
+        *(_government_lines(data) if data.by_government else []),
         "",
         "本压缩包只包含已公开的信息。CSV 文件为 UTF-8 编码（带 BOM）、逗号分隔、CRLF 换行"
         "（RFC 4180）；以 = + - @ 开头的文本前加了一个单引号，以免电子表格把它当作公式。",
@@ -261,23 +365,10 @@ def readme(data: OpenData) -> str:
         "= + - @ is prefixed with a single quote so spreadsheets do not run it as a formula.",
         "",
         "文件 / files:",
-        "  proposals.csv — 本周期收到的全部群众建议，与公开建议页面一致 / "
-        "every proposal of the cycle, as the public proposal pages show it",
-        "  candidates.csv — 经人大审查通过并公示的候选项目 / "
-        "the candidate projects reviewed by the congress and made public (公示)",
-        "  results.csv — 已公布轮次的计票结果，每个候选项目每轮一行 / "
-        "results of the published ballot rounds, one row per candidate per round",
-        "  projects.csv — 公告的民生实事项目及其实施方案（周期进入公开阶段后才有）/ "
-        "the projects the 公告 announced, with their implementation plans (once the cycle "
-        "has entered 公开); every version of a plan: GET /api/v1/projects/<id>/plan/history",
-        "  bulletins/<ballot_id>.json — 已公布轮次的计票清单（与 "
-        "GET /api/v1/ballots/<ballot_id>/bulletin 相同），可据此重新计票（minsheng tally）/ "
-        "the bulletin of each published round (the same as GET /api/v1/ballots/<ballot_id>"
-        "/bulletin), from which anyone can recompute the tally (minsheng tally)",
-        "  README.txt — 本说明 / this file",
+        *files,
         "",
     ]
-    for name, columns in FILES.items():
+    for name, columns in data.files.items():
         lines.append(f"[{name}]")
         lines += [f"{col}: {zh} / {en}" for col, zh, en in columns]
         lines.append("")
@@ -289,10 +380,8 @@ def build_zip(data: OpenData) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("README.txt", ("\ufeff" + readme(data)).encode("utf-8"))
-        z.writestr("proposals.csv", csv_bytes(PROPOSAL_COLUMNS, data.proposals))
-        z.writestr("candidates.csv", csv_bytes(CANDIDATE_COLUMNS, data.candidates))
-        z.writestr("results.csv", csv_bytes(RESULT_COLUMNS, data.results))
-        z.writestr("projects.csv", csv_bytes(PROJECT_COLUMNS, data.projects))
+        for name, columns in data.files.items():
+            z.writestr(name, csv_bytes(columns, data.rows(name)))
         for ballot_id, bulletin in data.bulletins.items():
             z.writestr(f"bulletins/{ballot_id}.json",
                        json.dumps(bulletin, ensure_ascii=False, indent=2).encode("utf-8"))

@@ -1,8 +1,9 @@
-"""AtomFeed — 公开信息订阅: announcements (公告), published ballot results and implementation
-plans (实施方案) published or changed, newest first.
+"""AtomFeed — 公开信息订阅: announcements (公告), published ballot results, a government's draft
+lists opened for public comment (征求意见) and implementation plans (实施方案) published or
+changed, newest first.
 
-The first two come from the workflows' transition history: a cycle entering `announced`, a
-round entering `published`; plans from their saved versions. Entry ids are tag-like URNs of
+The first three come from the workflows' transition history: a cycle entering `announced` or
+`commenting`, a round entering `published`; plans from their saved versions. Entry ids are tag-like URNs of
 the record, so they stay the same whatever host name the feed is read under; links point at
 the public pages.
 """
@@ -31,12 +32,13 @@ FEED_SIZE = 50
 
 
 async def _announcements(session: AsyncSession) -> list[tuple[StateTransition, Cycle, str]]:
+    """Cycles entering `announced` (公告) or `commenting` (a draft list opened for comment)."""
     rows = await session.execute(
         select(StateTransition, Cycle, Jurisdiction.name)
         .join(Cycle, Cycle.id == StateTransition.entity_id)
         .join(Jurisdiction, Jurisdiction.code == Cycle.jurisdiction_code)
         .where(StateTransition.entity_type == CYCLE_WORKFLOW.entity_type,
-               StateTransition.to_state == CyclePhase.announced)
+               StateTransition.to_state.in_([CyclePhase.announced, CyclePhase.commenting]))
         .order_by(StateTransition.at.desc(), StateTransition.id.desc()).limit(FEED_SIZE))
     return list(rows.all())
 
@@ -71,11 +73,26 @@ async def atom_feed(session: AsyncSession, base_url: str) -> bytes:
     """The Atom document; `base_url` is the site's root URL ending in '/'."""
     entries = []  # (at, record id, title, link, summary)
     for t, cycle, place in await _announcements(session):
-        entries.append((_aware(t.at), t.id,
-                        _("{title}：公告").format(title=cycle.title),
-                        f"{base_url}cycles/{cycle.id}",
-                        _("{place}{year}年民生实事项目票决结果已公告。").format(
-                            place=place, year=cycle.year)))
+        if t.to_state == CyclePhase.commenting:
+            entries.append((_aware(t.at), t.id,
+                            _("{title}：征求意见稿公开征求意见").format(title=cycle.title),
+                            f"{base_url}cycles/{cycle.id}/draft-list",
+                            _("{place}{year}年民生实事项目（征求意见稿）已公布，欢迎发表意见。").format(
+                                place=place, year=cycle.year)))
+        elif cycle.decided_by == "government":
+            entries.append((_aware(t.at), t.id,
+                            _("{title}：公告").format(title=cycle.title),
+                            f"{base_url}cycles/{cycle.id}",
+                            _("{place}{year}年民生实事项目经{meeting}研究确定（{number}），"
+                              "已公告。").format(place=place, year=cycle.year,
+                                                 meeting=cycle.adoption_meeting or "",
+                                                 number=cycle.adoption_document_number or "")))
+        else:
+            entries.append((_aware(t.at), t.id,
+                            _("{title}：公告").format(title=cycle.title),
+                            f"{base_url}cycles/{cycle.id}",
+                            _("{place}{year}年民生实事项目票决结果已公告。").format(
+                                place=place, year=cycle.year)))
     for t, ballot, cycle in await _results(session):
         selected = len((ballot.results or {}).get("selected_ids", []))
         entries.append((_aware(t.at), t.id,

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from app.errors import Invalid
+from app.errors import DomainError, Invalid
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -81,3 +81,19 @@ def refuse_nul(*texts: str) -> None:
     """Free text a form posts outside a schema: NUL cannot be stored (PostgreSQL)."""
     if any("\x00" in t for t in texts):
         raise Invalid("NUL character", zh="输入中含有无法保存的字符，请删除后重试。")
+
+
+async def attempt(session, action) -> DomainError | None:
+    """Await one service call (`action`, a coroutine) in a savepoint: None when it went through,
+    else its refusal, with nothing of it stored (the page then shows `refusal_text`)."""
+    try:
+        async with session.begin_nested():
+            await action
+    except DomainError as exc:
+        return exc
+    return None
+
+
+def refusal_text(exc: DomainError) -> str:
+    """The sentence a page shows for a refusal: the Chinese one when the service gave it."""
+    return exc.zh or exc.message

@@ -25,7 +25,7 @@ from app.i18n import (
 from app.resources import templates_dir
 from app.schemas import LIMITS
 from app.timeutil import CHINA_TZ
-from app.workflows.cycle import PHASE_LABELS, TIMELINE
+from app.workflows.cycle import GOVERNMENT_TIMELINE, PHASE_LABELS, TIMELINE
 
 env = Environment(
     loader=FileSystemLoader(str(templates_dir())),
@@ -44,7 +44,9 @@ def _local_time(value: datetime | None) -> str:
 env.filters["local_time"] = _local_time
 env.install_gettext_callables(gettext, ngettext, newstyle=True)
 env.globals.update(PHASE_LABELS={str(k): v for k, v in PHASE_LABELS.items()},
-                   TIMELINE=[str(p) for p in TIMELINE], ROLE_LABELS=ROLE_LABELS,
+                   TIMELINE=[str(p) for p in TIMELINE],
+                   GOVERNMENT_TIMELINE=[str(p) for p in GOVERNMENT_TIMELINE],
+                   ROLE_LABELS=ROLE_LABELS,
                    LOCALES=LOCALES, has_perm=has_perm, Perm=Perm, LIMITS=LIMITS)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.govlist.schemas import AdoptionOut, CommentFiguresOut, adoption_out
 from app.models import ProjectPlan
 from app.projects.plans import HistoryItem, is_late, plan_data
 from app.projects.service import Announcement, ProjectRow
@@ -25,7 +26,10 @@ class AnnouncedCycleOut(BaseModel):
     seats: int
     phase: str
     congress_session: str | None = None  # 第十八届人民代表大会第五次会议 (after the jurisdiction)
-    issued_by: str  # the body the 公告 speaks for: 乐至县第十八届人民代表大会第五次会议
+    # the body the 公告 speaks for: 乐至县第十八届人民代表大会第五次会议, or for a list decided
+    # by the government 瑶海区人民政府
+    issued_by: str
+    decided_by: str = "ballot"
 
 
 class AnnouncedProjectOut(BaseModel):
@@ -36,15 +40,20 @@ class AnnouncedProjectOut(BaseModel):
     responsible_unit: str
     budget_wan: Decimal
     deadline: date
-    yes: int | None  # null when the jurisdiction does not publish vote counts
+    yes: int | None  # null when the jurisdiction does not publish vote counts, or no ballot
     source_proposal_ids: list[str]
 
 
 class AnnouncementOut(BaseModel):
     cycle: AnnouncedCycleOut
     published_at: datetime
-    ballots: list[dict[str, Any]]
+    ballots: list[dict[str, Any]]  # [] for a list decided by the government
     projects: list[AnnouncedProjectOut]
+    decided_by: str = "ballot"  # ballot (代表票决) or government (政府研究确定)
+    # a government list: the adopting meeting, its date and document number, items left out
+    adoption: AdoptionOut | None = None
+    # a government list: how the public comments on the draft were handled (征求意见情况)
+    comments: CommentFiguresOut | None = None
 
 
 class Milestone(BaseModel):
@@ -117,7 +126,7 @@ class ProjectOut(AnnouncedProjectOut):
     cycle_id: str
     candidate_id: str
     responsible_unit_id: str
-    ballot_id: str
+    ballot_id: str | None  # null for a list decided by the government
     state: str
     plan: PlanOut | None = None  # the implementation plan (实施方案), once published
     plan_due: date        # when the plan is due
@@ -157,8 +166,11 @@ def announcement_out(a: Announcement) -> AnnouncementOut:
         cycle=AnnouncedCycleOut(id=c.id, jurisdiction_code=c.jurisdiction_code,
                                 jurisdiction_name=a.jurisdiction.name, year=c.year,
                                 title=c.title, seats=c.seats, phase=c.phase,
-                                congress_session=c.congress_session, issued_by=a.issued_by),
-        published_at=a.published_at, ballots=a.ballots(),
+                                congress_session=c.congress_session, issued_by=a.issued_by,
+                                decided_by=a.decided_by),
+        published_at=a.published_at, ballots=a.ballots(), decided_by=a.decided_by,
+        adoption=adoption_out(a.adoption),
+        comments=CommentFiguresOut(**vars(a.comments)) if a.comments else None,
         projects=[AnnouncedProjectOut(
             id=row.project.id, title=row.project.title,
             responsible_unit=row.project.responsible_unit, budget_wan=row.project.budget_wan,

@@ -1,4 +1,5 @@
-"""Projects (民生实事项目): made from the selected candidates when a cycle is announced.
+"""Projects (民生实事项目): made from the selected candidates when a cycle is announced (for a list
+decided by the government: from the adopted draft list, app/govlist/draft.py).
 
 `make_projects` runs inside the cycle's move to `announced` (app/cycles/service.py), in the
 same transaction. `announcement` and `list_projects` read with a fixed number of queries
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.ballots import service as ballots
 from app.errors import Conflict
+from app.govlist import comments as draft_comments
+from app.govlist import draft
 from app.jurisdictions.settings import settings_for
 from app.models import (
     BallotRound,
@@ -52,12 +55,49 @@ def _selections(rounds: list[BallotRound]) -> dict[str, tuple[BallotRound, int, 
     return chosen
 
 
+async def _make_adopted_projects(session: AsyncSession, cycle: Cycle, *,
+                                 actor: Actor) -> list[Project]:
+    """A government list: every adopted draft item becomes a project (no ballot, no votes)."""
+    items = await draft.adopted_items(session, cycle)
+    existing = set(await session.scalars(select(Project.candidate_id).where(
+        Project.candidate_id.in_([c.id for c in items]))))
+    todo = [c for c in items if c.id not in existing]
+    if not todo:
+        return []
+    units = dict((await session.execute(select(ResponsibleUnit.id, ResponsibleUnit.name).where(
+        ResponsibleUnit.id.in_({c.responsible_unit_id for c in todo})))).all())
+    made = []
+    for candidate in todo:  # in draft-list order
+        project = Project(cycle_id=cycle.id, candidate_id=candidate.id, title=candidate.title,
+                          responsible_unit=units[candidate.responsible_unit_id],
+                          responsible_unit_id=candidate.responsible_unit_id,
+                          budget_wan=candidate.budget_wan, deadline=candidate.deadline,
+                          yes=None, ballot_id=None, state=ProjectState.announced)
+        session.add(project)
+        made.append(project)
+    await session.flush()
+    for project in made:
+        await PROJECT_WORKFLOW.record_creation(
+            session, project, actor=actor,
+            reason=f"{cycle.adoption_meeting}研究确定（{cycle.adoption_document_number}），"
+                   "公告为民生实事项目")
+    await audit.record(session, actor=actor.username, action="project.create_from_list",
+                       entity_type="cycle", entity_id=cycle.id,
+                       data={"projects": [p.id for p in made],
+                             "candidates": [p.candidate_id for p in made],
+                             "document_number": cycle.adoption_document_number})
+    return made
+
+
 async def make_projects(session: AsyncSession, cycle: Cycle, *, actor: Actor) -> list[Project]:
-    """Turn the selected candidates of the cycle's published rounds into projects (idempotent).
+    """Turn the selected candidates of the cycle's published rounds — or, for a list decided by
+    the government, its adopted draft items — into projects (idempotent).
 
     Each new project starts `announced`, recorded through the project workflow; candidates
     that already have a project are left alone. Returns the projects made now.
     """
+    if draft.is_government(cycle):
+        return await _make_adopted_projects(session, cycle, actor=actor)
     chosen = _selections(await ballots.published_rounds(session, cycle.id))
     if not chosen:
         return []
@@ -127,7 +167,8 @@ class ProjectRow:
 
 @dataclass
 class Announcement:
-    """Announcement — 票决结果公告: the decided projects and the published rounds behind them."""
+    """Announcement — 公告: the decided projects and the published rounds behind them, or, for a
+    list decided by the government, the adopting meeting's record and the comment figures."""
 
     cycle: Cycle
     jurisdiction: Jurisdiction
@@ -135,11 +176,27 @@ class Announcement:
     rounds: list[BallotRound]
     projects: list[ProjectRow] = field(default_factory=list)
     publish_vote_counts: bool = True
+    comments: draft_comments.CommentFigures | None = None  # a government list's 征求意见
+
+    @property
+    def decided_by(self) -> str:
+        return self.cycle.decided_by
+
+    @property
+    def by_government(self) -> bool:
+        return draft.is_government(self.cycle)
+
+    @property
+    def adoption(self) -> dict | None:
+        return draft.adoption_of(self.cycle)
 
     @property
     def issued_by(self) -> str:
-        """The body the 公告 speaks for: the jurisdiction's congress session when the cycle
-        names it (乐至县第十八届人民代表大会第五次会议), else its 人民代表大会."""
+        """The body the 公告 speaks for: a government list's 人民政府 (瑶海区人民政府); else the
+        jurisdiction's congress session when the cycle names it (乐至县第十八届人民代表大会第五次
+        会议), else its 人民代表大会."""
+        if self.by_government:
+            return self.jurisdiction.name + "人民政府"
         return self.jurisdiction.name + (self.cycle.congress_session or "人民代表大会")
 
     def ballots(self) -> list[dict]:
@@ -150,7 +207,7 @@ class Announcement:
         issued, cast, valid, invalid, threshold) stay: they say how the vote went, not who
         got how many votes.
         """
-        out = []
+        out: list[dict] = []
         for r in self.rounds:
             results = dict(r.results)
             if not self.publish_vote_counts:
@@ -177,9 +234,16 @@ async def source_proposal_ids(session: AsyncSession,
 
 async def _project_rows(session: AsyncSession, cycle_id: str,
                         rounds: list[BallotRound]) -> list[ProjectRow]:
-    projects = list(await session.scalars(select(Project).where(Project.cycle_id == cycle_id)))
+    """The cycle's projects in 公告 order: as the rounds selected them, or (no rounds: a
+    government list) in the order of the draft list."""
+    pairs = (await session.execute(
+        select(Project, Candidate.created_at).join(Candidate, Candidate.id == Project.candidate_id)
+        .where(Project.cycle_id == cycle_id).order_by(Candidate.created_at, Candidate.id))).all()
+    projects = [p for p, _ in pairs]
     sources = await source_proposal_ids(session, [p.candidate_id for p in projects])
     places = {cid: place for cid, (_, _, place) in _selections(rounds).items()}
+    if not rounds:
+        places = {p.candidate_id: i for i, p in enumerate(projects)}
     rows = [ProjectRow(p, sources.get(p.candidate_id, []),
                        places.get(p.candidate_id, len(places))) for p in projects]
     rows.sort(key=lambda row: (row.place, row.project.title, row.project.id))
@@ -187,19 +251,27 @@ async def _project_rows(session: AsyncSession, cycle_id: str,
 
 
 async def announcement(session: AsyncSession, cycle: Cycle) -> Announcement:
-    """The cycle's 公告, or 409 if it is not announced yet."""
+    """The cycle's 公告, or 409 if it is not announced yet (the same number of queries for a
+    balloted and a government list: rounds for one, comment figures for the other)."""
     ensure_announced(cycle)
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    rounds = await ballots.published_rounds(session, cycle.id)
+    figures = None
+    if draft.is_government(cycle):
+        rounds: list[BallotRound] = []
+        figures = await draft_comments.figures(session, cycle.id)
+    else:
+        rounds = await ballots.published_rounds(session, cycle.id)
     return Announcement(
         cycle=cycle, jurisdiction=jurisdiction, published_at=await published_at(session, cycle),
         rounds=rounds, projects=await _project_rows(session, cycle.id, rounds),
-        publish_vote_counts=settings_for(jurisdiction).publish_vote_counts)
+        publish_vote_counts=settings_for(jurisdiction).publish_vote_counts,
+        comments=figures)
 
 
 async def list_projects(session: AsyncSession, cycle: Cycle) -> tuple[list[ProjectRow], bool]:
     """The cycle's projects in 公告 order, and whether vote counts are published."""
     jurisdiction = await session.get(Jurisdiction, cycle.jurisdiction_code)
-    rounds = await ballots.published_rounds(session, cycle.id)
+    rounds = ([] if draft.is_government(cycle)
+              else await ballots.published_rounds(session, cycle.id))
     return (await _project_rows(session, cycle.id, rounds),
             settings_for(jurisdiction).publish_vote_counts)

@@ -47,7 +47,7 @@ async def announcement_page(request: Request, cycle_id: str, session: SessionDep
     a = await service.announcement(session, cycle)
     return render(request, "projects/announcement.html", {
         "cycle": cycle, "jurisdiction": a.jurisdiction, "announced": True, "a": a,
-        "ballots": a.ballots(), "show_counts": a.publish_vote_counts,
+        "ballots": a.ballots(), "show_counts": a.publish_vote_counts and not a.by_government,
         "published_on": local_date(a.published_at), "wan": wan})
 
 

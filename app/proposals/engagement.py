@@ -113,9 +113,12 @@ async def hide(session: AsyncSession, *, actor: User, comment: Comment, reason: 
     if actor.role not in MODERATORS:
         raise Forbidden("Staff hide comments.", code="permission_denied",
                         zh="只有工作人员可以隐藏评论。")
-    subject = (await session.get(Proposal, comment.proposal_id) if comment.proposal_id
-               else await session.get(Candidate, comment.candidate_id))
-    cycle = await session.get(Cycle, subject.cycle_id)
+    if comment.cycle_id:  # on a government's draft list (or one of its items)
+        cycle = await session.get(Cycle, comment.cycle_id)
+    else:
+        subject = (await session.get(Proposal, comment.proposal_id) if comment.proposal_id
+                   else await session.get(Candidate, comment.candidate_id))
+        cycle = await session.get(Cycle, subject.cycle_id)
     await ensure_scope(session, actor, cycle.jurisdiction_code)
     if comment.hidden_at is not None:
         raise Conflict("This comment is hidden already.", code="already_hidden",

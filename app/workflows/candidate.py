@@ -26,6 +26,11 @@ class CandidateState(StrEnum):
     reviewed = "reviewed"
 
 
+# The states of a candidate on a government's draft list (征求意见稿): through the government's
+# own approval chain (政府常务会议, and the 党委 step where the jurisdiction has one). The
+# congress does not review a list it does not decide.
+DRAFT_LIST_STATES = (CandidateState.gov_approved, CandidateState.party_approved)
+
 STATE_LABELS = {
     CandidateState.drafted: N_("拟定中"),
     CandidateState.gov_approved: N_("政府常务会议已通过"),
@@ -61,9 +66,24 @@ async def _party_step_on(session: AsyncSession, candidate: Candidate,
     return None
 
 
+async def _congress_reviews(session: AsyncSession, candidate: Candidate,
+                            reason: str) -> tuple[str, str] | None:
+    """The congress reviews candidates for its own ballot only: a list decided by the
+    government goes from its approval chain to the public comment period instead."""
+    refusal = await _screening(session, candidate, reason)
+    if refusal:
+        return refusal
+    cycle = await session.get(Cycle, candidate.cycle_id)
+    if cycle.decided_by == "government":
+        return ("This cycle's list is decided by the government; the congress does not review "
+                "its candidates (the draft list goes to public comment instead).",
+                "本年度民生实事项目由政府研究确定，候选项目不提交人大审查，草案将公开征求意见。")
+    return None
+
+
 async def _party_step_off(session: AsyncSession, candidate: Candidate,
                           reason: str) -> tuple[str, str] | None:
-    refusal = await _screening(session, candidate, reason)
+    refusal = await _congress_reviews(session, candidate, reason)
     if refusal:
         return refusal
     _, settings = await _settings(session, candidate)
@@ -86,7 +106,8 @@ CANDIDATE_WORKFLOW = Workflow(
                    _party_step_on),
         Transition(CandidateState.gov_approved, CandidateState.reviewed, _CONGRESS,
                    _party_step_off),
-        Transition(CandidateState.party_approved, CandidateState.reviewed, _CONGRESS, _screening),
+        Transition(CandidateState.party_approved, CandidateState.reviewed, _CONGRESS,
+                   _congress_reviews),
         # Sending back: the candidate can be edited again, and must pass the chain again.
         Transition(CandidateState.gov_approved, CandidateState.drafted, _BACK, _screening,
                    reason_required=True),

@@ -1,4 +1,9 @@
-"""The cycle's phases (筹备 → 征集 → 初定 → 票决 → 公开 → 监督 → 测评 → 归档) as a transition table."""
+"""The cycle's phases (筹备 → 征集 → 初定 → 票决 → 公开 → 监督 → 测评 → 归档) as a transition table.
+
+A list decided by the government (`Cycle.decided_by` = `government`) goes from 初定 through a
+public comment period on the draft list (征求意见, `commenting`) to 公开 instead of 票决; the
+guards of that path are in app/govlist/guards.py.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ class CyclePhase(StrEnum):
     draft = "draft"
     soliciting = "soliciting"
     screening = "screening"
+    commenting = "commenting"
     balloting = "balloting"
     announced = "announced"
     supervising = "supervising"
@@ -30,6 +36,7 @@ PHASE_LABELS = {
     CyclePhase.draft: N_("筹备"),
     CyclePhase.soliciting: N_("征集"),
     CyclePhase.screening: N_("初定"),
+    CyclePhase.commenting: N_("征求意见"),
     CyclePhase.balloting: N_("票决"),
     CyclePhase.announced: N_("公开"),
     CyclePhase.supervising: N_("监督"),
@@ -40,6 +47,32 @@ PHASE_LABELS = {
 # The six public stages shown on every timeline (draft and closed sit outside them).
 TIMELINE = [CyclePhase.soliciting, CyclePhase.screening, CyclePhase.balloting,
             CyclePhase.announced, CyclePhase.supervising, CyclePhase.evaluating]
+# A list decided by the government has its comment period (征求意见) where the ballot would be.
+GOVERNMENT_TIMELINE = [CyclePhase.soliciting, CyclePhase.screening, CyclePhase.commenting,
+                       CyclePhase.announced, CyclePhase.supervising, CyclePhase.evaluating]
+
+
+class DecidedBy(StrEnum):
+    """DecidedBy — 定单方式: who decides a cycle's list (DOMAIN.md `decided_by`)."""
+
+    ballot = "ballot"          # 人大代表票决
+    government = "government"  # 政府研究确定, after a public comment period on the draft
+
+
+def timeline_for(decided_by: str) -> list[CyclePhase]:
+    """The six stages of a cycle whose list is decided by `decided_by`."""
+    return GOVERNMENT_TIMELINE if decided_by == DecidedBy.government else TIMELINE
+
+
+# Phases only one way of deciding passes through.
+_ONLY_FOR = {CyclePhase.balloting: DecidedBy.ballot, CyclePhase.commenting: DecidedBy.government}
+
+
+def fits(cycle: Cycle, target: str) -> bool:
+    """Whether a cycle decided the way it is may ever enter `target` (a balloted cycle never
+    enters the comment period, a government list never the ballot)."""
+    only = _ONLY_FOR.get(target)
+    return only is None or cycle.decided_by == only
 
 
 async def _ready_to_solicit(session: AsyncSession, cycle: Cycle,
@@ -63,11 +96,21 @@ async def _solicited_long_enough(session: AsyncSession, cycle: Cycle,
     return None
 
 
+def _government_list(cycle: Cycle) -> tuple[str, str] | None:
+    if cycle.decided_by == DecidedBy.government:
+        return ("This cycle's list is decided by the government (decided_by: government): its "
+                "draft goes to a public comment period (commenting), not to a deputies' ballot.",
+                "本年度民生实事项目由政府研究确定，草案应公开征求意见，不进行代表票决。")
+    return None
+
+
 async def _enough_reviewed_candidates(session: AsyncSession, cycle: Cycle,
                                       reason: str) -> tuple[str, str] | None:
     # Imported here: the candidate workflow imports this module for the phases.
     from app.workflows.candidate import quota
 
+    if refusal := _government_list(cycle):
+        return refusal
     have, need = await quota(session, cycle)
     if have < need:
         return (f"The ballot needs at least {need} reviewed candidates for {cycle.seats} seats "
@@ -86,6 +129,21 @@ async def _ballot_result_published(session: AsyncSession, cycle: Cycle,
     return await ready_to_announce(session, cycle, reason)
 
 
+async def _draft_list_ready(session: AsyncSession, cycle: Cycle,
+                            reason: str) -> tuple[str, str] | None:
+    # Imported here: the government-list rules import this module for the phases.
+    from app.govlist.guards import ready_for_comments
+
+    return await ready_for_comments(session, cycle, reason)
+
+
+async def _list_adopted(session: AsyncSession, cycle: Cycle,
+                        reason: str) -> tuple[str, str] | None:
+    from app.govlist.guards import ready_to_adopt
+
+    return await ready_to_adopt(session, cycle, reason)
+
+
 _GOV = frozenset({Role.gov_staff})
 _CONGRESS = frozenset({Role.congress_staff})
 
@@ -99,10 +157,22 @@ CYCLE_TRANSITIONS = [
                _enough_reviewed_candidates),
     Transition(CyclePhase.balloting, CyclePhase.announced, _CONGRESS,
                _ballot_result_published),
+    # A list decided by the government: the government publishes its draft for comment and
+    # adopts it (DOMAIN.md "Lists decided by the government").
+    Transition(CyclePhase.screening, CyclePhase.commenting, _GOV, _draft_list_ready),
+    Transition(CyclePhase.commenting, CyclePhase.announced, _GOV, _list_adopted),
     Transition(CyclePhase.announced, CyclePhase.supervising, _CONGRESS),
     Transition(CyclePhase.supervising, CyclePhase.evaluating, _CONGRESS),
     Transition(CyclePhase.evaluating, CyclePhase.closed, _CONGRESS),
 ]
+
+
+def open_moves(cycle: Cycle, role: str) -> list[Transition]:
+    """The moves from the cycle's phase that `role` may make (admin: every one) and that fit
+    how its list is decided; guards are checked when a move is made."""
+    moves = (CYCLE_WORKFLOW.targets_from(cycle.phase) if role == Role.admin
+             else CYCLE_WORKFLOW.allowed_for(cycle.phase, role))
+    return [t for t in moves if fits(cycle, t.target)]
 
 
 def _stamp_phase_start(cycle: Cycle) -> None:

@@ -21,7 +21,6 @@ error naming the line: an import never changes a stored jurisdiction.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
@@ -39,6 +38,7 @@ from app.jurisdictions import nesting, service
 from app.jurisdictions.nesting import Problem
 from app.jurisdictions.schemas import CODE_PATTERN
 from app.models import Jurisdiction
+from app.textfile import decode_table_text
 
 MAX_IMPORT_BYTES = 1_000_000
 MAX_IMPORT_ROWS = 5_000
@@ -128,16 +128,8 @@ def decode(data: bytes) -> tuple[str, str]:
         raise _file_error("csv_encoding", "This is a spreadsheet workbook, not CSV text; save it "
                           "as CSV (UTF-8) and upload that.",
                           "这是 Excel 工作簿，不是 CSV 文本。请另存为“CSV UTF-8（逗号分隔）”后再上传。")
-    attempts = [("utf-8-sig", "UTF-8")]
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        attempts = [("utf-16", "UTF-16")]
-    elif not data.startswith(codecs.BOM_UTF8):
-        attempts.append(("gb18030", "GB18030"))
-    for codec, name in attempts:
-        try:
-            return data.decode(codec), name
-        except UnicodeDecodeError:
-            continue
+    if (decoded := decode_table_text(data)) is not None:
+        return decoded
     raise _file_error("csv_encoding", "The file is neither UTF-8 nor GB18030/GBK text; save it "
                       "as CSV (UTF-8) and upload that.",
                       "文件编码无法识别（既不是 UTF-8 也不是 GBK/GB18030），请另存为 UTF-8 编码的 CSV 文件。")

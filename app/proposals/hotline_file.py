@@ -10,7 +10,6 @@ here (422, 413); the rows' own problems are the import's (app/proposals/hotline.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -24,6 +23,7 @@ from typing import Any
 
 from app.errors import DomainError, Invalid, TooLarge
 from app.i18n import N_
+from app.textfile import decode_table_text
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 1000
@@ -173,17 +173,8 @@ def _xlsx_rows(data: bytes):
 
 def _decode(data: bytes) -> str:
     """CSV text in UTF-8 (a BOM is fine), UTF-16 with a BOM, or GB18030 (GBK) as Excel saves it."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    else:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
+    if (decoded := decode_table_text(data)) is not None:
+        return decoded[0]
     raise Invalid("The file is neither an Excel workbook (.xlsx) nor CSV text in UTF-8 or GBK.",
                   code="file_encoding",
                   zh="无法识别文件编码：请上传 Excel 工作簿（.xlsx），或 UTF-8、GBK 编码的 CSV 文件。")

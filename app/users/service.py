@@ -24,6 +24,7 @@ from app.auth.roles import Role
 from app.errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
 from app.jurisdictions import service as jurisdictions
 from app.models import JurisdictionGrant, User
+from app.textfile import decode_table_text
 from app.users.schemas import USERNAME_PATTERN
 
 MAX_IMPORT_ROWS = 5000
@@ -120,11 +121,8 @@ async def _store(session: AsyncSession, *, actor: str, username: str, password: 
 
 
 def _decode_csv(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    if (decoded := decode_table_text(data)) is not None:
+        return decoded[0]
     raise Invalid("The file is not UTF-8 or GB18030 text; save it as CSV (UTF-8).",
                   code="csv_encoding",
                   zh="文件编码无法识别，请另存为 UTF-8 编码的 CSV 文件。")

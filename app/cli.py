@@ -109,7 +109,7 @@ def cmd_demo(args) -> int:
     print("demo data loaded" if result.loaded else "demo data already present; nothing changed")
     print(demo.logins_text())
     print()
-    print(demo.guide_text(result))
+    print(demo.guide_text(result, args.url.rstrip("/")))
     return 0
 
 
@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="load the demo county, townships, people, a finished year "
                                        "and a year in 征集 (once)")
+    demo.add_argument("--url", default="http://127.0.0.1:8000",
+                      help="where the service will be reached, for the printed guide's addresses "
+                           "(default: http://127.0.0.1:8000)")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the web service")

@@ -360,3 +360,10 @@ def test_an_admin_made_before_the_demo_keeps_its_account_and_the_year_moves_on(c
                     json={"to": "screening", "reason": "征集期满，转入项目初定"})
     assert r.status_code == 200, r.text
     assert client.get(f"/api/v1/cycles/{result.cycle_id}").json()["phase"] == "screening"
+
+
+def test_the_guide_names_the_address_the_service_is_reached_at():
+    result = demo.DemoResult(loaded=True, cycle_id="c", finished_cycle_id="f", round_ids=["r"],
+                             project_id="p")
+    assert "(http://127.0.0.1:8000;" in demo.guide_text(result)
+    assert "(http://127.0.0.1:8765;" in demo.guide_text(result, "http://127.0.0.1:8765")

@@ -115,14 +115,14 @@ def logins_text() -> str:
     return "\n".join(lines)
 
 
-def guide_text(result: DemoResult) -> str:
-    """What to click to see each stage, with the demo's own addresses."""
+def guide_text(result: DemoResult, url: str = "http://127.0.0.1:8000") -> str:
+    """What to click to see each stage, with the demo's own addresses on the service at `url`."""
     cur, fin = result.cycle_id, result.finished_cycle_id
     if not (cur and fin and result.round_ids):
         return "The database has 乐至县 but not the demo's cycles; nothing to guide through."
     first, last = result.round_ids[0], result.round_ids[-1]
     lines = [
-        "What to click (http://127.0.0.1:8000; log in at /login, password as above):",
+        f"What to click ({url}; log in at /login, password as above):",
         "",
         "乐至县's finished year — 征集, 初定, 票决 and 公开 all done:",
         f"  the whole year on one page: /cycles/{fin}",

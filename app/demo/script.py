@@ -2,8 +2,10 @@
 the pages make, at the moment it would have happened, so each record carries its date, its
 transition and its audit entry exactly as a real one.
 
-`FinishedYear` goes 筹备 → 征集 → 初定 → 票决 → 公开 with plans; `SolicitingYear` is in 征集.
-Both only put steps on the timeline (app/demo/calendar.py); `Timeline.play` runs them.
+`FinishedYear` goes 筹备 → 征集 → 初定 → 票决 → 公开 with plans; `SolicitingYear` is in 征集;
+a list decided by the government (征求意见 instead of 票决) is app/demo/government.py's
+`GovernmentYear`. Each only puts steps on the timeline (app/demo/calendar.py); `Timeline.play`
+runs them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from app.projects import plans
 from app.proposals import engagement, review
 from app.proposals import service as proposals
 from app.proposals.schemas import ProposalIn
-from app.timeutil import china_today
+from app.timeutil import CHINA_TZ, china_today
 from app.workflows.ballot import BallotState
 from app.workflows.candidate import CandidateState
 from app.workflows.cycle import CyclePhase
@@ -57,7 +59,16 @@ WORDS = {
         "ballot": "{name}{session}召开，候选项目提请大会票决",
         "announce": "{name}{session}票决通过，发布公告",
     },
+    # A city's list is decided by the government (app/demo/government.py): no review, no ballot.
+    "city": {
+        "open": "市政府常务会议决定启动{year}年民生实事项目征集",
+        "screen": "征集期满，转入项目初定",
+        "gov_approve": "经市政府常务会议审议通过，列入民生实事项目清单（征求意见稿）",
+        "comment": "民生实事项目清单（征求意见稿）在市政府门户网站公开征求意见",
+        "announce": "经{meeting}研究确定（{number}），发布公告",
+    },
 }
+LEVEL_WORDS = {"province": "city", "city": "city", "county": "county"}
 # Days after the announcement that plans were published: on time first, then the late ones.
 PLAN_DAYS = [9, 12, 14, 17, 19, 21, 23, 25, 27, 28]
 LATE_PLAN_DAYS = [37, 49]
@@ -74,7 +85,7 @@ class Year:
         self.cycle: Cycle | None = None
         self.proposals: dict[str, Proposal] = {}
         name, level = next((n, lv) for c, n, lv, _ in JURISDICTIONS if c == jurisdiction)
-        self.name, self.level = name, "county" if level == "county" else "township"
+        self.name, self.level = name, LEVEL_WORDS.get(level, "township")
 
     def rng(self, *salt: object) -> random.Random:
         """A random source fixed by the cycle and `salt`: the demo is the same every time."""
@@ -111,7 +122,7 @@ class Year:
             if made >= until:
                 raise ValueError(f"proposal {spec.key} on day {spec.day} is after {until}")
             made_at[spec.key] = made
-            self.timeline.at(made, partial(self._propose, spec))
+            self.timeline.at(made, partial(self._propose, spec, made))
         for spec in items:
             rng = self.rng(spec.key, "later")
             made = made_at[spec.key]
@@ -137,16 +148,19 @@ class Year:
     def _endorsers(self) -> list[User]:
         return self.people.residents_in(self.code) + self.people.deputies[self.code][:80]
 
-    async def _propose(self, spec: specs.ProposalSpec) -> None:
+    async def _propose(self, spec: specs.ProposalSpec, made: datetime) -> None:
         staff = spec.channel not in ("online", "deputy")
+        received = made - timedelta(hours=14)  # a hotline call of the evening before
         body = ProposalIn.model_validate({
             "title": spec.title, "description": spec.description, "category": spec.category,
             "location_code": spec.location, "place": spec.place,
             "estimated_cost_wan": spec.cost, "channel": spec.channel if staff else None,
-            "proposer_name": spec.by if staff else ""})
+            "proposer_name": spec.by if staff else "", "proposer_phone": spec.phone,
+            "source_ref": spec.ref and spec.ref.format(y=received.astimezone(CHINA_TZ).year)})
         actor = self.gov if staff else self.people[spec.by]
         self.proposals[spec.key] = await proposals.create(
-            self.session, actor=actor, cycle=self.cycle, **body.model_dump())
+            self.session, actor=actor, cycle=self.cycle, **body.model_dump(),
+            received_at=received if spec.ref else None)
 
     async def _decide(self, spec: specs.ProposalSpec) -> None:
         target = self.proposals[spec.merge_into].id if spec.merge_into else None
@@ -184,18 +198,93 @@ class SolicitingYear(Year):
             self.proposals[key] = copy
 
 
-class FinishedYear(Year):
+class DecidedYear(Year):
+    """A year whose list was decided, by the deputies' ballot or by the government: what both
+    share, the candidates built from accepted proposals and the projects' plans."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.candidates: dict[str, Candidate] = {}
+        self.plan_written: dict[str, date] = {}
+        self.plan_change: tuple[str, str] | None = None  # (candidate, 说明) of a later change
+
+    async def _build(self, spec: specs.CandidateSpec) -> None:
+        dy, month, day = spec.deadline
+        body = CandidateIn.model_validate({
+            "title": spec.title, "summary": spec.summary, "responsible_unit": spec.unit,
+            "budget_wan": spec.budget, "deadline": date(self.year + dy, month, day),
+            "funding": [{"source": s, "amount_wan": a} for s, a in spec.funding],
+            "targets": list(spec.targets), "feasibility": spec.feasibility,
+            "proposal_ids": [self.proposals[k].id for k in spec.sources]})
+        self.candidates[spec.key] = await candidates.create(
+            self.session, actor=self.gov, cycle=self.cycle, **body.model_dump(exclude={"funding"}),
+            funding=[f.model_dump() for f in body.funding])
+
+    async def _move_candidate(self, key: str, to: str, actor: User, reason: str) -> None:
+        await candidates.transition(self.session, actor=actor, candidate=self.candidates[key],
+                                    to=to, reason=reason)
+
+    async def schedule_plans(self, announced: date, late: tuple[str, ...] = ()) -> None:
+        """Each project's plan after the 公告 of `announced`: on time (PLAN_DAYS), or late
+        (LATE_PLAN_DAYS) for the candidates in `late`; a plan change ten weeks on."""
+        projects = list(await self.session.scalars(select(Project).where(
+            Project.cycle_id == self.cycle.id).order_by(Project.created_at)))
+        by_candidate = {p.candidate_id: p for p in projects}
+        on_time, late_days = iter(PLAN_DAYS), iter(LATE_PLAN_DAYS)
+        for spec in self.spec.candidates:
+            project = by_candidate.get(self.candidates[spec.key].id)
+            if project is None:
+                continue
+            days = next(late_days) if spec.key in late else next(on_time)
+            when = beijing(announced + timedelta(days=days), 10)
+            self.timeline.at(when, partial(self._write_plan, spec, project))
+            if self.plan_change and self.plan_change[0] == spec.key:
+                self.timeline.at(when + timedelta(days=70),
+                                 partial(self._change_plan, spec, project))
+
+    def _plan(self, spec: specs.CandidateSpec, project: Project, written: date,
+              delay: int = 0) -> dict:
+        """A plan of five milestones between the day it is written and the deadline."""
+        titles = (["完成项目设计和预算评审", "完成招标", "开工建设", "完成主体工程", "竣工验收"]
+                  if spec.works else
+                  ["制定实施细则", "确定服务场地和机构", "试运行", "全面运行", "完成年度目标并评估"])
+        shares = [0.15, 0.3, 0.45, 0.8, 1.0]
+        span = (project.deadline - written).days
+        milestones = []
+        for i, (title, share) in enumerate(zip(titles, shares, strict=True)):
+            due = written + timedelta(days=round(span * share))
+            if i == 1 and delay:
+                due = min(due + timedelta(days=delay), project.deadline - timedelta(days=1))
+            milestones.append({"title": title, "due": due.isoformat()})
+        stages = [{"year": self.year + i, "target": target}
+                  for i, target in enumerate(spec.stage_targets)]
+        return {"milestones": milestones,
+                "funding": [{"source": s, "amount_wan": a} for s, a in spec.funding],
+                "targets": list(spec.targets), "stage_targets": stages}
+
+    async def _write_plan(self, spec: specs.CandidateSpec, project: Project) -> None:
+        self.plan_written[spec.key] = china_today()
+        await plans.save(self.session, actor=self.gov, project=project,
+                         raw=self._plan(spec, project, self.plan_written[spec.key]))
+
+    async def _change_plan(self, spec: specs.CandidateSpec, project: Project) -> None:
+        """The tender slips: its milestone moves 20 days, the deadline stays (a plan change
+        that needs no congress decision, kept as a new version with its 说明)."""
+        await plans.save(self.session, actor=self.gov, project=project,
+                         raw=self._plan(spec, project, self.plan_written[spec.key], delay=20),
+                         reason=self.plan_change[1])
+
+
+class FinishedYear(DecidedYear):
     """A year that went 筹备 → 征集 → 初定 → 票决 → 公开, with its implementation plans."""
 
     def __init__(self, *args, spec: specs.FinishedYear, **kwargs) -> None:
         super().__init__(*args, jurisdiction=spec.jurisdiction, gov=spec.gov, seats=spec.seats,
                          **kwargs)
-        self.spec = spec
+        self.spec, self.plan_change = spec, spec.plan_change
         self.congress: User = self.people[spec.congress]
-        self.candidates: dict[str, Candidate] = {}
         self.rounds: list[BallotRound] = []
         self.present: list[User] = []
-        self.plan_written: dict[str, date] = {}
 
     def schedule(self) -> None:
         """Put the whole year on the timeline: August before the year to its spring."""
@@ -249,22 +338,6 @@ class FinishedYear(Year):
             at(beijing(date(y - 1, 12, 24), 10), partial(
                 self._move_candidate, back.candidate, CandidateState.reviewed, self.congress,
                 WORDS[self.level]["rereview"]))
-
-    async def _build(self, spec: specs.CandidateSpec) -> None:
-        dy, month, day = spec.deadline
-        body = CandidateIn.model_validate({
-            "title": spec.title, "summary": spec.summary, "responsible_unit": spec.unit,
-            "budget_wan": spec.budget, "deadline": date(self.year + dy, month, day),
-            "funding": [{"source": s, "amount_wan": a} for s, a in spec.funding],
-            "targets": list(spec.targets), "feasibility": spec.feasibility,
-            "proposal_ids": [self.proposals[k].id for k in spec.sources]})
-        self.candidates[spec.key] = await candidates.create(
-            self.session, actor=self.gov, cycle=self.cycle, **body.model_dump(exclude={"funding"}),
-            funding=[f.model_dump() for f in body.funding])
-
-    async def _move_candidate(self, key: str, to: str, actor: User, reason: str) -> None:
-        await candidates.transition(self.session, actor=actor, candidate=self.candidates[key],
-                                    to=to, reason=reason)
 
     async def _approve_all(self, words: str) -> None:
         for spec in self.spec.candidates:
@@ -377,50 +450,4 @@ class FinishedYear(Year):
 
     async def _announce(self) -> None:
         await self._move_cycle(CyclePhase.announced, self.congress, "announce")
-        projects = list(await self.session.scalars(select(Project).where(
-            Project.cycle_id == self.cycle.id).order_by(Project.created_at)))
-        by_candidate = {p.candidate_id: p for p in projects}
-        on_time = iter(PLAN_DAYS)
-        late = iter(LATE_PLAN_DAYS)
-        for spec in self.spec.candidates:
-            project = by_candidate.get(self.candidates[spec.key].id)
-            if project is None:
-                continue
-            days = next(late) if spec.key in self.spec.late_plans else next(on_time)
-            when = beijing(date(self.year, *self.spec.ballot_day) + timedelta(days=days), 10)
-            self.timeline.at(when, partial(self._write_plan, spec, project))
-            if self.spec.plan_change and self.spec.plan_change[0] == spec.key:
-                self.timeline.at(when + timedelta(days=70),
-                                 partial(self._change_plan, spec, project))
-
-    def _plan(self, spec: specs.CandidateSpec, project: Project, written: date,
-              delay: int = 0) -> dict:
-        """A plan of five milestones between the day it is written and the deadline."""
-        titles = (["完成项目设计和预算评审", "完成招标", "开工建设", "完成主体工程", "竣工验收"]
-                  if spec.works else
-                  ["制定实施细则", "确定服务场地和机构", "试运行", "全面运行", "完成年度目标并评估"])
-        shares = [0.15, 0.3, 0.45, 0.8, 1.0]
-        span = (project.deadline - written).days
-        milestones = []
-        for i, (title, share) in enumerate(zip(titles, shares, strict=True)):
-            due = written + timedelta(days=round(span * share))
-            if i == 1 and delay:
-                due = min(due + timedelta(days=delay), project.deadline - timedelta(days=1))
-            milestones.append({"title": title, "due": due.isoformat()})
-        stages = [{"year": self.year + i, "target": target}
-                  for i, target in enumerate(spec.stage_targets)]
-        return {"milestones": milestones,
-                "funding": [{"source": s, "amount_wan": a} for s, a in spec.funding],
-                "targets": list(spec.targets), "stage_targets": stages}
-
-    async def _write_plan(self, spec: specs.CandidateSpec, project: Project) -> None:
-        self.plan_written[spec.key] = china_today()
-        await plans.save(self.session, actor=self.gov, project=project,
-                         raw=self._plan(spec, project, self.plan_written[spec.key]))
-
-    async def _change_plan(self, spec: specs.CandidateSpec, project: Project) -> None:
-        """The tender slips: its milestone moves 20 days, the deadline stays (a plan change
-        that needs no congress decision, kept as a new version with its 说明)."""
-        await plans.save(self.session, actor=self.gov, project=project,
-                         raw=self._plan(spec, project, self.plan_written[spec.key], delay=20),
-                         reason=self.spec.plan_change[1])
+        await self.schedule_plans(date(self.year, *self.spec.ballot_day), self.spec.late_plans)

@@ -1,7 +1,8 @@
 """The shapes of the demo's script: what each proposal, candidate and year is, as data.
 
-The content itself is in app/demo/lezhi.py (the county) and app/demo/townships.py; the code
-that plays it through the services is in app/demo/script.py.
+The content itself is in app/demo/lezhi.py (the county), app/demo/townships.py and
+app/demo/ziyang.py (the city); the code that plays it through the services is in
+app/demo/script.py and app/demo/government.py.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ class ProposalSpec:
     their phone; `hotline`, `visit` and `letter` ones are recorded by the government's staff for
     `by` (the proposer's name as recorded). `day` counts from the day 征集 opened. A decision
     (accept / reject with `reason` / merge into `merge_into`) follows some days later.
+
+    A hotline record carries its 工单号 (`ref`, `{y}` standing for the year of the call) and
+    the caller's `phone`, both seen by staff only; the call came in the evening before.
     """
 
     key: str
@@ -34,6 +38,8 @@ class ProposalSpec:
     decision: str | None = None
     reason: str = ""
     merge_into: str | None = None
+    ref: str | None = None
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,8 @@ class CommentSpec:
 @dataclass(frozen=True)
 class CandidateSpec:
     """A candidate project (候选项目) built from accepted proposals (`sources`), and how the
-    deputies vote on it: `yes` 赞成 votes in the first round, `runoff_yes` in a run-off."""
+    deputies vote on it: `yes` 赞成 votes in the first round, `runoff_yes` in a run-off (on a
+    government's list, an item of the draft list, with no votes)."""
 
     key: str
     title: str
@@ -59,7 +66,7 @@ class CandidateSpec:
     targets: tuple[str, ...]
     deadline: tuple[int, int, int]  # (years after the cycle's year, month, day)
     sources: tuple[str, ...]
-    yes: int
+    yes: int = 0  # a government list has no votes
     runoff_yes: int | None = None
     works: bool = True  # a building project (design, tender, works) or a service
     feasibility: str = ""
@@ -111,3 +118,54 @@ class SolicitingYear:
     comments: tuple[CommentSpec, ...] = ()
     opened_after: int = 0
     carry: tuple[str, ...] = ()  # reserve proposals of the finished year carried into this one
+
+
+@dataclass(frozen=True)
+class DraftCommentSpec:
+    """A public comment on a government's draft list (征求意见): on one item (`on`, a candidate
+    key) or on the whole list (None), by `by` (username) `day` days into the period.
+
+    Government staff handle it `after` days later as `kind`: `answered` (答复, with `text`) or
+    `noted` (已记录, `text` an optional note); or `hidden`: `reported_by` reports it and staff
+    hide it with `text` as the public reason (a hidden comment needs no answer).
+    """
+
+    on: str | None
+    by: str
+    body: str
+    day: int
+    kind: str = "answered"
+    text: str = ""
+    after: int = 3
+    reported_by: str | None = None
+
+
+@dataclass(frozen=True)
+class AdoptionSpec:
+    """The meeting that adopted the list (研究确定): its name, (month, day) in the cycle's year,
+    document number (`{y}` for the year) and the draft items it left out with the reason."""
+
+    meeting: str
+    day: tuple[int, int]
+    number: str
+    left_out: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class GovernmentYear:
+    """A year whose list the government decided (政府研究确定): 征集, 初定, the public comment
+    period on the draft list (征求意见) and 公开, with plans. Dates are (month, day) of the year
+    before the cycle's, but for the adoption (in the cycle's year)."""
+
+    jurisdiction: str
+    seats: int  # the planned number of items (十件民生实事), shown, not enforced
+    gov: str
+    proposals: tuple[ProposalSpec, ...]
+    candidates: tuple[CandidateSpec, ...]
+    comments: tuple[DraftCommentSpec, ...]
+    adoption: AdoptionSpec
+    opened: tuple[int, int]      # 征集 opens
+    screening: tuple[int, int]   # 征集 → 初定
+    drafting: tuple[int, int]    # the first candidates are drafted
+    approved: tuple[int, int]    # the 政府常务会议 approves the draft list
+    commenting: tuple[int, int]  # the comment period opens

@@ -1,5 +1,6 @@
 """`minsheng demo`: 乐至县 with its townships, a finished year (征集 → 公开 with a run-off, a 公告,
-projects and plans) and a year in 征集 that can move on at once; twice is once.
+projects and plans) and a year in 征集 that can move on at once; its city 资阳市 with a finished
+year decided by the government (征求意见, the adopting meeting, the 人民政府's 公告); twice is once.
 
 The demo is loaded once per backend into a database of this module's own (loading plays a
 whole year through the services), which the tests only read; the test that moves the current
@@ -13,6 +14,7 @@ import re
 from collections.abc import Iterator
 from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +24,9 @@ from sqlmodel import SQLModel
 from app import demo
 from app.audit import service as audit
 from app.ballots.bulletin import differences, recompute
+from app.demo import ziyang
 from app.demo.calendar import Years, congress_session
+from app.demo.people import JURISDICTIONS, STAFF
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import (
@@ -31,6 +35,7 @@ from app.models import (
     BallotParticipation,
     BallotReceipt,
     BallotRound,
+    Comment,
     Cycle,
     Endorsement,
     Jurisdiction,
@@ -47,6 +52,7 @@ from tests.helpers import create_jurisdiction, create_user, page_login, run, tok
 from tests.test_config_and_cli import minsheng
 
 PASSWORD = demo.DEMO_PASSWORD
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -90,18 +96,19 @@ def test_demo_loads_the_county_and_loading_again_changes_nothing(loaded):
     client, first, _ = loaded
     assert first.loaded
     before = counts(client)
-    assert before["Jurisdiction"] == 8
-    assert before["deputies"]["lezhi"] == 280
+    assert before["Jurisdiction"] == 9
+    assert before["deputies"]["lezhi"] == 280 and before["deputies"]["ziyang"] == 240
     assert all(45 <= before["deputies"][code] <= 65
                for code in ("jinshun", "foxing", "baolin", "panlong", "dongshan"))
     assert "nanta" not in before["deputies"] and "tianchi" not in before["deputies"]
     assert before["roles"] == {"resident", "deputy", "gov_staff", "unit_staff",
                                "congress_staff", "admin"}
-    assert before["Cycle"] == 5 and before["Project"] == 14 and before["ProjectPlan"] == 14
+    assert before["Cycle"] == 6 and before["Project"] == 24 and before["ProjectPlan"] == 24
     second = run(client, demo.load)
     assert not second.loaded
-    assert (second.cycle_id, second.finished_cycle_id, second.round_ids) == (
-        first.cycle_id, first.finished_cycle_id, first.round_ids)
+    assert (second.cycle_id, second.finished_cycle_id, second.round_ids,
+            second.city_cycle_id) == (first.cycle_id, first.finished_cycle_id, first.round_ids,
+                                      first.city_cycle_id)
     assert counts(client) == before
 
 
@@ -295,15 +302,19 @@ def test_demo_command_prints_the_logins_and_what_to_click(loaded):
     assert "already present" in r.stdout and "lezhi-gov" in r.stdout
     for path in (f"/cycles/{result.finished_cycle_id}/announcement",
                  f"/ballots/{result.round_ids[-1]}/results", f"/projects/{result.project_id}",
-                 f"/staff/cycles/{result.cycle_id}/triage", "/archive"):
+                 f"/staff/cycles/{result.cycle_id}/triage", "/archive",
+                 f"/cycles/{result.city_cycle_id}/draft-list",
+                 f"/staff/cycles/{result.city_cycle_id}/draft-list",
+                 f"/cycles/{result.city_cycle_id}/announcement"):
         assert path in r.stdout, path
+    assert "ziyang-gov" in r.stdout and "ziyang-d001" in r.stdout
 
 
 def test_every_address_the_guide_names_answers(loaded):
     client, result, _ = loaded
     checked = 0
     for line in demo.guide_text(result).splitlines():
-        match = re.search(r"(?:\((?P<who>lezhi-[a-z]+|\d{11})\))?: (?P<path>/\S*)$", line)
+        match = re.search(r"(?:\((?P<who>[a-z]+-[a-z]+|\d{11})\))?: (?P<path>/\S*)$", line)
         if not match:
             continue
         client.cookies.clear()
@@ -313,7 +324,7 @@ def test_every_address_the_guide_names_answers(loaded):
         assert r.status_code == 200, (line, r.status_code)
         checked += 1
     client.cookies.clear()
-    assert checked >= 19
+    assert checked >= 26
 
 
 def test_demo_logins_work(loaded):
@@ -367,3 +378,152 @@ def test_the_guide_names_the_address_the_service_is_reached_at():
                              project_id="p")
     assert "(http://127.0.0.1:8000;" in demo.guide_text(result)
     assert "(http://127.0.0.1:8765;" in demo.guide_text(result, "http://127.0.0.1:8765")
+
+
+# ---------------------------------------------------------------- 资阳市: a government's list
+
+def test_the_county_sits_in_its_city_with_consistent_division_codes(loaded):
+    client, _, _ = loaded
+    places = {j["code"]: j for j in client.get("/api/v1/jurisdictions").json()["items"]}
+    assert (places["ziyang"]["level"], places["ziyang"]["parent_code"],
+            places["ziyang"]["division_code"]) == ("city", None, "512000")
+    assert (places["lezhi"]["parent_code"], places["lezhi"]["division_code"]) == (
+        "ziyang", "512022")
+    assert places["foxing"]["parent_code"] == "lezhi"
+    assert client.get("/api/v1/jurisdictions/ziyang/settings").json()[
+        "decided_by"] == "government"
+
+
+def test_city_year_is_decided_by_the_government_and_announced(loaded):
+    client, result, _ = loaded
+    city = client.get(f"/api/v1/cycles/{result.city_cycle_id}").json()
+    assert (city["jurisdiction_code"], city["decided_by"], city["phase"]) == (
+        "ziyang", "government", "announced")
+    assert city["year"] == Years(china_today()).finished
+    assert [h["to"] for h in city["history"]] == ["draft", "soliciting", "screening",
+                                                  "commenting", "announced"]
+    # Nothing goes to a congress session: no session named, no rounds.
+    assert city["congress_session"] is None
+    assert client.get(f"/api/v1/cycles/{result.city_cycle_id}/ballots").json()["items"] == []
+    adoption = city["adoption"]
+    assert adoption["meeting"] == "市政府常务会议"
+    assert adoption["document_number"] == f"资府发〔{city['year']}〕3号"
+    assert [r["title"] for r in adoption["left_out"]] == ["中心城区公共停车场建设"]
+    assert adoption["left_out"][0]["reason"]
+
+    draft = client.get(f"/api/v1/cycles/{result.city_cycle_id}/draft-list").json()
+    # The congress does not review a government's list: every item stopped at its approval.
+    assert {i["state"] for i in draft["items"]} == {"gov_approved"}
+    assert len(draft["items"]) == len(ziyang.CANDIDATES) == 11
+    left_out = {i["id"] for i in draft["items"] if i["left_out"]}
+    assert left_out == {r["candidate_id"] for r in adoption["left_out"]}
+    projects = client.get(f"/api/v1/cycles/{result.city_cycle_id}/projects").json()["items"]
+    assert {p["candidate_id"] for p in projects} == {i["id"] for i in draft["items"]} - left_out
+    assert all(p["yes"] is None and p["ballot_id"] is None for p in projects)
+    assert all(p["plan"] is not None and not p["plan_late"] for p in projects)
+
+
+def test_every_comment_on_the_citys_draft_list_is_answered_noted_or_hidden(loaded):
+    client, result, _ = loaded
+    figures = client.get(f"/api/v1/cycles/{result.city_cycle_id}/draft-list").json()["comments"]
+    assert figures == {"total": 18, "answered": 13, "noted": 4, "hidden": 1, "unanswered": 0,
+                       "on_list": 5}
+    rows = client.get(f"/api/v1/cycles/{result.city_cycle_id}/draft-list/comments",
+                      params={"per_page": 100}).json()["items"]
+    assert len(rows) == figures["total"]
+    for row in rows:
+        if row["hidden"]:
+            assert row["body"] is None and row["hidden_reason"] and row["answer"] is None
+        else:
+            assert row["answer"]["kind"] in ("answered", "noted")
+            assert row["answer"]["by"] == "周为民（市政府民生办）"
+            assert row["answer"]["at"] > row["created_at"]
+
+    async def authors(session):
+        return set((await session.execute(
+            select(User.role, User.jurisdiction_code).join(Comment, Comment.author_id == User.id)
+            .where(Comment.cycle_id == result.city_cycle_id))).all())
+
+    found = run(client, authors)
+    # Residents of 乐至县's townships and streets, the city's deputies and a county deputy.
+    assert {role for role, _ in found} == {"resident", "deputy"}
+    assert ("deputy", "ziyang") in found and ("deputy", "lezhi") in found
+    assert {code for role, code in found if role == "resident"} <= {
+        code for code, _, level, _ in JURISDICTIONS if level in ("township", "street")}
+
+
+def test_city_announcement_is_the_peoples_governments(loaded):
+    client, result, _ = loaded
+    body = client.get(f"/api/v1/cycles/{result.city_cycle_id}/announcement").json()
+    assert body["decided_by"] == "government" and body["ballots"] == []
+    assert body["cycle"]["issued_by"] == "资阳市人民政府"
+    assert body["adoption"]["document_number"].startswith("资府发〔")
+    assert len(body["projects"]) == 10 and all(p["yes"] is None for p in body["projects"])
+    assert body["comments"]["unanswered"] == 0
+    page = client.get(f"/cycles/{result.city_cycle_id}/announcement")
+    assert page.status_code == 200 and "资阳市人民政府" in page.text
+    draft_page = client.get(f"/cycles/{result.city_cycle_id}/draft-list")
+    assert draft_page.status_code == 200 and "选址涉及控制性详细规划调整" in draft_page.text
+
+
+def test_city_year_dates_fit_together(loaded):
+    client, result, _ = loaded
+    city = client.get(f"/api/v1/cycles/{result.city_cycle_id}").json()
+    year = city["year"]
+    at = {h["to"]: beijing(datetime.fromisoformat(h["at"])) for h in city["history"]}
+    assert (at["soliciting"].year, at["soliciting"].month) == (year - 1, 9)
+    assert (at["commenting"].year, at["commenting"].month) == (year - 1, 12)
+    assert (at["announced"].year, at["announced"].month) == (year, 1)
+    # The period lasted its minimum (30 days); the meeting sat after it, the 公告 the same day.
+    assert at["announced"] - at["commenting"] >= timedelta(days=30)
+    adopted = date.fromisoformat(city["adoption"]["date"])
+    assert adopted == at["announced"].date()
+    assert adopted >= (at["commenting"] + timedelta(days=30)).date()
+    cid = result.city_cycle_id
+
+    async def q(session):
+        comments = list(await session.scalars(select(Comment).where(Comment.cycle_id == cid)))
+        hotline = (await session.execute(select(
+            Proposal.source_ref, Proposal.received_at, Proposal.created_at).where(
+            Proposal.cycle_id == cid, Proposal.channel == "hotline"))).all()
+        plans = list(await session.scalars(select(ProjectPlan.published_at).join(
+            Project, Project.id == ProjectPlan.project_id).where(Project.cycle_id == cid)))
+        return comments, hotline, plans
+
+    comments, hotline, plans = run(client, q)
+    for c in comments:
+        handled = c.hidden_at or c.answered_at
+        assert at["commenting"] < beijing(c.created_at) < beijing(handled) < at["announced"]
+    # Hotline records keep their 工单号 and when the call came in, before they were recorded.
+    assert len(hotline) == 6
+    assert all(re.fullmatch(rf"ZY{year - 1}\d{{7}}", ref) for ref, _, _ in hotline)
+    assert all(received < created for _, received, created in hotline)
+    assert len(plans) == 10 and all(
+        adopted < beijing(p).date() <= adopted + timedelta(days=30) for p in plans)
+
+
+def test_the_demo_doc_names_every_place_account_and_figure(loaded):
+    """docs/demo.md stays accurate: its tables list the demo's places and staff accounts, and
+    the figures it gives for 资阳市's year are the loaded ones."""
+    client, result, _ = loaded
+    text = (ROOT / "docs" / "demo.md").read_text(encoding="utf-8")
+    places = re.findall(r"^\| `([a-z]+)` \| (\S+) \| (city|county|township|street)\b", text,
+                        flags=re.M)
+    assert set(places) == {(code, name, level) for code, name, level, _ in JURISDICTIONS}
+    for username, _, _, _ in STAFF:
+        assert f"`{username}`" in text, username
+    draft = client.get(f"/api/v1/cycles/{result.city_cycle_id}/draft-list").json()
+    figures = draft["comments"]
+
+    async def count_proposals(session):
+        return await session.scalar(select(func.count()).select_from(Proposal).where(
+            Proposal.cycle_id == result.city_cycle_id))
+
+    proposals = run(client, count_proposals)
+    city = text[text.index("## 资阳市's finished year"):]
+    city = city[:city.index("\n## ", 1)]
+    for fact in (f"{proposals} proposals", f"{len(draft['items'])} items",
+                 f"{figures['total']} comments", f"{figures['answered']} answered",
+                 f"{figures['noted']} noted", f"{figures['hidden']} hidden",
+                 f"{figures['on_list']} on the whole list", "资府发〔Y〕3号", "10 projects"):
+        assert fact in city, fact

@@ -1,10 +1,12 @@
 """`minsheng demo` (演示数据): 乐至县 with its townships and streets, people, a finished year and
-a year in 征集, everything made through the services at the dates it would have happened.
+a year in 征集, and its city 资阳市 with a finished year decided by the government (征求意见
+instead of 票决), everything made through the services at the dates it would have happened.
 
 - app/demo/calendar.py — which years (from today's date), the clock, the timeline of steps
 - app/demo/people.py — jurisdictions, staff, deputy rosters, residents, responsible units
-- app/demo/lezhi.py, townships.py — the content: proposals, candidates, votes, plans
-- app/demo/script.py — playing a year through the services, step by step
+- app/demo/lezhi.py, townships.py, ziyang.py — the content: proposals, candidates, votes,
+  comments on a draft list, plans
+- app/demo/script.py, government.py — playing a year through the services, step by step
 
 Loading twice changes nothing: a database that has 乐至县 already is only described.
 """
@@ -20,9 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.roles import Role
 from app.ballots import service as ballots
-from app.demo import lezhi, townships
+from app.demo import lezhi, townships, ziyang
 from app.demo.calendar import DemoClock, Timeline, Years, beijing
-from app.demo.people import COUNTY, DEMO_PASSWORD, DEPUTY_COUNTS, RESIDENTS, STAFF, set_up
+from app.demo.government import GovernmentYear
+from app.demo.people import (
+    CITY,
+    COUNTY,
+    DEMO_PASSWORD,
+    DEPUTY_COUNTS,
+    JURISDICTIONS,
+    RESIDENTS,
+    STAFF,
+    set_up,
+)
 from app.demo.script import FinishedYear, SolicitingYear
 from app.models import Cycle, Jurisdiction, Project, User, utcnow
 from app.models.base import clock_at
@@ -42,6 +54,7 @@ class DemoResult:
     finished_cycle_id: str | None = None  # 乐至县's finished year (公开)
     round_ids: list[str] = field(default_factory=list)  # its published rounds, first first
     project_id: str | None = None         # its first project
+    city_cycle_id: str | None = None      # 资阳市's finished year, decided by the government
     # Every cycle: (jurisdiction name, year, phase, id), county first, oldest first.
     cycles: list[tuple[str, int, str, str]] = field(default_factory=list)
 
@@ -63,6 +76,7 @@ async def load(session: AsyncSession) -> DemoResult:
         county.schedule()
         FinishedYear(session, people, timeline, years.finished,
                      spec=townships.FOXING_FINISHED).schedule()
+        GovernmentYear(session, people, timeline, years.finished, spec=ziyang.FINISHED).schedule()
         yesterday = years.today - timedelta(days=1)
         for spec, reserve in ((lezhi.CURRENT, county.proposals),
                               (townships.JINSHUN_CURRENT, None),
@@ -97,6 +111,8 @@ async def describe(session: AsyncSession, *, loaded: bool = False) -> DemoResult
         result.project_id = await session.scalar(
             select(Project.id).where(Project.cycle_id == finished.id)
             .order_by(Project.created_at).limit(1))
+    result.city_cycle_id = next((c.id for c, _ in rows if c.jurisdiction_code == CITY
+                                 and c.phase in ANNOUNCED_PHASES), None)
     return result
 
 
@@ -105,8 +121,7 @@ def logins_text() -> str:
     lines = [f"Demo log-ins (password for all: {DEMO_PASSWORD}):"]
     for username, name, role, _ in STAFF:
         lines.append(f"  {username:<18} {role:<15} {name}")
-    names = {"lezhi": "乐至县", "jinshun": "金顺镇", "foxing": "佛星镇", "baolin": "宝林镇",
-             "panlong": "蟠龙镇", "dongshan": "东山镇"}
+    names = {code: name for code, name, _, _ in JURISDICTIONS}
     for code, count in DEPUTY_COUNTS.items():
         first = f"{code}-d001"
         lines.append(f"  {first:<18} {'deputy':<15} {names[code]}人大代表（… {code}-d{count:03d}）")
@@ -142,7 +157,22 @@ def guide_text(result: DemoResult, url: str = "http://127.0.0.1:8000") -> str:
         f"  move it to 初定 in the 当前阶段 panel (lezhi-gov): /cycles/{cur}",
         f"  then build candidates (lezhi-gov): /staff/cycles/{cur}/candidates",
         "",
-        "Every cycle, the townships' too (/archive):",
+    ]
+    if city := result.city_cycle_id:
+        lines += [
+            "资阳市's finished year — decided by the government: 征求意见 instead of 票决:",
+            f"  the whole year on one page: /cycles/{city}",
+            f"  征集  12345 hotline records, deputies' proposals: /cycles/{city}/proposals",
+            f"  征求意见  the draft list, comments and the government's answers, one item "
+            f"left out: /cycles/{city}/draft-list",
+            f"        the comments and the adopting meeting's record (ziyang-gov): "
+            f"/staff/cycles/{city}/draft-list",
+            f"  公开  the 公告 of 资阳市人民政府: /cycles/{city}/announcement",
+            f"        every plan (ziyang-gov): /staff/cycles/{city}/plans",
+            "",
+        ]
+    lines += [
+        "Every cycle, the city's and the townships' too (/archive):",
     ]
     lines += [f"  {name} {year} ({phase}): /cycles/{cycle_id}"
               for name, year, phase, cycle_id in result.cycles]

@@ -1,5 +1,5 @@
-"""The demo's places and people (区域和人员): 乐至县 with townships and streets, staff, deputy
-rosters, residents and responsible units, all made through the services."""
+"""The demo's places and people (区域和人员): 资阳市 and its county 乐至县 with townships and
+streets, staff, deputy rosters, residents and responsible units, all made through the services."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ from app.models import User
 from app.users import service as users
 
 COUNTY = "lezhi"
+CITY = "ziyang"
 DEMO_PASSWORD = "minsheng2024"
 
-# Real townships and streets of 乐至县 (a few of them).
+# 资阳市, the city 乐至县 belongs to, and real townships and streets of 乐至县 (a few of them).
 JURISDICTIONS = [
-    ("lezhi", "乐至县", "county", None),
+    ("ziyang", "资阳市", "city", None),
+    ("lezhi", "乐至县", "county", "ziyang"),
     ("jinshun", "金顺镇", "township", "lezhi"),
     ("foxing", "佛星镇", "township", "lezhi"),
     ("baolin", "宝林镇", "township", "lezhi"),
@@ -29,9 +31,23 @@ JURISDICTIONS = [
     ("tianchi", "天池街道", "street", "lezhi"),
     ("nanta", "南塔街道", "street", "lezhi"),
 ]
-# Deputy rosters (代表名单): the county congress and each township's own.
+PARENTS = {code: parent for code, _, _, parent in JURISDICTIONS}
+
+
+def within(code: str | None) -> list[str]:
+    """`code` and every jurisdiction it lies in, up to the top (南塔街道 → 乐至县 → 资阳市)."""
+    found = []
+    while code is not None:
+        found.append(code)
+        code = PARENTS.get(code)
+    return found
+
+
+# 行政区划代码 (GB/T 2260) of the city and the county; the townships' are left out (optional).
+DIVISION_CODES = {"ziyang": "512000", "lezhi": "512022"}
+# Deputy rosters (代表名单): the county congress, each township's own and the city congress.
 DEPUTY_COUNTS = {"lezhi": 280, "jinshun": 52, "foxing": 48, "baolin": 61, "panlong": 45,
-                 "dongshan": 50}
+                 "dongshan": 50, "ziyang": 240}
 
 STAFF = [
     ("admin", "系统管理员", Role.admin, None),
@@ -42,6 +58,8 @@ STAFF = [
     ("jinshun-congress", "陈主席（金顺镇人大主席团）", Role.congress_staff, "jinshun"),
     ("foxing-gov", "杨镇政（佛星镇政府）", Role.gov_staff, "foxing"),
     ("foxing-congress", "赵主席（佛星镇人大主席团）", Role.congress_staff, "foxing"),
+    ("ziyang-gov", "周为民（市政府民生办）", Role.gov_staff, "ziyang"),
+    ("ziyang-congress", "黄监督（市人大常委会）", Role.congress_staff, "ziyang"),
 ]
 RESIDENTS = [
     ("13800000001", "周大爷", "jinshun"),
@@ -60,6 +78,8 @@ RESIDENTS = [
 
 # Responsible units (责任单位) by jurisdiction.
 UNITS = {
+    "ziyang": ["市教育和体育局", "市卫生健康委员会", "市民政局", "市住房和城乡建设局",
+               "市交通运输局", "市人力资源和社会保障局", "市水务局", "市城市管理局", "市残疾人联合会"],
     "lezhi": ["县交通运输局", "县教育和体育局", "县卫生健康局", "县民政局", "县水利局",
               "县住房和城乡建设局", "县人力资源和社会保障局", "县综合行政执法局", "县商务局",
               "县残疾人联合会", "县总工会", "县农业农村局", "金顺镇人民政府", "佛星镇人民政府"],
@@ -86,8 +106,9 @@ class People:
         return self.by_username[username]
 
     def residents_in(self, code: str) -> list[User]:
-        """Residents who live in `code` or in a township or street inside it."""
-        return [r for r in self.residents if r.jurisdiction_code == code or code == COUNTY]
+        """Residents who live in `code` or anywhere inside it."""
+        return [r for r in self.residents if code in within(r.jurisdiction_code)]
+
 
 
 def _names(count: int, rng: random.Random) -> list[str]:
@@ -117,7 +138,7 @@ async def set_up(session: AsyncSession, system: User) -> People:
     """Jurisdictions, accounts and responsible units, as an administrator would add them."""
     for code, name, level, parent in JURISDICTIONS:
         await jurisdictions.create(session, actor=system, code=code, name=name, level=level,
-                                   parent_code=parent)
+                                   parent_code=parent, division_code=DIVISION_CODES.get(code))
     people = People()
     for username, name, role, code in STAFF:
         people.by_username[username] = await _account(session, system, username, name, role,

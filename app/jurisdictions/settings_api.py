@@ -15,7 +15,7 @@ from app.db import SessionDep
 from app.jurisdictions import service as jurisdictions
 from app.jurisdictions import settings_service as service
 from app.jurisdictions.registry import describe
-from app.jurisdictions.settings import JurisdictionSettings
+from app.jurisdictions.settings import JurisdictionSettings, settings_for
 from app.models import User
 from app.pagination import Page, PageDep
 from app.schemas import Input
@@ -97,7 +97,7 @@ async def describe_settings():
 @router.get("/jurisdictions/{code}/settings", response_model=JurisdictionSettings)
 async def read_settings(code: str, session: SessionDep):
     """Every setting of the jurisdiction, defaults filled in."""
-    return service.current(await jurisdictions.get(session, code))
+    return settings_for(await jurisdictions.get(session, code))
 
 
 @router.put("/jurisdictions/{code}/settings", response_model=JurisdictionSettings)

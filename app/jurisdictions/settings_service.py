@@ -79,11 +79,6 @@ class HistoryEntry:
     changes: list[tuple[str, Any, Any]]  # (setting, from, to) in registry order
 
 
-def current(jurisdiction: Jurisdiction) -> JurisdictionSettings:
-    """Every setting of `jurisdiction`, defaults (of its level, then DOMAIN.md's) filled in."""
-    return settings_for(jurisdiction)
-
-
 def check(before: JurisdictionSettings, changes: dict[str, Any], *,
           strict: bool = True) -> tuple[JurisdictionSettings | None, list[Problem]]:
     """The settings `changes` would make from `before`, or the problems that stop them.
@@ -162,7 +157,7 @@ async def update(session: AsyncSession, *, actor: User, code: str, changes: dict
     jurisdiction = await session.scalar(
         select(Jurisdiction).where(Jurisdiction.code == code).with_for_update()
         .execution_options(populate_existing=True))
-    before = current(jurisdiction)
+    before = settings_for(jurisdiction)
     after, problems = check(before, changes, strict=strict)
     reason = (reason or "").strip()
     if after is not None:

@@ -17,7 +17,7 @@ from app.errors import DomainError
 from app.jurisdictions import service as jurisdictions
 from app.jurisdictions import settings_service as service
 from app.jurisdictions.registry import REGISTRY, SettingSpec, by_stage
-from app.jurisdictions.settings import CATEGORIES_MAX, defaults_for
+from app.jurisdictions.settings import CATEGORIES_MAX, defaults_for, settings_for
 from app.models import Jurisdiction, User
 from app.pages.deps import page_perm
 from app.pages.forms import refuse_nul
@@ -92,7 +92,7 @@ def _count(raw: str) -> str:
 async def _page(request: Request, session, user: User, jurisdiction: Jurisdiction, *,
                 values: dict[str, Any] | None = None, shown: dict[str, Any] | None = None,
                 reason: str = "", error: DomainError | None = None, status: int = 200):
-    settings = service.current(jurisdiction)
+    settings = settings_for(jurisdiction)
     defaults = defaults_for(jurisdiction.level)
     current = {s.name: _shown(getattr(settings, s.name), s) for s in REGISTRY.values()}
     values = {**current, **(values or {})}

@@ -55,38 +55,14 @@ def _selections(rounds: list[BallotRound]) -> dict[str, tuple[BallotRound, int, 
     return chosen
 
 
-async def _make_adopted_projects(session: AsyncSession, cycle: Cycle, *,
-                                 actor: Actor) -> list[Project]:
-    """A government list: every adopted draft item becomes a project (no ballot, no votes)."""
-    items = await draft.adopted_items(session, cycle)
-    existing = set(await session.scalars(select(Project.candidate_id).where(
-        Project.candidate_id.in_([c.id for c in items]))))
-    todo = [c for c in items if c.id not in existing]
-    if not todo:
-        return []
-    units = dict((await session.execute(select(ResponsibleUnit.id, ResponsibleUnit.name).where(
-        ResponsibleUnit.id.in_({c.responsible_unit_id for c in todo})))).all())
-    made = []
-    for candidate in todo:  # in draft-list order
-        project = Project(cycle_id=cycle.id, candidate_id=candidate.id, title=candidate.title,
-                          responsible_unit=units[candidate.responsible_unit_id],
-                          responsible_unit_id=candidate.responsible_unit_id,
-                          budget_wan=candidate.budget_wan, deadline=candidate.deadline,
-                          yes=None, ballot_id=None, state=ProjectState.announced)
-        session.add(project)
-        made.append(project)
-    await session.flush()
-    for project in made:
-        await PROJECT_WORKFLOW.record_creation(
-            session, project, actor=actor,
-            reason=f"{cycle.adoption_meeting}研究确定（{cycle.adoption_document_number}），"
-                   "公告为民生实事项目")
-    await audit.record(session, actor=actor.username, action="project.create_from_list",
-                       entity_type="cycle", entity_id=cycle.id,
-                       data={"projects": [p.id for p in made],
-                             "candidates": [p.candidate_id for p in made],
-                             "document_number": cycle.adoption_document_number})
-    return made
+@dataclass(frozen=True)
+class _Pick:
+    """A candidate that becomes a project, and the round and yes votes that chose it (none for
+    a list decided by the government)."""
+
+    candidate_id: str
+    ballot_id: str | None = None
+    yes: int | None = None
 
 
 async def make_projects(session: AsyncSession, cycle: Cycle, *, actor: Actor) -> list[Project]:
@@ -97,38 +73,42 @@ async def make_projects(session: AsyncSession, cycle: Cycle, *, actor: Actor) ->
     that already have a project are left alone. Returns the projects made now.
     """
     if draft.is_government(cycle):
-        return await _make_adopted_projects(session, cycle, actor=actor)
-    chosen = _selections(await ballots.published_rounds(session, cycle.id))
-    if not chosen:
+        picks = [_Pick(c.id) for c in await draft.adopted_items(session, cycle)]  # draft order
+        reason = (f"{cycle.adoption_meeting}研究确定（{cycle.adoption_document_number}），"
+                  "公告为民生实事项目")
+        action, extra = "project.create_from_list", {
+            "document_number": cycle.adoption_document_number}
+    else:
+        chosen = _selections(await ballots.published_rounds(session, cycle.id))
+        picks = [_Pick(cid, ballot.id, yes) for cid, (ballot, yes, _) in chosen.items()]
+        reason, action, extra = "票决选定，公告为民生实事项目", "project.create_from_ballot", {}
+    if not picks:
         return []
     existing = set(await session.scalars(select(Project.candidate_id).where(
-        Project.candidate_id.in_(list(chosen)))))
-    todo = [cid for cid in chosen if cid not in existing]
+        Project.candidate_id.in_([p.candidate_id for p in picks]))))
+    todo = [p for p in picks if p.candidate_id not in existing]
     if not todo:
         return []
     rows = (await session.execute(
         select(Candidate, ResponsibleUnit.name)
         .join(ResponsibleUnit, ResponsibleUnit.id == Candidate.responsible_unit_id)
-        .where(Candidate.id.in_(todo)))).all()
+        .where(Candidate.id.in_([p.candidate_id for p in todo])))).all()
     by_id = {c.id: (c, unit) for c, unit in rows}
     made = []
-    for cid in todo:  # in announcement order
-        candidate, unit = by_id[cid]
-        ballot, yes, _ = chosen[cid]
-        project = Project(cycle_id=cycle.id, candidate_id=cid, title=candidate.title,
-                          responsible_unit=unit, responsible_unit_id=candidate.responsible_unit_id,
-                          budget_wan=candidate.budget_wan, deadline=candidate.deadline, yes=yes,
-                          ballot_id=ballot.id, state=ProjectState.announced)
-        session.add(project)
-        made.append(project)
+    for pick in todo:  # in announcement (or draft-list) order
+        candidate, unit = by_id[pick.candidate_id]
+        made.append(Project(
+            cycle_id=cycle.id, candidate_id=candidate.id, title=candidate.title,
+            responsible_unit=unit, responsible_unit_id=candidate.responsible_unit_id,
+            budget_wan=candidate.budget_wan, deadline=candidate.deadline, yes=pick.yes,
+            ballot_id=pick.ballot_id, state=ProjectState.announced))
+    session.add_all(made)
     await session.flush()
-    for project in made:
-        await PROJECT_WORKFLOW.record_creation(session, project, actor=actor,
-                                               reason="票决选定，公告为民生实事项目")
-    await audit.record(session, actor=actor.username, action="project.create_from_ballot",
-                       entity_type="cycle", entity_id=cycle.id,
-                       data={"projects": [p.id for p in made],
-                             "candidates": [p.candidate_id for p in made]})
+    await PROJECT_WORKFLOW.record_creations(session, made, actor=actor, reason=reason)
+    await audit.record(session, actor=actor.username, action=action, entity_type="cycle",
+                       entity_id=cycle.id, data={"projects": [p.id for p in made],
+                                                 "candidates": [p.candidate_id for p in made],
+                                                 **extra})
     return made
 
 

@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -97,7 +98,13 @@ def fresh_database(kind: str, tmp_path: Path, *, migrated: bool = True):
 @pytest.fixture
 def kind(database_url) -> str:
     """The database kind under test (the session database itself is not used)."""
-    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    if database_url.startswith("sqlite"):
+        return "sqlite"
+    missing = [p for p in ("pg_dump", "pg_restore", "psql") if shutil.which(p) is None]
+    if missing:
+        unavailable(f"the PostgreSQL client programs are missing ({', '.join(missing)}; "
+                    "apt-get install postgresql-client)")
+    return "postgresql"
 
 
 def minsheng(database_url: str, media_dir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -479,3 +486,14 @@ def test_the_archive_checksums_match_its_members(backed_up):
             data = tar.extractfile(name).read()
             assert (len(data), hashlib.sha256(data).hexdigest()) == (entry["size"],
                                                                      entry["sha256"])
+
+
+def test_a_newer_pg_restore_s_timeout_setting_is_left_out_for_an_older_server():
+    from app.backup.postgres import for_server
+
+    script = [b"SET statement_timeout = 0;\n", b"SET transaction_timeout = 0;\n",
+              b"CREATE TABLE public.t (x text);\n", b"COPY public.t (x) FROM stdin;\n",
+              b"SET transaction_timeout = 0;\n", b"\\.\n"]
+    assert list(for_server(script, client=17, server=15)) == script[:1] + script[2:]
+    assert list(for_server(script, client=17, server=17)) == script
+    assert list(for_server(script, client=15, server=15)) == script

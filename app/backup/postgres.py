@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,6 +168,22 @@ END $$;
 """
 
 
+def for_server(script: Iterable[bytes], *, client: int, server: int) -> Iterator[bytes]:
+    """pg_restore's script lines, without the settings of a newer client the server lacks.
+
+    pg_restore 17 and newer write `SET transaction_timeout = 0;` in the script's header, which a
+    server before 17 refuses (and ON_ERROR_STOP would stop the restore on).
+    """
+    drop = client >= 17 > server
+    header = True
+    for line in script:
+        if header and line.startswith((b"CREATE ", b"COPY ", b"ALTER ")):
+            header = False
+        if header and drop and line.startswith(b"SET transaction_timeout"):
+            continue
+        yield line
+
+
 def restore(staged: Path, url: str, *, replace: bool) -> dict[str, int]:
     """Load the dump into the configured database in one transaction; its row counts after.
 
@@ -187,15 +204,8 @@ def restore(staged: Path, url: str, *, replace: bool) -> dict[str, int]:
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors, env=target.env())
         writer = subprocess.Popen([pg_restore, "--no-owner", "--no-privileges", "--file=-",
                                    str(staged)], stdout=subprocess.PIPE, stderr=errors)
-        # pg_restore 17 and newer set transaction_timeout, which older servers do not know.
-        drop_timeout = restore_version >= 17 > major
         try:
-            in_header = True
-            for line in writer.stdout:
-                if in_header and drop_timeout and line.startswith(b"SET transaction_timeout"):
-                    continue
-                if line.startswith((b"CREATE ", b"COPY ")):
-                    in_header = False
+            for line in for_server(writer.stdout, client=restore_version, server=major):
                 loader.stdin.write(line)
         except BrokenPipeError:
             pass  # psql stopped at an error: reported below

@@ -497,3 +497,13 @@ def test_a_newer_pg_restore_s_timeout_setting_is_left_out_for_an_older_server():
     assert list(for_server(script, client=17, server=15)) == script[:1] + script[2:]
     assert list(for_server(script, client=17, server=17)) == script
     assert list(for_server(script, client=15, server=15)) == script
+
+
+def test_the_postgresql_password_goes_to_the_client_programs_in_the_environment_only():
+    from app.backup.postgres import Connection
+
+    c = Connection.from_url("postgresql://minsheng:s3cr%40t@db.example:5433/minsheng"
+                            "?sslmode=require")
+    assert "s3cr" not in c.conninfo
+    assert "sslmode=require" in c.conninfo and "port=5433" in c.conninfo
+    assert c.env()["PGPASSWORD"] == "s3cr@t"

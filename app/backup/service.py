@@ -264,7 +264,8 @@ def _check_target(settings: Settings, *, force: bool) -> list[str]:
                 warnings.append(f"{others} other connection(s) to the database: stop the "
                                 "service before restoring")
     except (psycopg.Error, sqlite3.Error) as exc:
-        hint = ("create it first (createdb), empty" if not settings.is_sqlite
+        hint = ("is MINSHENG_DATABASE_URL right? A new database is made with "
+                "`createdb --owner USER NAME`" if not settings.is_sqlite
                 else "is MINSHENG_DATABASE_URL right?")
         raise Failed(UNREADABLE, f"cannot open the database to restore into: "
                                  f"{str(exc).strip()} ({hint})") from None

@@ -43,6 +43,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # MINSHENG_DATABASE_URL is not set) and the photos in var/ of the folder it runs in.
 WORKDIR /srv/minsheng
 
+# pg_dump, pg_restore and psql for `minsheng backup` / `minsheng restore` on PostgreSQL
+# (docs/operations.md#backups). They must be the server's major version or newer: Debian's
+# current client is; restoring drops the one setting newer clients write that older servers
+# refuse (app/backup/postgres.py).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, in their own layer, so that code changes don't reinstall them. They are
 # read from pyproject.toml; all have wheels for linux x86_64/aarch64 (no compiler needed).
 COPY pyproject.toml /tmp/pyproject.toml

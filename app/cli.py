@@ -142,6 +142,52 @@ def cmd_audit_verify(args) -> int:
     return 1
 
 
+def cmd_backup(args) -> int:
+    from app.backup import service as backups
+
+    settings = get_settings()
+    try:
+        manifest, size = backups.backup(settings, args.file)
+    except backups.Failed as exc:
+        print(f"minsheng backup: {exc.message}", file=sys.stderr)
+        return exc.status
+    where = "standard output" if args.file == "-" else f"{args.file} ({size / 1e6:.1f} MB)"
+    print(f"backup written to {where}: {manifest.database} database at revision "
+          f"{manifest.alembic_revision}, {sum(manifest.tables.values())} rows in "
+          f"{len(manifest.tables)} tables, {len(manifest.media_files)} media files",
+          file=sys.stderr if args.file == "-" else sys.stdout)
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from app.audit import service as audit
+    from app.backup import service as backups
+
+    settings = get_settings()
+    try:
+        done = backups.restore(settings, args.file, force=args.force)
+    except backups.Failed as exc:
+        print(f"minsheng restore: {exc.message}", file=sys.stderr)
+        return exc.status
+    for warning in done.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    m = done.manifest
+    print(f"restored the {m.database} backup of {m.created_at} (minsheng {m.app_version}, "
+          f"revision {m.alembic_revision}): {sum(done.counts.values())} rows in "
+          f"{len(done.counts)} tables, {done.media_files} media files")
+    for table, rows in sorted(done.counts.items()):
+        print(f"  {table}: {rows}")
+    if done.upgraded_from:
+        print(f"migrated from revision {done.upgraded_from} to this version's schema (head)")
+    result = asyncio.run(_with_session(audit.verify))
+    if not result.ok:
+        print(f"audit chain BROKEN at entry {result.broken_seq}: {result.problem}: the backup's "
+              "audit log was changed; keep this copy for inquiry and restore another one")
+        return 1
+    print(f"audit chain intact: {result.checked} entries")
+    return 0
+
+
 def cmd_tally(args) -> int:
     import json
 
@@ -227,6 +273,43 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
+
+    backup = sub.add_parser(
+        "backup", help="write a consistent copy of the database and the media folder, while "
+                       "the service runs",
+        description="Writes one archive (a gzip'd tar) holding a copy of the whole database "
+                    "(SQLite: its online backup API; PostgreSQL: pg_dump's custom format, which "
+                    "needs the PostgreSQL client programs of the server's version or newer), "
+                    "every file of the media folder (MINSHENG_MEDIA_DIR) and a manifest with "
+                    "the schema revision, the rows per table and a SHA-256 for each file. The "
+                    "copy is consistent while the service goes on writing. The file is written "
+                    "beside FILE and renamed over it when complete, readable by its owner only "
+                    "(mode 0600): it holds password hashes, phone numbers and the secret "
+                    "ballots. Exit 0 when written; 2 if the database cannot be read or the "
+                    "file not written. See docs/operations.md#backups.")
+    backup.add_argument("file", help="the archive to write (e.g. minsheng-2025-03-01.tar.gz), "
+                                     "or - for standard output")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore", help="put a backup back into the configured database and media folder",
+        description="Restores an archive written by `minsheng backup` into MINSHENG_DATABASE_URL "
+                    "and MINSHENG_MEDIA_DIR; stop the service first. The archive is checked "
+                    "whole (every file against the manifest's checksum) before anything "
+                    "changes. A SQLite backup restores into SQLite and a PostgreSQL one into "
+                    "PostgreSQL (not across). It refuses a database that holds any rows (a "
+                    "migrated one included) or a media folder that holds files, unless --force. "
+                    "A backup of an older schema is migrated to this version's afterwards; one "
+                    "from a newer minsheng is refused. Then the row counts are compared with the "
+                    "backup's and the audit chain is verified. Exit 0 when restored and "
+                    "verified; 1 when refused or not matching (nothing changed, except after a "
+                    "failed count or audit check); 2 when the archive is unreadable, truncated "
+                    "or altered, or the database cannot be reached (nothing changed).")
+    restore.add_argument("file", help="the archive, or - for standard input")
+    restore.add_argument("--force", action="store_true",
+                         help="replace everything in a non-empty database and media folder by "
+                              "the backup (what is there now is lost)")
+    restore.set_defaults(func=cmd_restore)
 
     tally = sub.add_parser(
         "tally", help="recompute a ballot round's results from its published bulletin",

@@ -35,6 +35,20 @@ setup_chromium() {  # Debian's chromium (never a downloaded browser) and a Chine
   fi
 }
 
+setup_postgresql_client() {  # pg_dump, pg_restore and psql: the backup tests run them
+  if command -v pg_dump >/dev/null && command -v pg_restore >/dev/null \
+      && command -v psql >/dev/null; then
+    return 0
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
+  else
+    echo "warning: missing pg_dump, pg_restore or psql; the PostgreSQL backup tests need" \
+         "them (apt-get install postgresql-client)" >&2
+  fi
+}
+
 setup_postgresql() {  # the local server the PostgreSQL tests use (127.0.0.1:5432)
   if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
     if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then

@@ -14,7 +14,7 @@ def get_settings():
     return settings()
 
 
-async def _with_session(fn):
+async def _with_session(fn, write: bool = True):
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.db import make_engine
@@ -22,7 +22,8 @@ async def _with_session(fn):
     settings = get_settings()
     engine = make_engine(settings)
     try:
-        async with AsyncSession(engine.execution_options(sqlite_immediate=True),
+        # write=False: a reading session, which on SQLite does not take the write lock at BEGIN.
+        async with AsyncSession(engine.execution_options(sqlite_immediate=write),
                                 expire_on_commit=False) as session:
             result = await fn(session)
             await session.commit()
@@ -160,7 +161,7 @@ def cmd_audit_verify(args) -> int:
             return chain, None
         return chain, await anchoring.check(session, sources, keys, anchor_file=anchor_file)
 
-    chain, report = asyncio.run(_with_session(check))
+    chain, report = asyncio.run(_with_session(check, write=False))  # no write lock while reading
     if chain.ok:
         print(f"audit chain intact: {chain.checked} entries")
     else:
@@ -209,8 +210,14 @@ def cmd_audit_anchor(args) -> int:
             print(f"warning: {settings.audit_key_file} is readable by others than its owner "
                   "(chmod 600)", file=sys.stderr)
         with anchoring.AnchorLog(settings.audit_anchor_file) as anchor_log:
-            outcome = asyncio.run(_with_session(
-                lambda session: anchoring.anchor_head(session, key, anchor_log)))
+            # The chain is read without the write lock (on SQLite it would stop every writer
+            # while a long chain is walked); then, under it, only what was added meanwhile.
+            refused, checked = asyncio.run(_with_session(
+                lambda session: anchoring.check_extension(session, key, anchor_log),
+                write=False))
+            outcome = (anchoring.AnchorOutcome(refused=refused) if refused else asyncio.run(
+                _with_session(lambda session: anchoring.anchor_head(session, key, anchor_log,
+                                                                    checked))))
     except anchoring.AnchorInputError as exc:
         print(exc, file=sys.stderr)
         return 2

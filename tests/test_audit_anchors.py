@@ -254,3 +254,14 @@ def test_production_without_a_key_starts_but_warns():
                            ) is None
     assert "cannot read" in startup_warning(Settings(**base, audit_key_file="/no/such/key.pem"))
     assert startup_warning(Settings(env="development")) is None
+
+
+def test_an_anchor_the_database_lost_is_stored_again_from_the_file(client, world, database_url,
+                                                                   tmp_path):
+    anchored_history(client, world, database_url, tmp_path)
+    run(client, lambda s: s.execute(delete(AuditAnchor)))
+    r = minsheng(database_url, tmp_path, "audit", "verify")
+    assert r.returncode == 1 and "anchors missing from the database" in r.stdout
+    r = minsheng(database_url, tmp_path, "audit", "anchor")
+    assert r.returncode == 0 and "stored it again" in r.stderr and "already anchored" in r.stdout
+    assert minsheng(database_url, tmp_path, "audit", "verify").returncode == 0

@@ -313,52 +313,76 @@ async def _latest_row(session: AsyncSession) -> Anchor | None:
     return Anchor.from_row(row) if row else None
 
 
-async def _extends(session: AsyncSession, anchor: Anchor | None) -> str:
-    """'' when the chain still holds `anchor`'s entry and everything after it links and hashes
-    right (from the first entry when there is no anchor yet); else what is wrong."""
-    after, prev = 0, GENESIS_HASH
+async def _extends(session: AsyncSession, anchor: Anchor | None,
+                   start: tuple[int, str] = (0, GENESIS_HASH)) -> tuple[str, tuple[int, str]]:
+    """Whether the chain still holds `anchor`'s entry and everything after it links and hashes
+    right (without an anchor: everything after entry `start`, whose (seq, hash) is known good).
+    Answers ('', (seq, hash) of the head reached) or (what is wrong, start)."""
+    after, prev = start
     if anchor is not None:
         stored = await session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == anchor.seq))
         if stored is None:
             end = await session.scalar(select(func.max(AuditEntry.seq))) or 0
             return (f"truncated: {anchor.describe()} names entry #{anchor.seq} with hash "
-                    f"{anchor.hash}, but the chain ends at #{end}")
+                    f"{anchor.hash}, but the chain ends at #{end}"), start
         if stored != anchor.hash:
-            return f"rewritten: entry #{anchor.seq}'s hash differs from {anchor.describe()}"
+            return f"rewritten: entry #{anchor.seq}'s hash differs from {anchor.describe()}", start
         after, prev = anchor.seq, anchor.hash
+    elif after:
+        if await session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == after)) != prev:
+            return f"entry #{after} changed while it was being anchored", start
     while True:
         rows = (await session.scalars(select(AuditEntry).where(AuditEntry.seq > after)
                                       .order_by(AuditEntry.seq).limit(1000))).all()
         if not rows:
-            return ""
+            return "", (after, prev)
         for entry in rows:
             if entry.seq != after + 1 or entry.prev_hash != prev or entry_hash(entry) != entry.hash:
                 return (f"entry #{after + 1} is missing, out of the chain or changed "
-                        "(`minsheng audit verify` says more)")
+                        "(`minsheng audit verify` says more)"), start
             after, prev = entry.seq, entry.hash
 
 
-async def anchor_head(session: AsyncSession, key: Ed25519PrivateKey, anchor_log: AnchorLog
-                      ) -> AnchorOutcome:
-    """Sign the chain's head unless it is anchored already; append the anchor to the anchor log
-    and store it in the database (committing). Refuses when the chain no longer extends the
-    latest anchor of the file or of the database."""
+async def _previous(session: AsyncSession, anchor_log: AnchorLog) -> tuple[Anchor | None,
+                                                                            Anchor | None]:
+    return anchor_log.last(), await _latest_row(session)
+
+
+async def check_extension(session: AsyncSession, key: Ed25519PrivateKey, anchor_log: AnchorLog
+                          ) -> tuple[str, tuple[int, str]]:
+    """Whether the chain extends the newest anchor of the file and of the database (their
+    signatures good, their entries there with their hashes, everything after them linked and
+    hashed right; before any anchor, the whole chain): ('', (seq, hash) of the head reached) or
+    (what is wrong, …). Run without the write lock: it may read the whole chain."""
     public = key.public_key()
     keys = {key_id(public): public}
-    outcome = AnchorOutcome()
-    in_file = anchor_log.last()
-    in_db = await _latest_row(session)
-    previous = sorted({a for a in (in_file, in_db) if a is not None}, key=lambda a: a.seq)
+    previous = sorted({a for a in await _previous(session, anchor_log) if a is not None},
+                      key=lambda a: a.seq)
     for anchor in previous:
         if anchor.key_id in keys and not signature_ok(anchor, keys):
-            outcome.refused = (f"anchor signature invalid: the anchor for entry #{anchor.seq} "
-                               f"signed at {anchor.signed_at} does not verify")
-            return outcome
+            return (f"anchor signature invalid: the anchor for entry #{anchor.seq} signed at "
+                    f"{anchor.signed_at} does not verify"), (0, GENESIS_HASH)
+    reached = (0, GENESIS_HASH)
     for anchor in previous or [None]:
-        if problem := await _extends(session, anchor):
-            outcome.refused = problem
-            return outcome
-    latest = previous[-1] if previous else None
+        problem, reached = await _extends(session, anchor)
+        if problem:
+            return problem, reached
+    return "", reached
+
+
+async def anchor_head(session: AsyncSession, key: Ed25519PrivateKey, anchor_log: AnchorLog,
+                      checked: tuple[int, str]) -> AnchorOutcome:
+    """Sign the chain's head unless it is anchored already; append the anchor to the anchor log
+    and store it in the database (committing). `checked` is the (seq, hash) up to which
+    check_extension found the chain good, a moment ago; only what came after is read again."""
+    outcome = AnchorOutcome()
+    in_file, in_db = await _previous(session, anchor_log)
+    problem, _ = await _extends(session, None, checked)
+    if problem:
+        outcome.refused = problem
+        return outcome
+    previous = [a for a in (in_file, in_db) if a is not None]
+    latest = max(previous, key=lambda a: a.seq, default=None)
     if in_file and (in_db is None or in_db.seq < in_file.seq):
         # Written to the file by a run whose commit failed, or deleted from the database.
         session.add(in_file.to_row())

@@ -14,7 +14,7 @@ def get_settings():
     return settings()
 
 
-async def _with_session(fn):
+async def _with_session(fn, write: bool = True):
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.db import make_engine
@@ -22,7 +22,8 @@ async def _with_session(fn):
     settings = get_settings()
     engine = make_engine(settings)
     try:
-        async with AsyncSession(engine.execution_options(sqlite_immediate=True),
+        # write=False: a reading session, which on SQLite does not take the write lock at BEGIN.
+        async with AsyncSession(engine.execution_options(sqlite_immediate=write),
                                 expire_on_commit=False) as session:
             result = await fn(session)
             await session.commit()
@@ -131,15 +132,137 @@ def cmd_serve(args) -> int:
 
 
 def cmd_audit_verify(args) -> int:
+    from pathlib import Path
+
+    from app.audit import anchors as anchoring
     from app.audit import service as audit
 
-    result = asyncio.run(_with_session(audit.verify))
-    if result.ok:
-        print(f"audit chain intact: {result.checked} entries")
-        return 0
-    print(f"audit chain BROKEN at entry {result.broken_seq}: {result.problem} "
-          f"({result.checked} entries checked before it)")
-    return 1
+    settings = get_settings()
+    keys, sources, anchor_file = {}, {}, None
+    try:
+        if args.public_key:
+            given = [anchoring.load_public_key(value) for value in args.public_key]
+        else:
+            given = [k for k in [anchoring.configured_public_key(settings)] if k is not None]
+        keys = {anchoring.key_id(k): k for k in given}
+        for path in args.anchors or []:
+            sources[path] = anchoring.read_anchor_file(Path(path))
+        if settings.audit_anchor_file.is_file():
+            anchor_file = f"the anchor file {settings.audit_anchor_file}"
+            sources[anchor_file] = anchoring.read_anchor_file(settings.audit_anchor_file)
+    except anchoring.AnchorInputError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    async def check(session):
+        chain = await audit.verify(session)
+        sources["the database"] = await anchoring.database_anchors(session)
+        if not keys or not any(sources.values()):
+            return chain, None
+        return chain, await anchoring.check(session, sources, keys, anchor_file=anchor_file)
+
+    chain, report = asyncio.run(_with_session(check, write=False))  # no write lock while reading
+    if chain.ok:
+        print(f"audit chain intact: {chain.checked} entries")
+    else:
+        print(f"audit chain BROKEN at entry {chain.broken_seq}: {chain.problem} "
+              f"({chain.checked} entries checked before it)")
+    found = sum(len(a) for a in sources.values())
+    if report is None and found:
+        print(f"{found} anchor(s) found but no public key to check their signatures: give "
+              "--public-key or set MINSHENG_AUDIT_KEY_FILE", file=sys.stderr)
+        return 2
+    if report is None:
+        print("warning: nothing anchors the chain, so deleting its newest entries or re-hashing "
+              "it would not show: set MINSHENG_AUDIT_KEY_FILE and run `minsheng audit anchor` "
+              "from cron (docs/audit.md)", file=sys.stderr)
+        return 0 if chain.ok else 1
+    names = ", ".join(name for name, anchors in sources.items() if anchors)
+    if report.problems:
+        print(f"audit anchors: {len(report.problems)} problem(s), the first at entry "
+              f"#{report.first_seq}:")
+        for problem in report.problems:
+            print(f"  {problem}")
+    else:
+        latest = report.latest
+        print(f"anchored: {report.checked} anchor(s) checked ({names}); the newest, signed at "
+              f"{latest.signed_at}, names entry #{latest.seq}")
+    if anchor_file is None and not args.anchors:
+        report.warnings.append(
+            f"the anchor file {settings.audit_anchor_file} does not exist: only the database's "
+            "anchors were checked, and whoever can change the database can delete them")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0 if chain.ok and not report.problems else 1
+
+
+def cmd_audit_anchor(args) -> int:
+    from app.audit import anchors as anchoring
+
+    settings = get_settings()
+    if not settings.audit_key_file:
+        print("no signing key: set MINSHENG_AUDIT_KEY_FILE to the private key's file (create one "
+              "with `minsheng audit keygen FILE`)", file=sys.stderr)
+        return 2
+    try:
+        key = anchoring.load_private_key(settings.audit_key_file)
+        if settings.audit_key_file.stat().st_mode & 0o077:
+            print(f"warning: {settings.audit_key_file} is readable by others than its owner "
+                  "(chmod 600)", file=sys.stderr)
+        with anchoring.AnchorLog(settings.audit_anchor_file) as anchor_log:
+            # The chain is read without the write lock (on SQLite it would stop every writer
+            # while a long chain is walked); then, under it, only what was added meanwhile.
+            refused, checked = asyncio.run(_with_session(
+                lambda session: anchoring.check_extension(session, key, anchor_log),
+                write=False))
+            outcome = (anchoring.AnchorOutcome(refused=refused) if refused else asyncio.run(
+                _with_session(lambda session: anchoring.anchor_head(session, key, anchor_log,
+                                                                    checked))))
+    except anchoring.AnchorInputError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cannot write the anchor file {settings.audit_anchor_file}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    for note in outcome.notes:
+        print(note, file=sys.stderr)
+    if outcome.refused:
+        print(f"nothing signed: the chain no longer extends its last anchor: {outcome.refused}. "
+              "Run `minsheng audit verify`.", file=sys.stderr)
+        return 1
+    anchor = outcome.anchor
+    if anchor is None:
+        print("the audit log is empty: nothing to anchor")
+    elif outcome.created:
+        print(f"anchored entry #{anchor.seq} (hash {anchor.hash}, {anchor.count} entries), "
+              f"signed at {anchor.signed_at}; appended to {settings.audit_anchor_file}")
+    else:
+        print(f"already anchored: entry #{anchor.seq}, signed at {anchor.signed_at}")
+    return 0
+
+
+def cmd_audit_keygen(args) -> int:
+    from pathlib import Path
+
+    from app.audit import anchors as anchoring
+
+    path = Path(args.file)
+    try:
+        key = anchoring.generate_key_file(path)
+    except FileExistsError:
+        print(f"{path} exists; a key is never replaced (anchors signed with it are checked with "
+              "its public key)", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    public = key.public_key()
+    print(f"private key written to {path} (mode 0600); set "
+          f"MINSHENG_AUDIT_KEY_FILE={path.resolve()}")
+    print(f"key id: {anchoring.key_id(public)}")
+    print(f"public key: {anchoring.public_key_text(public)}")
+    return 0
 
 
 def cmd_backup(args) -> int:
@@ -322,8 +445,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_sub.add_parser("verify", help="check the hash chain; exit 1 at a broken entry")
+    verify = audit_sub.add_parser(
+        "verify", help="check the hash chain and its signed anchors; exit 1 at the first problem",
+        description="Recomputes the audit log's hash chain, then checks every anchor it finds "
+                    "(the database's, the anchor file MINSHENG_AUDIT_ANCHOR_FILE, and each "
+                    "--anchors FILE): its signature, and that the chain still holds the entry it "
+                    "names with the hash it names. Says 'truncated' when the chain ends before an "
+                    "anchored entry, 'rewritten' when an anchored entry's hash differs. Exit 0 if "
+                    "all is well, 1 naming the first problem, 2 if a key or an anchor file cannot "
+                    "be read or anchors exist but no public key was given. See docs/audit.md.")
+    verify.add_argument("--anchors", action="append", metavar="FILE",
+                        help="anchors to check besides the database's and the anchor file: an "
+                             "anchor file (JSON lines) or a download of GET "
+                             "/api/v1/audit/anchors (repeatable)")
+    verify.add_argument("--public-key", action="append", metavar="KEY",
+                        help="the public key that signed the anchors: its base64 text (GET "
+                             "/api/v1/audit/public-key) or a PEM file (repeatable; default: the "
+                             "public half of MINSHENG_AUDIT_KEY_FILE, or "
+                             "MINSHENG_AUDIT_PUBLIC_KEY)")
     verify.set_defaults(func=cmd_audit_verify)
+    anchor = audit_sub.add_parser(
+        "anchor", help="sign the chain's head and publish it (from cron every few minutes)",
+        description="Signs the audit chain's newest entry with MINSHENG_AUDIT_KEY_FILE, appends "
+                    "the anchor to MINSHENG_AUDIT_ANCHOR_FILE and stores it in the database, "
+                    "where GET /api/v1/audit/anchors publishes it. Nothing new when the head has "
+                    "not moved. Refuses (exit 1) when the chain no longer extends the last "
+                    "anchor; exit 2 without a readable key.")
+    anchor.set_defaults(func=cmd_audit_anchor)
+    keygen = audit_sub.add_parser(
+        "keygen", help="create the Ed25519 key that signs the anchors",
+        description="Writes a new Ed25519 private key (PEM, mode 0600) to FILE, which must not "
+                    "exist, and prints its key id and public key (base64) to publish.")
+    keygen.add_argument("file", help="where to write the private key")
+    keygen.set_defaults(func=cmd_audit_keygen)
     return parser
 
 

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(30, gt=0)
     # How long anonymous visitors share one rendering of a public page (app/caching.py); 0: off.
     page_cache_seconds: float = Field(10.0, ge=0, le=300)
+    # The audit chain's anchors (docs/audit.md): the Ed25519 private key (PEM) that signs them,
+    # kept outside the database; the anchor log the signed heads are appended to; and, for a
+    # web service that should not read the private key, the public key (base64) it publishes.
+    audit_key_file: Path | None = None
+    audit_anchor_file: Path = Field(default_factory=lambda: data_dir() / "audit-anchors.jsonl")
+    audit_public_key: str | None = None
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

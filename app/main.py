@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from app import __version__
 from app.admin.views import router as admin_pages
+from app.audit.anchors import startup_warning as audit_startup_warning
 from app.audit.api import router as audit_api
 from app.auth.api import router as auth_api
 from app.auth.throttle import LoginThrottle, make_storage
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     vendor = vendor_files(settings.assets_dir)
     check_vendor_files(vendor)
     engine = make_engine(settings)
+    if warning := audit_startup_warning(settings):
+        log.warning(warning)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

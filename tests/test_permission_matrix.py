@@ -18,9 +18,11 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from sqlalchemy import func, select
 
+from app.audit.anchors import public_key_text
 from app.auth.roles import Role
 from app.auth.tokens import issue_token
 from app.models import BallotCandidate, BallotRound, Candidate, Proposal, SmsMessage
@@ -43,6 +45,7 @@ from tests.helpers import (
 from tests.projects.helpers import announced_projects, plan_body
 
 API = "/api/v1"
+AUDIT_KEY = Ed25519PrivateKey.generate()
 ANONYMOUS = "anonymous"
 EVERYONE = "*"                # anyone, with or without a token
 AUTHENTICATED = "authenticated"  # any logged-in role
@@ -73,6 +76,9 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     # covered by test_who_moves_a_cycle_depends_on_its_phase.
     ("POST", f"{API}/cycles/{{cycle_id}}/transitions"): frozenset({"admin", "gov_staff"}),
     ("GET", f"{API}/audit/verify"): frozenset({"admin", "congress_staff"}),
+    ("GET", f"{API}/audit/anchors"): EVERYONE,
+    ("GET", f"{API}/audit/anchors/latest"): EVERYONE,
+    ("GET", f"{API}/audit/public-key"): EVERYONE,
     # --- 征集 (proposals) ---
     # Residents and deputies propose; gov_staff records one received by another channel. Admin
     # holds every permission but is no proposer (service.create refuses it: permission_denied).
@@ -200,6 +206,9 @@ def _photos_in_tmp(request, tmp_path, monkeypatch):
     if "client" in request.fixturenames:
         settings = request.getfixturevalue("client").app.state.settings
         monkeypatch.setattr(settings, "media_dir", tmp_path / "media")
+        # an audit signing key, so that GET /audit/public-key answers
+        monkeypatch.setattr(settings, "audit_public_key", public_key_text(AUDIT_KEY.public_key()))
+        monkeypatch.setattr(settings, "audit_anchor_file", tmp_path / "anchors.jsonl")
 
 
 @pytest.fixture
@@ -350,6 +359,14 @@ def sms_code(client, number: str) -> str:
 
 Request = dict  # keyword arguments for client.request(): url, json / files
 Builder = Callable[..., Request]
+
+
+def _latest_anchor(client, world, who):
+    from app.audit.anchors import sign
+
+    anchor = sign(AUDIT_KEY, seq=1, hash="0" * 64, count=1)
+    run(client, lambda s: s.merge(anchor.to_row()))
+    return {"url": f"{API}/audit/anchors/latest"}
 
 
 def _token(client, world, who):
@@ -511,6 +528,9 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         "url": f"{API}/cycles/{create_cycle(c, w)}/transitions",
         "json": {"to": "soliciting", "reason": "开始征集"}},
     ("GET", f"{API}/audit/verify"): lambda c, w, who: {"url": f"{API}/audit/verify"},
+    ("GET", f"{API}/audit/anchors"): lambda c, w, who: {"url": f"{API}/audit/anchors"},
+    ("GET", f"{API}/audit/anchors/latest"): _latest_anchor,
+    ("GET", f"{API}/audit/public-key"): lambda c, w, who: {"url": f"{API}/audit/public-key"},
     ("POST", f"{API}/cycles/{{cycle_id}}/proposals"): lambda c, w, who: {
         "url": f"{API}/cycles/{open_cycle(c, w)}/proposals", "json": proposal_body(who)},
     ("GET", f"{API}/cycles/{{cycle_id}}/proposals"): lambda c, w, who: {

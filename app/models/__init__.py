@@ -1,6 +1,6 @@
 """Every table, imported so the metadata is complete for Alembic and the app."""
 
-from app.models.audit import AuditEntry
+from app.models.audit import AuditAnchor, AuditEntry
 from app.models.ballot import (
     BallotAttendance,
     BallotCandidate,
@@ -30,7 +30,7 @@ from app.models.proposal import (
 from app.models.user import JurisdictionGrant, User
 from app.models.workflow import StateTransition
 
-__all__ = ["DEFAULT_CATEGORIES", "AuditEntry", "BallotAttendance", "BallotCandidate",
+__all__ = ["DEFAULT_CATEGORIES", "AuditAnchor", "AuditEntry", "BallotAttendance", "BallotCandidate",
            "BallotContent", "BallotParticipation", "BallotReceipt", "BallotRound",
            "BallotScrutineer", "Candidate", "CandidateRevision", "DeviceBallot", "PaperEntry",
            "CandidateSource", "ResponsibleUnit", "Comment", "CommentReport", "Cycle", "Endorsement",

@@ -27,3 +27,19 @@ class AuditEntry(SQLModel, table=True):
     data: str = Field(sa_type=Text)  # canonical JSON
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class AuditAnchor(SQLModel, table=True):
+    """AuditAnchor — 审计锚点: the chain's head at one moment, signed with a key kept outside
+    the database (`minsheng audit anchor`), published so a later truncation or re-hashing of the
+    chain shows (app/audit/anchors.py)."""
+
+    __tablename__ = "audit_anchor"
+
+    # The position of the anchored entry (its AuditEntry.seq): one anchor per head.
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: str = Field(max_length=64)  # that entry's hash
+    count: int = Field(sa_column=Column(BigInteger, nullable=False))  # entries at signing
+    signed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)  # whole seconds
+    key_id: str = Field(max_length=16)
+    signature: str = Field(max_length=88)  # Ed25519, base64

@@ -308,7 +308,24 @@ def cmd_restore(args) -> int:
               "audit log was changed; keep this copy for inquiry and restore another one")
         return 1
     print(f"audit chain intact: {result.checked} entries")
+    _warn_of_newer_anchors(settings, result.checked)
     return 0
+
+
+def _warn_of_newer_anchors(settings, restored_entries: int) -> None:
+    """After a restore: the anchor file may name entries the restored chain no longer has."""
+    from app.audit import anchors as anchoring
+
+    path = settings.audit_anchor_file
+    try:
+        newest = max((a.count for a in anchoring.read_anchor_file(path)), default=0)
+    except Exception:  # noqa: BLE001 - a hint only; `minsheng audit verify` reports the file
+        return
+    if newest > restored_entries:
+        print(f"warning: the anchor file {path} names entry #{newest}, but the restored chain "
+              f"ends at #{restored_entries}: the entries after the backup were lost with the "
+              "restore, and `minsheng audit verify` will say `truncated` until that file is "
+              "moved aside (docs/audit.md, 'After restoring a backup')", file=sys.stderr)
 
 
 def cmd_tally(args) -> int:

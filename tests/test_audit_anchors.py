@@ -265,3 +265,25 @@ def test_an_anchor_the_database_lost_is_stored_again_from_the_file(client, world
     r = minsheng(database_url, tmp_path, "audit", "anchor")
     assert r.returncode == 0 and "stored it again" in r.stderr and "already anchored" in r.stdout
     assert minsheng(database_url, tmp_path, "audit", "verify").returncode == 0
+
+
+def test_a_restore_behind_the_newest_anchor_says_what_was_lost(tmp_path, capsys):
+    """After restoring an older backup, restore warns that the anchor file names lost entries."""
+    from types import SimpleNamespace
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from app.audit import anchors as anchoring
+    from app.cli import _warn_of_newer_anchors
+
+    path = tmp_path / "anchors.jsonl"
+    anchor = anchoring.sign(Ed25519PrivateKey.generate(), seq=120, hash="ab" * 32, count=120)
+    path.write_text(json.dumps(anchor.to_json()) + "\n", encoding="utf-8")
+    settings = SimpleNamespace(audit_anchor_file=path)
+    _warn_of_newer_anchors(settings, 120)
+    assert capsys.readouterr().err == ""
+    _warn_of_newer_anchors(settings, 100)
+    err = capsys.readouterr().err
+    assert "#120" in err and "#100" in err and "moved aside" in err
+    _warn_of_newer_anchors(SimpleNamespace(audit_anchor_file=tmp_path / "none.jsonl"), 1)
+    assert capsys.readouterr().err == ""

@@ -170,14 +170,11 @@ async def _encoded_photos(request: Request, files: Annotated[list[UploadFile], F
         raise Invalid("Attach at least one photo.", code="no_photos", zh="请选择照片。")
     if len(files) > photos.MAX_PHOTOS:
         raise photos.too_many_photos()
-    data = []
-    for upload in files:
-        blob = await upload.read(photos.MAX_BYTES + 1)
-        if len(blob) > photos.MAX_BYTES:
+    for upload in files:  # the files stay spooled (on disk) until decoded
+        if photos.size_of(upload.file) > photos.MAX_BYTES:
             raise TooLarge("A photo may be at most 8 MB.", code="photo_too_large",
                            zh="每张照片不能超过 8 MB。")
-        data.append(blob)
-    return await photos.encode(data)
+    return await photos.encode([upload.file for upload in files])
 
 
 @router.post("/proposals/{proposal_id}/photos", status_code=201)

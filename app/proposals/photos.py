@@ -17,7 +17,7 @@ import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from PIL import Image
 from sqlalchemy import func, select
@@ -29,13 +29,14 @@ from app.workflows.proposal import ProposalState
 
 MAX_PHOTOS = 3
 MAX_BYTES = 8 * 1024 * 1024
-# Pixels a photo's header may claim. A phone's photo is 12 MP, its largest full-resolution mode
-# about 50 MP (8160×6120); 64 MP is beyond every phone yet under what an 8 MB JPEG can hold.
-# A JPEG is decoded at 1/2, 1/4 or 1/8 scale, so this bounds libjpeg's own buffers only.
+# Pixels a (baseline) JPEG's header may claim. A phone's photo is 12 MP, its largest
+# full-resolution mode about 50 MP (8160×6120); 64 MP is beyond every phone, and such a JPEG is
+# decoded at 1/2, 1/4 or 1/8 scale: under 30 MB of pixels.
 MAX_PIXELS = 64_000_000
-# Pixels actually decoded: PNG and WebP cannot be decoded at a reduced scale, so this bounds a
-# photo's memory (4096×4096 RGBA is 64 MiB). A phone's screenshot is 3–4 MP; a 12 MP photo as
-# PNG is over 8 MB anyway.
+# Pixels of anything decoded whole: PNG and WebP cannot be decoded at a reduced scale, and a
+# progressive JPEG keeps every DCT coefficient at full scale (6 bytes a pixel at most). This
+# bounds a photo's memory: 4096×4096 RGBA is 64 MiB. A phone's screenshot is 3–4 MP, its
+# 12 MP photo as PNG over 8 MB anyway.
 MAX_DECODED_PIXELS = 4096 * 4096
 MAX_SIDE = 1600  # stored photos are scaled down to this: enough for a phone, fast to load
 THUMB_SIDE = 320  # the copy shown in lists and on the detail page (a few KB on a slow network)
@@ -59,16 +60,16 @@ class EncodedPhoto(NamedTuple):
 
 def too_many_pixels() -> Invalid:
     return Invalid(f"The photo has too many pixels: at most {MAX_PIXELS // 1_000_000} megapixels "
-                   f"as JPEG, {MAX_DECODED_PIXELS // 1_000_000} as PNG or WebP; send a smaller "
-                   "copy.", code="photo_too_large",
-                   zh="照片像素过大（JPG 最多 6400 万像素，PNG、WebP 最多 1600 万像素），"
-                      "请缩小后再传。")
+                   f"as JPEG, {MAX_DECODED_PIXELS // 1_000_000} as PNG, WebP or progressive "
+                   "JPEG; send a smaller copy.", code="photo_too_large",
+                   zh="照片像素过大（JPG 最多 6400 万像素，PNG、WebP 和渐进式 JPG 最多 1600 万"
+                      "像素），请缩小后再传。")
 
 
 def reencode(data: bytes) -> EncodedPhoto:
     """Verify an upload is a real JPEG/PNG/WebP; re-encode it (and a thumbnail) as clean JPEG.
 
-    Blocking, and up to ~130 MB at its peak (a 4096×4096 RGBA PNG): the app calls it through
+    Blocking, and ~170 MB at its peak (a 4096×4096 RGBA PNG): the app calls it through
     `encode`, one photo at a time per worker and never inside a database transaction.
     """
     if len(data) > MAX_BYTES:
@@ -93,7 +94,8 @@ def _reencode(data: bytes) -> EncodedPhoto:
         if probe.format not in ACCEPTED_FORMATS:
             raise Invalid("Photos must be JPEG, PNG or WebP.", code="photo_format",
                           zh="照片须为 JPG、PNG 或 WebP 格式。")
-        if probe.width * probe.height > MAX_PIXELS:
+        scalable = probe.format == "JPEG" and not probe.info.get("progressive")
+        if probe.width * probe.height > (MAX_PIXELS if scalable else MAX_DECODED_PIXELS):
             raise too_many_pixels()
         probe.verify()
     with Image.open(io.BytesIO(data)) as image:
@@ -162,14 +164,29 @@ def _return_freed_memory() -> None:
 _decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo-decode")
 
 
-async def encode(uploads: list[bytes]) -> list[EncodedPhoto]:
+async def encode(uploads: list[bytes | BinaryIO]) -> list[EncodedPhoto]:
     """Check and re-encode photos on the worker's decoding thread, in turn with other requests'.
 
-    Call it before the request's session begins (the routes take the photos as a dependency
-    ahead of SessionDep): a refused photo raises, and nothing is stored.
+    Each upload is its bytes or its (spooled) file, read only when its turn comes, so uploads
+    waiting for the thread keep their photos on disk rather than in memory. Call it before the
+    request's session begins (the routes take the photos as a dependency declared ahead of
+    SessionDep): a refused photo raises, and nothing is stored.
     """
     loop = asyncio.get_running_loop()
-    return [await loop.run_in_executor(_decoder, reencode, data) for data in uploads]
+    return [await loop.run_in_executor(_decoder, _read_and_reencode, upload)
+            for upload in uploads]
+
+
+def size_of(file: BinaryIO) -> int:
+    """An uploaded (spooled) file's size in bytes, without reading it."""
+    return file.seek(0, io.SEEK_END)
+
+
+def _read_and_reencode(upload: bytes | BinaryIO) -> EncodedPhoto:
+    if not isinstance(upload, bytes):
+        upload.seek(0)
+        upload = upload.read(MAX_BYTES + 1)
+    return reencode(upload)
 
 
 async def add_photos(session: AsyncSession, *, actor: User, proposal: Proposal,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, BinaryIO
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -99,18 +99,19 @@ def _proposal_in(values: dict[str, str], *, staff: bool) -> ProposalIn:
     return parse_form(ProposalIn, data, LABELS)
 
 
-async def _read_photos(uploads: list[UploadFile]) -> list[bytes]:
-    """The chosen photos' bytes: at most three, each at most 8 MB (checked before decoding)."""
+def _photo_files(uploads: list[UploadFile]) -> list[BinaryIO]:
+    """The chosen photos' files: at most three, each at most 8 MB (checked before decoding);
+    read only when the worker's decoding thread takes them (photos.encode)."""
     if len(uploads) > photos.MAX_PHOTOS:
         raise Invalid("too many photos", zh=f"每条建议最多 {photos.MAX_PHOTOS} 张照片。")
-    blobs = []
+    files = []
     for upload in uploads:
-        blob = await upload.read(photos.MAX_BYTES + 1)
-        if len(blob) > photos.MAX_BYTES:
+        size = photos.size_of(upload.file)
+        if size > photos.MAX_BYTES:
             raise TooLarge("photo too large", zh="每张照片不能超过 8 MB，请换一张或压缩后再传。")
-        if blob:
-            blobs.append(blob)
-    return blobs
+        if size:
+            files.append(upload.file)
+    return files
 
 
 @dataclass
@@ -131,7 +132,7 @@ async def _chosen_photos(request: Request) -> ChosenPhotos:
     if not request.scope.get("session"):  # nobody logged in: no decoding, login_required answers
         return ChosenPhotos(True)
     try:
-        return ChosenPhotos(True, await photos.encode(await _read_photos(uploads)))
+        return ChosenPhotos(True, await photos.encode(_photo_files(uploads)))
     except DomainError as exc:
         return ChosenPhotos(True, refused=exc)
 
@@ -191,7 +192,7 @@ async def submit_proposal(request: Request, cycle_id: str,
         if encoded is None:  # not decoded ahead (no page session seen): decode now, correctly
             uploads = [f for f in form.getlist("photos")
                        if isinstance(f, UploadFile) and f.filename]
-            encoded = await photos.encode(await _read_photos(uploads))
+            encoded = await photos.encode(_photo_files(uploads))
         rule = proposals_rule(user.role)
         await request.app.state.rate_limits.check(rule, user.id)
         async with session.begin_nested():  # rolled back, with the proposal, if a photo fails

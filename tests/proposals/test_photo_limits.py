@@ -124,6 +124,20 @@ def test_a_jpeg_over_the_header_limit_is_refused_before_decoding(decoded_sizes):
     assert refused.value.code == "photo_too_large" and decoded_sizes == []
 
 
+def test_a_progressive_jpeg_has_the_limit_of_a_png(decoded_sizes):
+    # libjpeg keeps a progressive JPEG's every coefficient, at full scale, whatever the draft:
+    # 48 MP would cost ~290 MB. So it may have as many pixels as a PNG, not as a baseline JPEG.
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(out, format="JPEG", progressive=True)
+    small = out.getvalue()
+    sof = small.index(b"\xff\xc2")
+    patched = small[:sof + 5] + struct.pack(">HH", 3000, 6000) + small[sof + 9:]  # 18 MP
+    with pytest.raises(Invalid) as refused:
+        photos.reencode(patched)
+    assert refused.value.code == "photo_too_large" and decoded_sizes == []
+    assert photos.reencode(small).width == 64
+
+
 def test_the_big_png_is_422_on_the_api_and_nothing_is_stored(client, world, cycle_id):
     pid = propose(client, world, cycle_id)
     r = client.post(f"{API}/proposals/{pid}/photos", headers=world.headers("resident"),

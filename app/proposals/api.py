@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from app.auth.deps import CurrentUser, ensure_scope, require
+from app.auth.deps import CurrentUser, bearer_claims, ensure_scope, require
 from app.auth.roles import Perm
 from app.cycles import service as cycles
 from app.db import SessionDep
@@ -160,21 +160,29 @@ async def read_proposal(proposal: CurrentProposal, session: SessionDep):
     return await proposal_out(session, proposal)
 
 
-@router.post("/proposals/{proposal_id}/photos", status_code=201)
-async def upload_photos(proposal: CurrentProposal, request: Request, session: SessionDep,
-                        actor: CurrentUser,
-                        files: Annotated[list[UploadFile], File(description="1–3 photos")]):
-    """Attach photos (JPEG/PNG/WebP, 8 MB each); they are re-encoded without metadata."""
+async def _encoded_photos(request: Request, files: Annotated[list[UploadFile], File(
+        description="1–3 photos")]) -> list[photos.EncodedPhoto]:
+    """The uploaded photos, checked and re-encoded before the request's session begins (the
+    route declares them ahead of it): on SQLite a writing request's session holds the worker's
+    write turn, and decoding must never hold it. Only a caller with a signed token gets here."""
+    bearer_claims(request)
     if not files:
         raise Invalid("Attach at least one photo.", code="no_photos", zh="请选择照片。")
-    data = []
-    for upload in files[:photos.MAX_PHOTOS + 1]:
-        blob = await upload.read(photos.MAX_BYTES + 1)
-        if len(blob) > photos.MAX_BYTES:
+    if len(files) > photos.MAX_PHOTOS:
+        raise photos.too_many_photos()
+    for upload in files:  # the files stay spooled (on disk) until decoded
+        if photos.size_of(upload.file) > photos.MAX_BYTES:
             raise TooLarge("A photo may be at most 8 MB.", code="photo_too_large",
                            zh="每张照片不能超过 8 MB。")
-        data.append(blob)
-    stored = await photos.add_photos(session, actor=actor, proposal=proposal, uploads=data,
+    return await photos.encode([upload.file for upload in files])
+
+
+@router.post("/proposals/{proposal_id}/photos", status_code=201)
+async def upload_photos(encoded: Annotated[list[photos.EncodedPhoto], Depends(_encoded_photos)],
+                        proposal: CurrentProposal, request: Request, session: SessionDep,
+                        actor: CurrentUser):
+    """Attach photos (JPEG/PNG/WebP, 8 MB each); they are re-encoded without metadata."""
+    stored = await photos.add_photos(session, actor=actor, proposal=proposal, photos=encoded,
                                      media_dir=request.app.state.settings.media_dir)
     return {"photos": [photos.photo_url(p) for p in stored]}
 

@@ -4,9 +4,11 @@ proposal with its history, endorsements and comments."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Annotated, BinaryIO
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import UploadFile
 
 from app.auth.roles import Perm, Role, has_perm
@@ -97,24 +99,42 @@ def _proposal_in(values: dict[str, str], *, staff: bool) -> ProposalIn:
     return parse_form(ProposalIn, data, LABELS)
 
 
-async def _read_photos(uploads: list[UploadFile]) -> list[bytes]:
-    """The chosen photos' bytes: at most three, each at most 8 MB (checked before decoding)."""
+def _photo_files(uploads: list[UploadFile]) -> list[BinaryIO]:
+    """The chosen photos' files: at most three, each at most 8 MB (checked before decoding);
+    read only when the worker's decoding thread takes them (photos.encode)."""
     if len(uploads) > photos.MAX_PHOTOS:
         raise Invalid("too many photos", zh=f"每条建议最多 {photos.MAX_PHOTOS} 张照片。")
-    blobs = []
+    files = []
     for upload in uploads:
-        blob = await upload.read(photos.MAX_BYTES + 1)
-        if len(blob) > photos.MAX_BYTES:
+        size = photos.size_of(upload.file)
+        if size > photos.MAX_BYTES:
             raise TooLarge("photo too large", zh="每张照片不能超过 8 MB，请换一张或压缩后再传。")
-        if blob:
-            blobs.append(blob)
-    return blobs
+        if size:
+            files.append(upload.file)
+    return files
 
 
-async def _add_photos(request: Request, session, user: User, proposal: Proposal,
-                      blobs: list[bytes]) -> None:
-    await photos.add_photos(session, actor=user, proposal=proposal, uploads=blobs,
-                            media_dir=request.app.state.settings.media_dir)
+@dataclass
+class ChosenPhotos:
+    """The photos of a proposal form, checked and re-encoded before the request's session
+    begins (the route declares them ahead of it): decoding never holds SQLite's write turn."""
+
+    chosen: bool  # the form carried photos
+    encoded: list[photos.EncodedPhoto] | None = None  # None: not decoded (nobody logged in)
+    refused: DomainError | None = None  # shown in the form with the rest, by the route
+
+
+async def _chosen_photos(request: Request) -> ChosenPhotos:
+    form = await request.form(max_files=10, max_fields=50)  # the route reads the same form
+    uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
+    if not uploads:
+        return ChosenPhotos(False, [])
+    if not request.scope.get("session"):  # nobody logged in: no decoding, login_required answers
+        return ChosenPhotos(True)
+    try:
+        return ChosenPhotos(True, await photos.encode(_photo_files(uploads)))
+    except DomainError as exc:
+        return ChosenPhotos(True, refused=exc)
 
 
 def _ensure_proposer(user: User) -> None:
@@ -156,28 +176,36 @@ async def new_proposal(request: Request, cycle_id: str, session: SessionDep, use
 
 
 @router.post("/cycles/{cycle_id}/proposals/new")
-async def submit_proposal(request: Request, cycle_id: str, session: SessionDep, user: LoggedIn):
+async def submit_proposal(request: Request, cycle_id: str,
+                          chosen: Annotated[ChosenPhotos, Depends(_chosen_photos)],
+                          session: SessionDep, user: LoggedIn):
     """File the proposal and its photos together: a refused photo stores nothing at all."""
     cycle = await cycles.get(session, cycle_id)
     _ensure_proposer(user)
     form = await request.form(max_files=10, max_fields=50)
     values = {k: str(form.get(k, "")) for k in TEXT_FIELDS}  # kept whole to show again
-    uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
     try:
         data = _proposal_in(values, staff=user.role == Role.gov_staff)
-        blobs = await _read_photos(uploads)
+        if chosen.refused is not None:
+            raise chosen.refused
+        encoded = chosen.encoded
+        if encoded is None:  # not decoded ahead (no page session seen): decode now, correctly
+            uploads = [f for f in form.getlist("photos")
+                       if isinstance(f, UploadFile) and f.filename]
+            encoded = await photos.encode(_photo_files(uploads))
         rule = proposals_rule(user.role)
         await request.app.state.rate_limits.check(rule, user.id)
         async with session.begin_nested():  # rolled back, with the proposal, if a photo fails
             proposal = await service.create(session, actor=user, cycle=cycle,
                                             **data.model_dump())
-            if blobs:
-                await _add_photos(request, session, user, proposal, blobs)
+            if encoded:
+                await photos.add_photos(session, actor=user, proposal=proposal, photos=encoded,
+                                        media_dir=request.app.state.settings.media_dir)
         await request.app.state.rate_limits.hit(rule, user.id)  # only what was stored counts
     except DomainError as exc:
         return await _new_page(request, session, user, cycle, form=values,
                                error=exc.zh or exc.message, status=exc.status,
-                               photos_dropped=bool(uploads))
+                               photos_dropped=chosen.chosen)
     return redirect(request, f"/proposals/{proposal.id}?submitted=1")
 
 

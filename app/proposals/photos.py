@@ -40,7 +40,10 @@ MAX_PIXELS = 64_000_000
 MAX_DECODED_PIXELS = 4096 * 4096
 MAX_SIDE = 1600  # stored photos are scaled down to this: enough for a phone, fast to load
 THUMB_SIDE = 320  # the copy shown in lists and on the detail page (a few KB on a slow network)
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+# MPO: a phone's JPEG with a second picture (depth map, portrait blur) after the photo; Pillow
+# reads it as a JPEG whose first frame is the photo, and only that frame is kept.
+JPEG_FORMATS = {"JPEG", "MPO"}
+ACCEPTED_FORMATS = {*JPEG_FORMATS, "PNG", "WEBP"}
 ORIENTATION = 0x0112  # the EXIF tag
 # EXIF orientation → the transposition that makes the picture upright (as ImageOps.exif_transpose).
 UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
@@ -94,7 +97,7 @@ def _reencode(data: bytes) -> EncodedPhoto:
         if probe.format not in ACCEPTED_FORMATS:
             raise Invalid("Photos must be JPEG, PNG or WebP.", code="photo_format",
                           zh="照片须为 JPG、PNG 或 WebP 格式。")
-        scalable = probe.format == "JPEG" and not probe.info.get("progressive")
+        scalable = probe.format in JPEG_FORMATS and not probe.info.get("progressive")
         if probe.width * probe.height > (MAX_PIXELS if scalable else MAX_DECODED_PIXELS):
             raise too_many_pixels()
         probe.verify()

@@ -113,6 +113,19 @@ def test_a_large_jpeg_is_decoded_at_a_reduced_scale(decoded_sizes):
     assert decoded_sizes == [("JPEG", (2400, 1800))]
 
 
+def test_a_phone_photo_with_depth_data_read_as_mpo_is_a_jpeg(decoded_sizes):
+    # Phones add a second picture (depth map, portrait blur) after the photo in one file, in
+    # CIPA's Multi-Picture format: Pillow reads it as "MPO", a JPEG whose first picture is the photo.
+    out = io.BytesIO()
+    photo = Image.new("RGB", (4000, 3000), (200, 80, 40))
+    photo.save(out, format="MPO", save_all=True, append_images=[Image.new("RGB", (640, 480))])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    full, _small, width, height = photos.reencode(out.getvalue())
+    assert (width, height) == (1600, 1200)
+    assert decoded_sizes == [("MPO", (2000, 1500))]  # the photo alone, at half its size
+    assert Image.open(io.BytesIO(full)).getpixel((5, 5)) == pytest.approx((200, 80, 40), abs=3)
+
+
 def test_a_jpeg_over_the_header_limit_is_refused_before_decoding(decoded_sizes):
     # A JPEG header claiming 10000×7000 (70 MP): only the start of the file is needed to know.
     header = big_jpeg((64, 48))

@@ -133,7 +133,7 @@ async def user_of(session: AsyncSession, request: Request) -> tuple[User, dateti
     data = request.session
     uid, version, key = data.get(SESSION_USER), data.get(SESSION_VERSION), current_key(request)
     if not isinstance(uid, str) or not isinstance(version, int) or key is None:
-        if data:
+        if SESSION_USER in data:
             data.clear()  # a cookie of no session (one from before sessions were kept)
         return None
     row = (await session.execute(

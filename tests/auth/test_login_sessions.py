@@ -4,8 +4,11 @@ a password change ends the others."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 
+from itsdangerous import TimestampSigner
 from sqlalchemy import func, select, update
 
 from app.models import BallotParticipation, LoginSession, User, utcnow
@@ -105,6 +108,16 @@ def test_last_seen_is_written_at_most_every_five_minutes(client, world):
     client.get("/")
     seen = run(client, lambda s: s.scalar(select(LoginSession.last_seen_at)))
     assert (utcnow() - seen).total_seconds() < 60
+
+
+def test_a_cookie_from_before_server_side_sessions_logs_nobody_in(client, world):
+    user = world.users["gov_staff"]
+    data = base64.b64encode(json.dumps({"uid": user.id, "v": user.token_version}).encode())
+    secret = client.app.state.settings.effective_secret
+    browser(client, TimestampSigner(secret).sign(data).decode())
+    r = client.get("/", follow_redirects=False)
+    assert "退出" not in r.text
+    assert f"{COOKIE}=null" in r.headers.get("set-cookie", "")  # and the browser forgets it
 
 
 def test_a_deactivated_account_is_logged_out(client, world):

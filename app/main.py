@@ -19,6 +19,7 @@ from app.admin.views import router as admin_pages
 from app.audit.anchors import startup_warning as audit_startup_warning
 from app.audit.api import router as audit_api
 from app.auth.api import router as auth_api
+from app.auth.session_views import router as session_pages
 from app.auth.throttle import LoginThrottle, make_storage
 from app.auth.views import router as auth_pages
 from app.ballots.api import casting_router as casting_api
@@ -157,7 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    resident_pages, candidate_pages, candidate_staff_pages,
                    ballot_deputy_pages, ballot_staff_pages, ballot_paper_pages,
                    ballot_public_pages, opendata_routes, project_pages, project_staff_pages,
-                   settings_pages, govlist_pages):
+                   settings_pages, govlist_pages, session_pages):
         app.include_router(router)
 
     @app.get("/static/vendor/{name}", include_in_schema=False)

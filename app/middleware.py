@@ -110,8 +110,18 @@ async def _reject(scope, send, status: int, code: str, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+
 class CSRFMiddleware:
-    """asgi-csrf's double-submit cookie on every page form and htmx request (not the bearer API)."""
+    """asgi-csrf's double-submit cookie on every page form and htmx request (not the bearer API).
+
+    asgi-csrf lets a POST that carries no cookie at all through unchecked, unless its path is
+    listed. Here every page POST needs the token: a cross-site form could otherwise log the
+    browser in to the attacker's account (login CSRF) or have an SMS code sent. With no cookie
+    there is no token to match, so such a request is refused before its body is read. A real
+    visitor gets the csrftoken cookie with the page whose form they fill in.
+    """
 
     def __init__(self, app, secret: str, secure: bool):
         self.inner = app
@@ -129,6 +139,9 @@ class CSRFMiddleware:
         # asgi-csrf would fail with an IndexError on a multipart body without a boundary.
         if ctype.startswith(b"multipart/form-data") and b"; boundary=" not in ctype:
             return await _reject(scope, send, 400, "bad_request", "multipart without boundary")
+        if scope["method"] not in SAFE_METHODS and not any(
+                name == b"cookie" and value for name, value in scope.get("headers", [])):
+            return await _csrf_failed_page(scope, send, None)
         await self.app(scope, receive, send)
 
 

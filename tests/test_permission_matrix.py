@@ -66,6 +66,8 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", f"{API}/users"): frozenset({"admin", "congress_staff"}),
     ("GET", f"{API}/users/me"): AUTHENTICATED,
     ("POST", f"{API}/users/me/password"): AUTHENTICATED,
+    ("GET", f"{API}/users/me/sessions"): AUTHENTICATED,
+    ("POST", f"{API}/users/me/logout-all"): AUTHENTICATED,
     ("POST", f"{API}/users/{{user_id}}/grants"): frozenset({"admin"}),
     ("GET", f"{API}/cycles"): EVERYONE,
     ("POST", f"{API}/cycles"): frozenset({"admin", "gov_staff"}),
@@ -514,6 +516,9 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", f"{API}/users/me/password"): lambda c, w, who: {
         "url": f"{API}/users/me/password",
         "json": {"current_password": PASSWORD, "new_password": "new-pass-4567"}},
+    ("GET", f"{API}/users/me/sessions"): lambda c, w, who: {"url": f"{API}/users/me/sessions"},
+    ("POST", f"{API}/users/me/logout-all"): lambda c, w, who: {
+        "url": f"{API}/users/me/logout-all"},
     ("POST", f"{API}/users/{{user_id}}/grants"): lambda c, w, who: {
         "url": f"{API}/users/{w.users['other_gov_staff'].id}/grants",
         "json": {"jurisdiction_code": "lezhi"}},
@@ -1005,14 +1010,15 @@ def test_only_the_proposer_or_recorder_adds_photos(client, world, owner, who):
 
 # --- a generated password must be changed first --------------------------------------------
 
-PASSWORD_CHANGE_ROUTES = {("GET", f"{API}/users/me"), ("POST", f"{API}/users/me/password")}
+PASSWORD_CHANGE_ROUTES = {("GET", f"{API}/users/me"), ("POST", f"{API}/users/me/password"),
+                          ("POST", f"{API}/users/me/logout-all")}
 
 
 @pytest.mark.parametrize("route", PROTECTED, ids=route_id)
 def test_an_account_with_a_generated_password_may_only_change_it(client, world, route):
-    """must_change_password: 403 password_change_required on every protected route but the two
-    that show the account and change its password. The account is an admin, so nothing but the
-    pending change stands in the way."""
+    """must_change_password: 403 password_change_required on every protected route but those
+    that show the account, change its password and log it out everywhere. The account is an
+    admin, so nothing but the pending change stands in the way."""
     world.users["fresh"] = create_user(client, "fresh-admin", Role.admin,
                                        must_change_password=True)
     headers = token_headers(client, "fresh-admin")

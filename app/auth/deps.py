@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import login_sessions
+from app.auth.login_sessions import SESSION_USER, SESSION_VERSION  # noqa: F401 - their old home
 from app.auth.roles import Perm, Role, has_perm
 from app.auth.tokens import read_token
 from app.db import SessionDep
 from app.errors import Forbidden, NotAuthenticated
 from app.models import JurisdictionGrant, User
-
-SESSION_USER = "uid"
-SESSION_VERSION = "v"
 
 
 async def _load_active(session: AsyncSession, user_id: str, version: int) -> User | None:
@@ -68,8 +67,10 @@ def password_change_required() -> Forbidden:
                      code="password_change_required", zh="请先修改初始密码。")
 
 
-async def optional_user(request: Request, session: SessionDep) -> User | None:
-    """The logged-in user or None: bearer token on /api, session cookie on pages."""
+async def optional_user(request: Request, session: SessionDep,
+                        background: BackgroundTasks) -> User | None:
+    """The logged-in user or None: bearer token on /api, session cookie on pages (its
+    server-side session must be running: app/auth/login_sessions.py)."""
     if request.url.path.startswith("/api/"):
         token = _bearer(request)
         if token is None:
@@ -79,18 +80,19 @@ async def optional_user(request: Request, session: SessionDep) -> User | None:
         # A public route answers a stale token as it answers anyone; a protected one says why.
         request.state.bad_token = user is None
         return user
-    uid = request.session.get(SESSION_USER)
-    version = request.session.get(SESSION_VERSION)
-    if not isinstance(uid, str) or not isinstance(version, int):
+    found = await login_sessions.user_of(session, request)
+    if found is None:
         return None
-    user = await _load_active(session, uid, version)
-    if user is None:
-        request.session.clear()
+    user, last_seen = found
+    if login_sessions.needs_touch(last_seen):
+        background.add_task(login_sessions.touch, request.app.state,
+                            login_sessions.current_key(request))
     return user
 
 
 # What an account with a generated password may still do on the API: see itself and change it.
-PASSWORD_CHANGE_PATHS = ("/api/v1/users/me", "/api/v1/users/me/password")
+PASSWORD_CHANGE_PATHS = ("/api/v1/users/me", "/api/v1/users/me/password",
+                         "/api/v1/users/me/logout-all")
 
 
 async def current_user(request: Request,

@@ -6,8 +6,9 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Request
 
+from app.auth import login_sessions
 from app.auth.api import client_address
-from app.auth.deps import SESSION_USER, SESSION_VERSION
+from app.auth.login_sessions import SESSION_VERSION
 from app.db import SessionDep
 from app.errors import DomainError
 from app.i18n import COOKIE, LOCALES
@@ -59,13 +60,13 @@ async def login(request: Request, session: SessionDep):
                       {"error": exc.zh or exc.message, "username": username, "next": target},
                       status=exc.status)
     await throttle.succeeded(username)
-    request.session.clear()
-    request.session.update({SESSION_USER: user.id, SESSION_VERSION: user.token_version})
+    await login_sessions.start(session, request, user)
     return redirect(request, "/account/password" if user.must_change_password else target)
 
 
 @router.post("/logout")
-async def logout(request: Request):
+async def logout(request: Request, session: SessionDep):
+    await login_sessions.end_current(session, request)
     request.session.clear()
     return redirect(request, "/")
 
@@ -84,7 +85,8 @@ async def change_password(request: Request, session: SessionDep, user: LoggedIn)
     try:
         if new != repeat:
             raise DomainError("mismatch", status=422, zh="两次输入的新密码不一致。")
-        await users.change_password(session, user=user, current=current, new=new)
+        await users.change_password(session, user=user, current=current, new=new,
+                                    keep=login_sessions.current_key(request))
     except DomainError as exc:
         return render(request, "auth/password.html",
                       {"error": exc.zh or exc.message, "forced": user.must_change_password},

@@ -16,6 +16,7 @@ from app.models.base import new_id, utcnow
 from app.models.candidate import Candidate, CandidateRevision, CandidateSource, ResponsibleUnit
 from app.models.cycle import Cycle
 from app.models.jurisdiction import Jurisdiction, JurisdictionLevel
+from app.models.login_session import LoginSession
 from app.models.notification import Notification, SmsCode, SmsMessage
 from app.models.plan import ProjectPlan, ProjectPlanVersion
 from app.models.project import Project
@@ -35,6 +36,7 @@ __all__ = ["DEFAULT_CATEGORIES", "AuditAnchor", "AuditEntry", "BallotAttendance"
            "BallotScrutineer", "Candidate", "CandidateRevision", "DeviceBallot", "PaperEntry",
            "CandidateSource", "ResponsibleUnit", "Comment", "CommentReport", "Cycle", "Endorsement",
            "Jurisdiction", "JurisdictionGrant", "JurisdictionLevel", "Notification", "Project",
+           "LoginSession",
            "ProjectPlan", "ProjectPlanVersion",
            "Proposal",
            "ProposalPhoto", "SmsCode", "SmsMessage", "StateTransition", "User", "new_id", "utcnow"]

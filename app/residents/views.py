@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from app.auth import login_sessions
 from app.auth.api import client_address
-from app.auth.deps import SESSION_USER, SESSION_VERSION
 from app.auth.roles import Perm
 from app.db import SessionDep
 from app.errors import DomainError, Invalid
@@ -96,8 +96,7 @@ async def register(request: Request, session: SessionDep):
     except DomainError as exc:
         return await _register_page(request, session, form=form, error=exc.zh or exc.message,
                                     status=exc.status)
-    request.session.clear()
-    request.session.update({SESSION_USER: user.id, SESSION_VERSION: user.token_version})
+    await login_sessions.start(session, request, user)
     return redirect(request, "/")
 
 

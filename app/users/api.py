@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.auth import login_sessions
 from app.auth.deps import CurrentUser, ensure_scope, require
 from app.auth.roles import Perm, Role
 from app.db import SessionDep
@@ -13,7 +14,15 @@ from app.errors import Forbidden
 from app.models import User
 from app.pagination import Page, PageDep
 from app.users import service
-from app.users.schemas import GrantIn, GrantOut, PasswordChange, UserCreated, UserIn, UserOut
+from app.users.schemas import (
+    GrantIn,
+    GrantOut,
+    LoginSessionOut,
+    PasswordChange,
+    UserCreated,
+    UserIn,
+    UserOut,
+)
 
 router = APIRouter(tags=["users"])
 
@@ -61,6 +70,21 @@ async def change_my_password(body: PasswordChange, session: SessionDep, actor: C
     """Change one's own password; every token issued before stops working."""
     await service.change_password(session, user=actor, current=body.current_password,
                                   new=body.new_password)
+
+
+@router.get("/users/me/sessions", response_model=list[LoginSessionOut])
+async def my_sessions(session: SessionDep, actor: CurrentUser):
+    """The browsers logged in to one's pages, the most recently used first."""
+    return [LoginSessionOut(created_at=s.created_at, last_seen_at=s.last_seen_at,
+                            expires_at=s.expires_at, device=s.device, address=s.address)
+            for s in await login_sessions.active(session, actor.id)]
+
+
+@router.post("/users/me/logout-all", status_code=204)
+async def log_out_everywhere(session: SessionDep, actor: CurrentUser):
+    """Log out everywhere: every page session and every bearer token of the account end,
+    the one of this call too."""
+    await login_sessions.log_out_everywhere(session, actor)
 
 
 @router.post("/users/{user_id}/grants", status_code=201, response_model=GrantOut)

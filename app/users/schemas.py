@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from app.auth.roles import Role
@@ -69,3 +71,13 @@ class TokenOut(BaseModel):
     token_type: str = "bearer"
     role: str
     expires_in: int
+
+
+class LoginSessionOut(BaseModel):
+    """One browser logged in to the pages (登录会话); tokens of the API are not listed."""
+
+    created_at: datetime
+    last_seen_at: datetime  # written at most every five minutes
+    expires_at: datetime
+    device: str  # the browser and system, from its User-Agent
+    address: str

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.auth import login_sessions
 from app.auth.deps import ensure_scope
 from app.auth.passwords import (
     DUMMY_HASH,
@@ -248,8 +249,10 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> U
     return user
 
 
-async def change_password(session: AsyncSession, *, user: User, current: str, new: str) -> None:
-    """Change one's own password; every earlier token and session stops working."""
+async def change_password(session: AsyncSession, *, user: User, current: str, new: str,
+                          keep: str | None = None) -> None:
+    """Change one's own password; every earlier token and page session stops working (but
+    `keep`, the row id of the browser's session that changed it)."""
     ok, _ = await verify_password_async(current, user.password_hash)
     if not ok:
         raise Invalid("The current password is wrong.", code="wrong_password", zh="当前密码不正确。")
@@ -262,6 +265,7 @@ async def change_password(session: AsyncSession, *, user: User, current: str, ne
     user.token_version += 1
     session.add(user)
     await session.flush()
+    await login_sessions.end_all(session, user.id, login_sessions.PASSWORD_CHANGE, keep=keep)
     await audit.record(session, actor=user.username, action="user.password_change",
                        entity_type="user", entity_id=user.id)
 

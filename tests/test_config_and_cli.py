@@ -72,7 +72,7 @@ def test_create_admin_refuses_a_weak_password_or_a_taken_name(client, world, dat
                  stdin="123\n")
     assert r.returncode == 2 and "at least 8" in r.stderr
     r = minsheng(database_url, "create-admin", "--username", "admin", "--password-stdin",
-                 stdin="admin-pass-123\n")
+                 stdin="river-pass-123\n")
     assert r.returncode == 1 and "taken" in r.stderr
 
 

@@ -89,7 +89,7 @@ async def register(session: AsyncSession, *, settings: Settings, limits: RateLim
                       zh="请填写称呼（1–50 字）。" if not display_name
                       else f"称呼太长：最多 50 字，现有 {len(display_name)} 字。")
     jurisdiction = await jurisdictions.get(session, jurisdiction_code)
-    check_policy(password)
+    check_policy(password, username=phone, phone=phone, display_name=display_name)
     taken = await session.scalar(select(User.id).where(
         (User.username == phone) | (User.phone == phone)))
     if taken:

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # "outbox" writes codes to the log and the staff-visible outbox; a real provider is a
     # "package.module:ClassName" whose instances have `async send(session, phone, text)`.
     sms_sender: str = "outbox"
+    # In the outbox staff read the codes of their jurisdictions' residents, so any of them could
+    # register a number or log in with one: production refuses it unless this says it is meant.
+    sms_outbox_in_production: bool = False
     sms_code_ttl_seconds: int = Field(default=600, ge=60, le=3600)
     sqlite_busy_timeout_ms: int = 10_000
     # Database connections each worker keeps open. Requests beyond them wait for one (up to
@@ -87,6 +90,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "MINSHENG_RATE_LIMIT_URL must name a store shared by all workers in production "
                 "(e.g. redis://127.0.0.1:6379/0)."
+            )
+        if (self.env == "production" and self.sms_sender == "outbox"
+                and not self.sms_outbox_in_production):
+            raise ValueError(
+                "MINSHENG_SMS_SENDER is 'outbox': no SMS is sent and staff read the codes, so any "
+                "staff member could register a number or log in with it. In production set "
+                "MINSHENG_SMS_SENDER to your SMS gateway (package.module:ClassName), or set "
+                "MINSHENG_SMS_OUTBOX_IN_PRODUCTION=true to run with the outbox all the same."
             )
         return self
 

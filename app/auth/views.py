@@ -58,7 +58,7 @@ async def login(request: Request, session: SessionDep):
         return render(request, "auth/login.html",
                       {"error": exc.zh or exc.message, "username": username, "next": target},
                       status=exc.status)
-    await throttle.succeeded(username)
+    await throttle.succeeded(username, address)
     request.session.clear()
     request.session.update({SESSION_USER: user.id, SESSION_VERSION: user.token_version})
     return redirect(request, "/account/password" if user.must_change_password else target)

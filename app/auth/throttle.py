@@ -48,7 +48,7 @@ def _wait_text(seconds: int) -> tuple[str, str]:
 
 def throttled(seconds: float) -> TooManyRequests:
     """429 saying when to try again, and the way out."""
-    seconds = max(1, math.ceil(seconds))
+    seconds = max(1, round(seconds))  # the stores give expiry times to about a second
     en, zh = _wait_text(seconds)
     return TooManyRequests(
         f"Too many failed log-ins; try again in {en}, or log in with a code sent by SMS "

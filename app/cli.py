@@ -50,7 +50,7 @@ def cmd_create_admin(args) -> int:
         return 2
     password = sys.stdin.readline().rstrip("\r\n")
     try:
-        check_policy(password)
+        check_policy(password, username=args.username)
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
         return 2

@@ -49,9 +49,17 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = 12 * 3600
     # Rate-limit counters must be shared by every worker: use redis:// in production.
     rate_limit_url: str | None = None
-    login_max_failures_per_account: int = 5
-    login_max_failures_per_address: int = 30
-    login_window_seconds: int = 900
+    # The log-in throttle (app/auth/throttle.py, docs/security.md): how long failures count;
+    # free failures of one account from one address, then waits of 2, 4, 8 … seconds up to the
+    # cap; failures from one address before it must wait (a hall of 450 deputies behind one
+    # NAT stays far below); failures of one account from all addresses before it is slowed to
+    # one try per login_account_slow_seconds. Known addresses of an account skip the last two.
+    login_window_seconds: int = Field(3600, ge=60)
+    login_free_failures: int = Field(5, ge=0)
+    login_max_delay_seconds: int = Field(900, ge=1)
+    login_address_max_failures: int = Field(2000, ge=1)
+    login_account_slow_after: int = Field(100, ge=1)
+    login_account_slow_seconds: int = Field(10, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # The front-end assets (htmx, Swagger UI) we serve ourselves: None takes the copy inside
     # the installed package, or the checkout's node_modules/ (app/resources.py); a folder given
@@ -63,6 +71,9 @@ class Settings(BaseSettings):
     # "outbox" writes codes to the log and the staff-visible outbox; a real provider is a
     # "package.module:ClassName" whose instances have `async send(session, phone, text)`.
     sms_sender: str = "outbox"
+    # In the outbox staff read the codes of their jurisdictions' residents, so any of them could
+    # register a number or log in with one: production refuses it unless this says it is meant.
+    sms_outbox_in_production: bool = False
     sms_code_ttl_seconds: int = Field(default=600, ge=60, le=3600)
     sqlite_busy_timeout_ms: int = 10_000
     # Database connections each worker keeps open. Requests beyond them wait for one (up to
@@ -93,6 +104,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "MINSHENG_RATE_LIMIT_URL must name a store shared by all workers in production "
                 "(e.g. redis://127.0.0.1:6379/0)."
+            )
+        if (self.env == "production" and self.sms_sender == "outbox"
+                and not self.sms_outbox_in_production):
+            raise ValueError(
+                "MINSHENG_SMS_SENDER is 'outbox': no SMS is sent and staff read the codes, so any "
+                "staff member could register a number or log in with it. In production set "
+                "MINSHENG_SMS_SENDER to your SMS gateway (package.module:ClassName), or set "
+                "MINSHENG_SMS_OUTBOX_IN_PRODUCTION=true to run with the outbox all the same."
             )
         return self
 

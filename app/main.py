@@ -20,6 +20,8 @@ from app.audit.anchors import startup_warning as audit_startup_warning
 from app.audit.api import router as audit_api
 from app.auth.api import router as auth_api
 from app.auth.session_views import router as session_pages
+from app.auth.sms_api import router as sms_auth_api
+from app.auth.sms_views import router as sms_auth_pages
 from app.auth.throttle import LoginThrottle, make_storage
 from app.auth.views import router as auth_pages
 from app.ballots.api import casting_router as casting_api
@@ -89,7 +91,7 @@ UPLOAD_LIMITS = {
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for router in (casting_api, auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
+    for router in (casting_api, auth_api, sms_auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
                    comments_api, residents_api, candidates_api, ballots_api, paper_ballots_api,
                    audit_api, projects_api, settings_api,
                    govlist_api):
@@ -153,7 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits(storage)
 
     app.include_router(_api_router())
-    for router in (auth_pages, cycle_pages, admin_pages, proposal_pages, proposal_staff_pages,
+    for router in (auth_pages, sms_auth_pages, cycle_pages, admin_pages, proposal_pages, proposal_staff_pages,
                    hotline_pages,
                    resident_pages, candidate_pages, candidate_staff_pages,
                    ballot_deputy_pages, ballot_staff_pages, ballot_paper_pages,

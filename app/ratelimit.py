@@ -35,6 +35,11 @@ SMS_PER_ADDRESS = Rule("sms-address", (RateLimitItemPerHour(20),),
 CODE_CHECKS_PER_PHONE = Rule("code-check", (RateLimitItemPerHour(10),),
                              "Too many wrong codes for this number; request a new code later.",
                              "验证码错误次数过多，请稍后重新获取。")
+# Codes tried from one address across many numbers (a street office registering its residents
+# stays far below).
+CODE_CHECKS_PER_ADDRESS = Rule("code-check-address", (RateLimitItemPerHour(100),),
+                               "Too many codes tried from this network; try again later.",
+                               "当前网络验证码尝试次数过多，请稍后再试。")
 PROPOSALS_PER_PERSON = Rule("proposal", (RateLimitItemPerHour(5), RateLimitItemPerHour(20, 24)),
                             "You have submitted many proposals recently; try again later.",
                             "您近期提交的建议较多，请稍后再提交；每小时最多 5 条，每天最多 20 条。")

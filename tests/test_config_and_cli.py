@@ -28,7 +28,8 @@ def test_a_missing_secret_is_refused_outside_development(monkeypatch):
 def test_production_needs_a_shared_rate_limit_store():
     with pytest.raises(ValidationError, match="MINSHENG_RATE_LIMIT_URL"):
         Settings(env="production", secret_key="s" * 40)
-    Settings(env="production", secret_key="s" * 40, rate_limit_url="redis://127.0.0.1:6379/0")
+    Settings(env="production", secret_key="s" * 40, rate_limit_url="redis://127.0.0.1:6379/0",
+             sms_outbox_in_production=True)
 
 
 def test_serve_refuses_to_start_without_a_secret_in_production():
@@ -72,7 +73,7 @@ def test_create_admin_refuses_a_weak_password_or_a_taken_name(client, world, dat
                  stdin="123\n")
     assert r.returncode == 2 and "at least 8" in r.stderr
     r = minsheng(database_url, "create-admin", "--username", "admin", "--password-stdin",
-                 stdin="admin-pass-123\n")
+                 stdin="river-pass-123\n")
     assert r.returncode == 1 and "taken" in r.stderr
 
 

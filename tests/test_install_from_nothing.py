@@ -64,12 +64,12 @@ def test_an_empty_database_becomes_a_county_soliciting_proposals(database_url, t
         r = minsheng(url, "db", "upgrade")
         assert r.returncode == 0, r.stderr
         r = minsheng(url, "create-admin", "--username", "root", "--password-stdin",
-                     stdin="root-pass-2026\n")
+                     stdin="kettle-pass-2026\n")
         assert r.returncode == 0, r.stderr
         assert "admin 'root' created" in r.stdout
 
         with TestClient(create_app(make_settings(url))) as client:
-            root = login(client, "root", "root-pass-2026")
+            root = login(client, "root", "kettle-pass-2026")
             me = client.get(f"{API}/users/me", headers=root).json()
             assert (me["role"], me["jurisdiction_code"]) == ("admin", None)
             assert client.get(f"{API}/jurisdictions").json()["total"] == 0
@@ -87,11 +87,11 @@ def test_an_empty_database_becomes_a_county_soliciting_proposals(database_url, t
             assert r.status_code == 422 and r.json()["code"] == "jurisdiction_required"
             for username, role in staff.items():
                 r = client.post(f"{API}/users", headers=root, json={
-                    "username": username, "password": f"{username}-pass", "display_name": username,
+                    "username": username, "password": f"pw-{username[::-1]}-77", "display_name": username,
                     "role": role, "jurisdiction_code": "lezhi"})
                 assert r.status_code == 201 and r.json()["role"] == role, r.text
-            gov = login(client, "lezhi-gov", "lezhi-gov-pass")
-            congress = login(client, "lezhi-rd", "lezhi-rd-pass")
+            gov = login(client, "lezhi-gov", "pw-vog-ihzel-77")
+            congress = login(client, "lezhi-rd", "pw-dr-ihzel-77")
 
             # Government staff list the responsible units (责任单位).
             for name in ("县交通运输局", "县教育和体育局"):
@@ -152,7 +152,7 @@ def test_create_admin_on_an_empty_database_makes_an_admin_of_no_jurisdiction(cli
                                                                              database_url):
     assert run(client, lambda s: s.scalar(select(User.id).limit(1))) is None
     r = minsheng(database_url, "create-admin", "--username", "root", "--password-stdin",
-                 stdin="root-pass-2026\n")
+                 stdin="kettle-pass-2026\n")
     assert r.returncode == 0, r.stderr
     user = run(client, lambda s: s.scalar(select(User).where(User.username == "root")))
     assert (user.role, user.jurisdiction_code, user.must_change_password) == ("admin", None, False)
@@ -161,14 +161,14 @@ def test_create_admin_on_an_empty_database_makes_an_admin_of_no_jurisdiction(cli
     assert entry.actor == "cli" and entry.entity_id == user.id
     # A second admin, a taken name, a bad name.
     r = minsheng(database_url, "create-admin", "--username", "root", "--password-stdin",
-                 stdin="root-pass-2026\n")
+                 stdin="kettle-pass-2026\n")
     assert r.returncode == 1 and "taken" in r.stderr
     r = minsheng(database_url, "create-admin", "--username", "a b", "--password-stdin",
-                 stdin="root-pass-2026\n")
+                 stdin="kettle-pass-2026\n")
     assert r.returncode == 1 and "must be 3–64 letters" in r.stderr
     # --jurisdiction is gone: an admin belongs to none.
     r = minsheng(database_url, "create-admin", "--username", "root2", "--jurisdiction", "lezhi",
-                 "--password-stdin", stdin="root-pass-2026\n")
+                 "--password-stdin", stdin="kettle-pass-2026\n")
     assert r.returncode == 2 and "unrecognized arguments: --jurisdiction" in r.stderr
     r = minsheng(database_url, "create-admin", "--help")
     assert "belongs to no jurisdiction" in r.stdout and "--jurisdiction" not in r.stdout

@@ -20,12 +20,12 @@ from collections.abc import Callable
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.audit.anchors import public_key_text
 from app.auth.roles import Role
 from app.auth.tokens import issue_token
-from app.models import BallotCandidate, BallotRound, Candidate, Proposal, SmsMessage
+from app.models import BallotCandidate, BallotRound, Candidate, Proposal, SmsMessage, User
 from app.timeutil import china_today
 from tests.ballots.conftest import (
     balloting_cycle,
@@ -56,6 +56,8 @@ IDENTITIES = [ANONYMOUS, *ROLES]
 # The design: (method, path template) -> who may call it (with the minimal valid request below).
 EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", f"{API}/auth/token"): EVERYONE,
+    ("POST", f"{API}/auth/sms-code"): EVERYONE,
+    ("POST", f"{API}/auth/sms-token"): EVERYONE,
     ("GET", f"{API}/jurisdictions"): EVERYONE,
     ("POST", f"{API}/jurisdictions"): frozenset({"admin"}),
     ("POST", f"{API}/jurisdictions/import"): frozenset({"admin"}),
@@ -377,6 +379,20 @@ def _token(client, world, who):
             "json": {"username": account.username, "password": PASSWORD}}
 
 
+def _sms_token(client, world, who):
+    number = phone()
+
+    async def give(session):
+        await session.execute(update(User).where(User.username == "resident")
+                              .values(phone=number))
+
+    run(client, give)
+    r = client.post(f"{API}/auth/sms-code", json={"phone": number})
+    assert r.status_code == 202, r.text
+    return {"url": f"{API}/auth/sms-token",
+            "json": {"phone": number, "code": sms_code(client, number)}}
+
+
 def _users_post(client, world, who):
     # admin creates any account; everyone else asks for the one thing congress staff may create
     # (a deputy of lezhi), so a refusal is about the role, not about the body.
@@ -499,6 +515,9 @@ def _on_round(state: str, suffix: str = "", **extra):
 
 BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", f"{API}/auth/token"): _token,
+    ("POST", f"{API}/auth/sms-code"): lambda c, w, who: {"url": f"{API}/auth/sms-code",
+                                                         "json": {"phone": phone()}},
+    ("POST", f"{API}/auth/sms-token"): _sms_token,
     ("GET", f"{API}/jurisdictions"): lambda c, w, who: {"url": f"{API}/jurisdictions"},
     ("POST", f"{API}/jurisdictions"): lambda c, w, who: {
         "url": f"{API}/jurisdictions",

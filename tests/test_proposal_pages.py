@@ -166,12 +166,19 @@ def test_an_already_registered_number_is_told_to_log_in(client, world):
     assert client.post("/register", data=data, follow_redirects=False).status_code == 303
     client.post("/logout", data={"csrftoken": csrf(client)})
     client.get("/register")
-    r = client.post("/register", data={**data, "csrftoken": csrf(client)})
+    r = client.post("/register", data={**data, "csrftoken": csrf(client)})  # the code is used up
+    assert r.status_code == 422 and "验证码已过期或未获取" in r.text
+    # One code a minute per number.
+    client.portal.call(client.app.state.rate_limits.limiter.storage.reset)
+    client.post("/register/code", data={"csrftoken": csrf(client), "phone": "13700137000"})
+    r = client.post("/register", data={**data, "csrftoken": csrf(client),
+                                       "code": last_code(client, "13700137000")})
     assert r.status_code == 409 and "该手机号已注册，请直接登录" in r.text
 
 
 def test_staff_read_the_sms_outbox_and_others_may_not(client, world):
-    client.post("/register/code", data={"csrftoken": csrf(client), "phone": "13600136000"})
+    client.post("/register/code", data={"csrftoken": csrf(client), "phone": "13600136000",
+                                        "jurisdiction_code": "jinshun"})
     page_login(client, "gov-staff")
     page = client.get("/staff/sms-outbox")
     assert page.status_code == 200 and "13600136000" in page.text and "您的验证码是" in page.text

@@ -30,7 +30,7 @@ async def create_token(body: TokenIn, request: Request, session: SessionDep) -> 
     except NotAuthenticated:
         await throttle.failed(body.username, address)
         raise
-    await throttle.succeeded(body.username)
+    await throttle.succeeded(body.username, address)
     settings = request.app.state.settings
     return TokenOut(access_token=issue_token(settings, user.id, user.token_version),
                     role=user.role, expires_in=settings.token_ttl_seconds)

@@ -59,7 +59,7 @@ async def login(request: Request, session: SessionDep):
         return render(request, "auth/login.html",
                       {"error": exc.zh or exc.message, "username": username, "next": target},
                       status=exc.status)
-    await throttle.succeeded(username)
+    await throttle.succeeded(username, address)
     await login_sessions.start(session, request, user)
     return redirect(request, "/account/password" if user.must_change_password else target)
 

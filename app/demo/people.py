@@ -17,7 +17,7 @@ from app.users import service as users
 
 COUNTY = "lezhi"
 CITY = "ziyang"
-DEMO_PASSWORD = "minsheng2024"
+DEMO_PASSWORD = "lezhi-demo-2024"
 
 # 资阳市, the city 乐至县 belongs to, and real townships and streets of 乐至县 (a few of them).
 JURISDICTIONS = [

@@ -32,6 +32,13 @@ class SmsCode(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     phone: str = Field(max_length=20)
+    # What the code is for: "register" (a new resident) or "login" (logging in by SMS code); a
+    # code of one purpose never serves the other.
+    purpose: str = Field(default="register", max_length=16,
+                         sa_column_kwargs={"server_default": "register"})
+    # The jurisdiction it was requested for: a registration's, or the account's for a log-in.
+    jurisdiction_code: str | None = Field(default=None, foreign_key="jurisdiction.code",
+                                          max_length=32)
     code_hash: str = Field(max_length=64)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     consumed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -46,5 +53,8 @@ class SmsMessage(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     phone: str = Field(max_length=20, index=True)
     body: str = Field(max_length=500)
+    # Whose staff may read it: the jurisdiction the code was requested for (None: admins only).
+    jurisdiction_code: str | None = Field(default=None, foreign_key="jurisdiction.code",
+                                          index=True, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False,
                                  index=True)

@@ -24,6 +24,9 @@ router = APIRouter(tags=["residents"])
 
 class CodeRequest(Input):
     phone: str = Field(min_length=11, max_length=20)
+    # Where the resident will register: the staff of that jurisdiction (and of the ones above
+    # it) see the code in the SMS outbox; without it only administrators do.
+    jurisdiction_code: str | None = Field(default=None, min_length=1, max_length=32)
 
 
 class CodeSent(BaseModel):
@@ -49,7 +52,8 @@ async def request_code(body: CodeRequest, request: Request, session: SessionDep)
     """Send a 6-digit verification code to a mobile number."""
     ttl = await service.send_code(session, settings=request.app.state.settings,
                                   limits=request.app.state.rate_limits, phone=body.phone,
-                                  address=client_address(request))
+                                  address=client_address(request),
+                                  jurisdiction_code=body.jurisdiction_code)
     return CodeSent(expires_in=ttl)
 
 
@@ -57,7 +61,8 @@ async def request_code(body: CodeRequest, request: Request, session: SessionDep)
 async def register(body: Registration, request: Request, session: SessionDep):
     """Register as a resident with the code; the mobile number becomes the username."""
     user = await service.register(session, settings=request.app.state.settings,
-                                  limits=request.app.state.rate_limits, **body.model_dump())
+                                  limits=request.app.state.rate_limits,
+                                  address=client_address(request), **body.model_dump())
     return UserCreated(id=user.id, username=user.username, role=user.role)
 
 
@@ -79,8 +84,9 @@ async def mark_notifications_read(session: SessionDep, actor: CurrentUser):
 
 @router.get("/sms-outbox", response_model=list[OutboxItem])
 async def sms_outbox(session: SessionDep,
-                     _: Annotated[User, require(Perm.sms_outbox_read)]):
-    """The built-in sender's last 100 messages (staff), for when no SMS gateway is set up."""
-    rows = await service.outbox(session)
+                     viewer: Annotated[User, require(Perm.sms_outbox_read)]):
+    """The built-in sender's last 100 messages of one's jurisdictions (staff; admins: all), for
+    when no SMS gateway is set up."""
+    rows = await service.outbox(session, viewer)
     return [OutboxItem(phone=m.phone, body=m.body, created_at=m.created_at.isoformat())
             for m in rows]

@@ -17,9 +17,15 @@ from app.auth.roles import Role
 from app.config import Settings
 from app.errors import Conflict, Invalid
 from app.jurisdictions import service as jurisdictions
-from app.models import SmsCode, SmsMessage, User, utcnow
-from app.ratelimit import CODE_CHECKS_PER_PHONE, SMS_PER_ADDRESS, SMS_PER_PHONE, RateLimits
-from app.residents.sms import sender_for
+from app.models import Jurisdiction, JurisdictionGrant, SmsCode, SmsMessage, User, utcnow
+from app.ratelimit import (
+    CODE_CHECKS_PER_ADDRESS,
+    CODE_CHECKS_PER_PHONE,
+    SMS_PER_ADDRESS,
+    SMS_PER_PHONE,
+    RateLimits,
+)
+from app.residents.sms import deliver
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -38,26 +44,57 @@ def _digest(settings: Settings, phone: str, code: str) -> str:
     return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-async def send_code(session: AsyncSession, *, settings: Settings, limits: RateLimits,
-                    phone: str, address: str) -> int:
-    """Send a fresh 6-digit code; returns its lifetime in seconds."""
-    phone = normalise_phone(phone)
-    await limits.consume(SMS_PER_ADDRESS, address)
-    await limits.consume(SMS_PER_PHONE, phone)
+REGISTER, LOGIN = "register", "login"  # what a code is for (SmsCode.purpose)
+_TEXTS = {
+    REGISTER: "【民生实事】您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。",
+    LOGIN: "【民生实事】您的登录验证码是 {code}，{minutes} 分钟内有效。如非本人操作请忽略，"
+           "请勿告诉他人。",
+}
+
+
+async def issue_code(session: AsyncSession, *, settings: Settings, phone: str, purpose: str,
+                     jurisdiction_code: str | None) -> int:
+    """Store and text a fresh 6-digit code (the caller has applied the send limits); returns
+    its lifetime in seconds."""
     code = f"{secrets.randbelow(1_000_000):06d}"
     ttl = settings.sms_code_ttl_seconds
-    session.add(SmsCode(phone=phone, code_hash=_digest(settings, phone, code),
+    session.add(SmsCode(phone=phone, purpose=purpose, jurisdiction_code=jurisdiction_code,
+                        code_hash=_digest(settings, phone, code),
                         expires_at=utcnow() + timedelta(seconds=ttl)))
     await session.flush()
-    await sender_for(settings.sms_sender).send(
-        session, phone, f"【民生实事】您的验证码是 {code}，{ttl // 60} 分钟内有效。请勿告诉他人。")
+    await deliver(settings.sms_sender, session, phone,
+                  _TEXTS[purpose].format(code=code, minutes=ttl // 60),
+                  jurisdiction_code=jurisdiction_code)
     return ttl
 
 
-async def _consume_code(session: AsyncSession, *, settings: Settings, limits: RateLimits,
-                        phone: str, code: str) -> None:
+async def limit_sends(limits: RateLimits, *, phone: str, address: str) -> None:
+    """The send limits shared by every kind of code: per network address and per number."""
+    await limits.consume(SMS_PER_ADDRESS, address)
+    await limits.consume(SMS_PER_PHONE, phone)
+
+
+async def send_code(session: AsyncSession, *, settings: Settings, limits: RateLimits,
+                    phone: str, address: str, jurisdiction_code: str | None = None) -> int:
+    """Send a fresh registration code, whether or not the number is registered already (the
+    answer must not tell); returns its lifetime in seconds."""
+    phone = normalise_phone(phone)
+    if jurisdiction_code:
+        jurisdiction_code = (await jurisdictions.get(session, jurisdiction_code)).code
+    await limit_sends(limits, phone=phone, address=address)
+    return await issue_code(session, settings=settings, phone=phone, purpose=REGISTER,
+                            jurisdiction_code=jurisdiction_code or None)
+
+
+async def consume_code(session: AsyncSession, *, settings: Settings, limits: RateLimits,
+                       phone: str, code: str, purpose: str, address: str,
+                       jurisdiction_code: str | None = None) -> SmsCode:
+    """Use up the number's latest code of `purpose`, or 422 (expired / wrong); 429 past the
+    limits on tries per number and per address."""
+    await limits.consume(CODE_CHECKS_PER_ADDRESS, address)
     await limits.consume(CODE_CHECKS_PER_PHONE, phone)
     row = await session.scalar(select(SmsCode).where(SmsCode.phone == phone,
+                                                     SmsCode.purpose == purpose,
                                                      SmsCode.consumed_at.is_(None))
                                .order_by(SmsCode.created_at.desc()).limit(1))
     expired = row is None or row.expires_at <= utcnow()
@@ -68,20 +105,51 @@ async def _consume_code(session: AsyncSession, *, settings: Settings, limits: Ra
     # checks per number (kept outside this transaction, which a wrong code rolls back).
     if not hmac.compare_digest(row.code_hash, _digest(settings, phone, (code or "").strip())):
         raise Invalid("The code is wrong.", code="code_wrong", zh="验证码不正确。")
+    # A code asked for one jurisdiction was readable by that jurisdiction's staff in the outbox:
+    # it serves there only.
+    if row.jurisdiction_code and jurisdiction_code and row.jurisdiction_code != jurisdiction_code:
+        raise Invalid("The code was requested for another jurisdiction; ask for a new one.",
+                      code="code_wrong", zh="验证码是按另一所在地获取的，请重新获取。")
     row.consumed_at = utcnow()
     session.add(row)
+    return row
 
 
-async def outbox(session: AsyncSession, limit: int = 100) -> list[SmsMessage]:
-    """The built-in sender's latest messages, newest first (staff read codes here)."""
-    return list(await session.scalars(select(SmsMessage).order_by(SmsMessage.created_at.desc())
-                                      .limit(limit)))
+async def _scope(session: AsyncSession, viewer: User) -> set[str]:
+    """The viewer's jurisdictions (their own and granted ones) and every one nested in them."""
+    granted = set(await session.scalars(select(JurisdictionGrant.jurisdiction_code)
+                                        .where(JurisdictionGrant.user_id == viewer.id)))
+    roots = granted | ({viewer.jurisdiction_code} if viewer.jurisdiction_code else set())
+    children: dict[str | None, list[str]] = {}
+    for code, parent in await session.execute(select(Jurisdiction.code,
+                                                     Jurisdiction.parent_code)):
+        children.setdefault(parent, []).append(code)
+    scope, todo = set(), list(roots)
+    while todo:
+        code = todo.pop()
+        if code not in scope:
+            scope.add(code)
+            todo.extend(children.get(code, []))
+    return scope
+
+
+async def outbox(session: AsyncSession, viewer: User, limit: int = 100) -> list[SmsMessage]:
+    """The built-in sender's latest messages that `viewer` may read, newest first: an admin all,
+    staff those of their jurisdictions and the ones nested in them."""
+    query = select(SmsMessage)
+    if viewer.role != Role.admin:
+        query = query.where(SmsMessage.jurisdiction_code.in_(await _scope(session, viewer)))
+    return list(await session.scalars(query.order_by(SmsMessage.created_at.desc()).limit(limit)))
 
 
 async def register(session: AsyncSession, *, settings: Settings, limits: RateLimits,
                    phone: str, code: str, password: str, display_name: str,
-                   jurisdiction_code: str) -> User:
-    """Create a resident whose username is their verified mobile number."""
+                   jurisdiction_code: str, address: str) -> User:
+    """Create a resident whose username is their verified mobile number.
+
+    The code is checked before anything that depends on the number being registered, so a
+    wrong code is answered alike for every number.
+    """
     phone = normalise_phone(phone)
     display_name = (display_name or "").strip()
     if not 1 <= len(display_name) <= 50:
@@ -89,13 +157,15 @@ async def register(session: AsyncSession, *, settings: Settings, limits: RateLim
                       zh="请填写称呼（1–50 字）。" if not display_name
                       else f"称呼太长：最多 50 字，现有 {len(display_name)} 字。")
     jurisdiction = await jurisdictions.get(session, jurisdiction_code)
-    check_policy(password)
+    check_policy(password, username=phone, phone=phone, display_name=display_name)
+    await consume_code(session, settings=settings, limits=limits, phone=phone, code=code,
+                       purpose=REGISTER, address=address, jurisdiction_code=jurisdiction.code)
     taken = await session.scalar(select(User.id).where(
         (User.username == phone) | (User.phone == phone)))
     if taken:
-        raise Conflict("This number is registered already; log in instead.",
-                       code="phone_registered", zh="该手机号已注册，请直接登录。")
-    await _consume_code(session, settings=settings, limits=limits, phone=phone, code=code)
+        raise Conflict("This number is registered already; log in instead, with the password "
+                       "or a code sent by SMS.", code="phone_registered",
+                       zh="该手机号已注册，请直接登录（可用密码或短信验证码）。")
     user = User(username=phone, phone=phone, display_name=display_name, role=Role.resident,
                 jurisdiction_code=jurisdiction.code,
                 password_hash=await hash_password_async(password))

@@ -23,10 +23,22 @@ class SmsSender(Protocol):
 class OutboxSender:
     """The built-in sender: no gateway, the message goes to the log and the staff outbox."""
 
-    async def send(self, session: AsyncSession, phone: str, text: str) -> None:
+    async def send(self, session: AsyncSession, phone: str, text: str, *,
+                   jurisdiction_code: str | None = None) -> None:
         log.info("SMS to %s: %s", phone, text)
-        session.add(SmsMessage(phone=phone, body=text))
+        session.add(SmsMessage(phone=phone, body=text, jurisdiction_code=jurisdiction_code))
         await session.flush()
+
+
+async def deliver(spec: str, session: AsyncSession, phone: str, text: str, *,
+                  jurisdiction_code: str | None) -> None:
+    """Send through the configured sender; the outbox files the message under the
+    jurisdiction whose staff may read it (a gateway needs no such thing)."""
+    sender = sender_for(spec)
+    if isinstance(sender, OutboxSender):
+        await sender.send(session, phone, text, jurisdiction_code=jurisdiction_code)
+    else:
+        await sender.send(session, phone, text)
 
 
 @lru_cache

@@ -62,7 +62,8 @@ async def send_code(request: Request, session: SessionDep):
     try:
         await service.send_code(session, settings=request.app.state.settings,
                                 limits=request.app.state.rate_limits, phone=form["phone"],
-                                address=client_address(request))
+                                address=client_address(request),
+                                jurisdiction_code=form["jurisdiction_code"] or None)
     except DomainError as exc:
         return await _register_page(request, session, form=form, error=exc.zh or exc.message,
                                     status=exc.status, block="code_status", error_at="code")
@@ -90,7 +91,8 @@ async def register(request: Request, session: SessionDep):
             raise Invalid("passwords differ", zh="两次输入的密码不一致。")
         user = await service.register(session, settings=request.app.state.settings,
                                       limits=request.app.state.rate_limits, phone=form["phone"],
-                                      code=code, password=password,
+                                      address=client_address(request), code=code,
+                                      password=password,
                                       display_name=form["display_name"],
                                       jurisdiction_code=form["jurisdiction_code"])
     except DomainError as exc:
@@ -116,7 +118,7 @@ async def inbox_page(request: Request, session: SessionDep, user: LoggedIn, page
 async def sms_outbox(request: Request, session: SessionDep,
                      user: User = page_perm(Perm.sms_outbox_read)):
     """What the built-in sender "sent" (no SMS gateway yet), newest first."""
-    rows = await service.outbox(session, OUTBOX_LIMIT)
+    rows = await service.outbox(session, user, OUTBOX_LIMIT)
     return render(request, "residents/sms_outbox.html", {"messages": rows,
                                                           "limit": OUTBOX_LIMIT})
 

@@ -105,7 +105,7 @@ async def _store(session: AsyncSession, *, actor: str, username: str, password: 
     display_name = display_name.strip()
     if not display_name:
         raise Invalid("Give the person's name (display_name).", code="display_name_required", zh="请填写姓名。")
-    check_policy(password)
+    check_policy(password, username=username, display_name=display_name)
     if await by_username(session, username) is not None:
         raise Conflict(f"The username '{username}' is taken; choose another.",
                        code="username_taken", zh=f"用户名 {username} 已被使用，请换一个。")
@@ -169,7 +169,7 @@ def parse_roster(data: bytes) -> list[dict[str, str]]:
                 problems.append(f"line {line_no}: display_name must be 1–100 characters")
             if password:
                 try:
-                    check_policy(password)
+                    check_policy(password, username=username, display_name=name)
                 except Invalid as exc:
                     problems.append(f"line {line_no}: {exc.message}")
             rows.append({"username": username, "display_name": name, "password": password})
@@ -259,7 +259,7 @@ async def change_password(session: AsyncSession, *, user: User, current: str, ne
     if new == current:
         raise Invalid("The new password must differ from the current one.", code="password_same",
                       zh="新密码不能与当前密码相同。")
-    check_policy(new)
+    check_policy(new, username=user.username, phone=user.phone, display_name=user.display_name)
     user.password_hash = await hash_password_async(new)
     user.must_change_password = False
     user.token_version += 1

@@ -38,22 +38,22 @@ def test_a_forged_or_garbled_token_is_401(client, world):
         assert r.status_code == 401, bad
 
 
-def test_five_failures_lock_the_account_for_the_window(client, world):
-    for _ in range(5):
+def test_six_failures_make_the_next_try_of_the_pair_wait(client, world):
+    for _ in range(6):
         client.post("/api/v1/auth/token", json={"username": "deputy", "password": "wrong-1"})
     r = client.post("/api/v1/auth/token", json={"username": "deputy", "password": PASSWORD})
     assert r.status_code == 429 and r.json()["code"] == "login_throttled"
     assert int(r.headers["Retry-After"]) > 0
-    # Another account from the same address is not locked by that.
+    # Another account from the same address is not slowed by that.
     assert client.post("/api/v1/auth/token",
                        json={"username": "admin", "password": PASSWORD}).status_code == 200
 
 
-def test_one_address_trying_many_accounts_is_throttled(client, world):
+def test_thirty_failures_from_one_address_lock_nobody_else_out(client, world):
     for i in range(30):
         client.post("/api/v1/auth/token", json={"username": f"guess-{i}", "password": "wrong-1"})
     r = client.post("/api/v1/auth/token", json={"username": "admin", "password": PASSWORD})
-    assert r.status_code == 429
+    assert r.status_code == 200
 
 
 def test_new_passwords_are_argon2(client, world):
@@ -84,7 +84,7 @@ def test_password_change_needs_the_current_password_and_a_good_new_one(client, w
     headers = token_headers(client, "deputy")
     cases = [({"current_password": "wrong", "new_password": "brand-new-pw-9"}, "wrong_password"),
              ({"current_password": PASSWORD, "new_password": "short1"}, "password_too_short"),
-             ({"current_password": PASSWORD, "new_password": "1234567890"}, "password_too_simple"),
+             ({"current_password": PASSWORD, "new_password": "1234567890"}, "password_common"),
              ({"current_password": PASSWORD, "new_password": PASSWORD}, "password_same")]
     for body, code in cases:
         r = client.post("/api/v1/users/me/password", headers=headers, json=body)

@@ -45,6 +45,7 @@ from app.jurisdictions.api import router as jurisdictions_api
 from app.jurisdictions.settings_api import router as settings_api
 from app.jurisdictions.settings_views import router as settings_pages
 from app.middleware import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware
+from app.monitoring.health import router as health_routes
 from app.opendata.api import router as opendata_routes
 from app.pages.deps import RedirectTo
 from app.pages.render import redirect
@@ -188,9 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict:
-        return {"ok": True}
+    app.include_router(health_routes)  # /healthz, /readyz
 
     install_error_handlers(app)
 

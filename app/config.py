@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(30, gt=0)
     # How long anonymous visitors share one rendering of a public page (app/caching.py); 0: off.
     page_cache_seconds: float = Field(10.0, ge=0, le=300)
+    # /metrics answers only a request bearing this token (docs/monitoring.md); unset: no /metrics.
+    metrics_token: str | None = Field(None, min_length=16)
+    # Log lines as JSON objects or as text; unset: JSON in production, text elsewhere.
+    log_format: Literal["json", "text"] | None = None
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
@@ -93,6 +97,10 @@ class Settings(BaseSettings):
     @property
     def effective_secret(self) -> str:
         return self.secret_key or DEV_SECRET
+
+    @property
+    def effective_log_format(self) -> str:
+        return self.log_format or ("json" if self.env == "production" else "text")
 
     @property
     def async_url(self) -> str:

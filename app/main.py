@@ -46,6 +46,8 @@ from app.jurisdictions.settings_api import router as settings_api
 from app.jurisdictions.settings_views import router as settings_pages
 from app.middleware import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware
 from app.monitoring.health import router as health_routes
+from app.monitoring.metrics import router as metrics_routes
+from app.monitoring.requests import RequestObserver, RouteProbe
 from app.opendata.api import router as opendata_routes
 from app.pages.deps import RedirectTo
 from app.pages.render import redirect
@@ -190,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
 
     app.include_router(health_routes)  # /healthz, /readyz
+    app.include_router(metrics_routes)  # /metrics
 
     install_error_handlers(app)
 
@@ -197,7 +200,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _redirect(request: Request, exc: RedirectTo):
         return redirect(request, exc.url)
 
-    # Added innermost first: the body limit wraps everything, sessions sit next to the app.
+    # Added innermost first: the request observer wraps everything, sessions sit next to the app.
+    app.add_middleware(RouteProbe)  # tells RequestObserver the route template
     app.add_middleware(CastFastPath)  # casting answered before FastAPI's routing (see there)
     app.add_middleware(SessionMiddleware, secret_key=settings.effective_secret,
                        session_cookie=SESSION_COOKIE, max_age=settings.session_ttl_seconds,
@@ -209,6 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        overrides=UPLOAD_LIMITS)
+    app.add_middleware(RequestObserver)  # request id, metrics, access log
     return app
 
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)

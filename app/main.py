@@ -34,6 +34,7 @@ from app.caching import HttpCaching
 from app.candidates.api import router as candidates_api
 from app.candidates.staff_views import router as candidate_staff_pages
 from app.candidates.views import router as candidate_pages
+from app.compression import Compression
 from app.config import Settings, get_settings
 from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        session_cookie=SESSION_COOKIE)
     app.add_middleware(CSRFMiddleware, secret=settings.effective_secret,
                        secure=settings.cookie_secure)
+    app.add_middleware(Compression)  # outside app/caching.py: ETags of the uncompressed body
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        overrides=UPLOAD_LIMITS)

@@ -257,10 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1",
-                       help="proxies trusted for X-Forwarded-For (default: 127.0.0.1)")
+                       help="proxies trusted for X-Forwarded-For and X-Forwarded-Proto "
+                            "(default: 127.0.0.1)")
     serve.add_argument("--log-level", default="info",
-                       help="the server's messages and the access log: info (default) or "
-                            "warning, error, critical; log lines are JSON or text as "
+                       help="the server's messages and the access log: info (default); "
+                            "warning and above drop the access log. Lines are JSON or text as "
                             "MINSHENG_LOG_FORMAT says (JSON in production)")
     serve.add_argument("--no-access-log", action="store_true",
                        help="write no line per request")

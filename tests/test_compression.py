@@ -47,7 +47,7 @@ def test_htmx_and_swagger_ui_are_gzipped(client):
     for name in ("htmx.min.js", "swagger-ui-bundle.js", "swagger-ui.css"):
         r, body = raw(client, f"/static/vendor/{name}", **GZIP)
         assert r.headers["content-encoding"] == "gzip", name
-        assert len(gzip.decompress(body)) > 3 * len(body), name
+        assert len(gzip.decompress(body)) > 2 * len(body), name
         # the bytes differ from the file's: its ETag can only be weak
         assert r.headers.get("etag", 'W/"').startswith('W/"'), name
 

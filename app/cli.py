@@ -125,10 +125,44 @@ def cmd_serve(args) -> int:
     except MissingAssets as exc:
         print(f"minsheng: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips,
-                log_level=args.log_level, access_log=not args.no_access_log)
+    from app.monitoring.logs import logging_config
+
+    multiproc_dir = _metrics_multiproc_dir(args.workers, settings)
+    try:
+        # Our access log (app/monitoring/requests.py) replaces uvicorn's: it has the route, the
+        # duration and the request id, and never a query string.
+        uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, proxy_headers=True,
+                    forwarded_allow_ips=args.forwarded_allow_ips, log_level=args.log_level,
+                    access_log=False,
+                    log_config=logging_config(settings.effective_log_format, args.log_level,
+                                              access_log=not args.no_access_log))
+    finally:
+        if multiproc_dir is not None:
+            multiproc_dir.cleanup()
     return 0
+
+
+def _metrics_multiproc_dir(workers: int, settings):
+    """Prepare Prometheus' multiprocess mode: the folder in PROMETHEUS_MULTIPROC_DIR emptied of
+    the last run's figures, or with several workers and metrics on, a temporary one made (and
+    returned, to be removed at exit). The workers inherit the variable."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        return None
+    if workers > 1 and settings.metrics_token:
+        made = tempfile.TemporaryDirectory(prefix="minsheng-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made.name
+        return made
+    return None
 
 
 def cmd_audit_verify(args) -> int:
@@ -409,9 +443,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1",
-                       help="proxies trusted for X-Forwarded-For (default: 127.0.0.1)")
-    serve.add_argument("--log-level", default="info")
-    serve.add_argument("--no-access-log", action="store_true")
+                       help="proxies trusted for X-Forwarded-For and X-Forwarded-Proto "
+                            "(default: 127.0.0.1)")
+    serve.add_argument("--log-level", default="info",
+                       help="the server's messages and the access log: info (default); "
+                            "warning and above drop the access log. Lines are JSON or text as "
+                            "MINSHENG_LOG_FORMAT says (JSON in production)")
+    serve.add_argument("--no-access-log", action="store_true",
+                       help="write no line per request")
     serve.set_defaults(func=cmd_serve)
 
     backup = sub.add_parser(

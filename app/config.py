@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     audit_key_file: Path | None = None
     audit_anchor_file: Path = Field(default_factory=lambda: data_dir() / "audit-anchors.jsonl")
     audit_public_key: str | None = None
+    # /metrics answers only a request bearing this token (docs/monitoring.md); unset: no /metrics.
+    metrics_token: str | None = Field(None, min_length=16)
+    # Log lines as JSON objects or as text; unset: JSON in production, text elsewhere.
+    log_format: Literal["json", "text"] | None = None
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
@@ -118,6 +122,10 @@ class Settings(BaseSettings):
     @property
     def effective_secret(self) -> str:
         return self.secret_key or DEV_SECRET
+
+    @property
+    def effective_log_format(self) -> str:
+        return self.log_format or ("json" if self.env == "production" else "text")
 
     @property
     def async_url(self) -> str:

@@ -15,6 +15,8 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolExhausted
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.monitoring.metrics import count_busy
+
 log = logging.getLogger(__name__)
 
 
@@ -164,6 +166,8 @@ def error_response(request: Request, status: int, code: str, message: str,
 
 def domain_error_response(request: Request, exc: DomainError) -> Response:
     """The answer to a refusal of the domain (DomainError): its status, code and sentence."""
+    if isinstance(exc, Busy):
+        count_busy(request.scope["path"])
     return error_response(request, exc.status, exc.code, exc.message, exc.headers,
                           extra=exc.extra, zh=exc.zh)
 

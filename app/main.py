@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
+import hashlib
 import logging
 import re
 from contextlib import asynccontextmanager
@@ -36,6 +38,7 @@ from app.caching import HttpCaching
 from app.candidates.api import router as candidates_api
 from app.candidates.staff_views import router as candidate_staff_pages
 from app.candidates.views import router as candidate_pages
+from app.compression import Compression
 from app.config import Settings, get_settings
 from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
@@ -47,6 +50,9 @@ from app.jurisdictions.api import router as jurisdictions_api
 from app.jurisdictions.settings_api import router as settings_api
 from app.jurisdictions.settings_views import router as settings_pages
 from app.middleware import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware
+from app.monitoring.health import router as health_routes
+from app.monitoring.metrics import router as metrics_routes
+from app.monitoring.requests import RequestObserver, RouteProbe
 from app.opendata.api import router as opendata_routes
 from app.pages.deps import RedirectTo
 from app.pages.render import redirect
@@ -180,18 +186,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return FileResponse(path, media_type="image/jpeg",
                             headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
+    docs_page = get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} — API",
+                                    swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+                                    swagger_css_url="/static/vendor/swagger-ui.css",
+                                    swagger_favicon_url="/static/favicon.svg")
+    docs_headers = {"Content-Security-Policy": docs_csp(docs_page.body)}
+
     @app.get("/api/docs", include_in_schema=False)
     async def api_docs() -> Response:
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} — API",
-                                   swagger_js_url="/static/vendor/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/vendor/swagger-ui.css",
-                                   swagger_favicon_url="/static/favicon.svg")
+        return Response(docs_page.body, media_type="text/html", headers=docs_headers)
 
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict:
-        return {"ok": True}
+    app.include_router(health_routes)  # /healthz, /readyz
+    app.include_router(metrics_routes)  # /metrics
 
     install_error_handlers(app)
 
@@ -199,7 +207,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _redirect(request: Request, exc: RedirectTo):
         return redirect(request, exc.url)
 
-    # Added innermost first: the body limit wraps everything, sessions sit next to the app.
+    # Added innermost first: the request observer wraps everything, sessions sit next to the app.
+    app.add_middleware(RouteProbe)  # tells RequestObserver the route template
     app.add_middleware(CastFastPath)  # casting answered before FastAPI's routing (see there)
     app.add_middleware(SessionMiddleware, secret_key=settings.effective_secret,
                        session_cookie=SESSION_COOKIE, max_age=settings.session_ttl_seconds,
@@ -208,7 +217,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        session_cookie=SESSION_COOKIE)
     app.add_middleware(CSRFMiddleware, secret=settings.effective_secret,
                        secure=settings.cookie_secure)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(Compression)  # outside app/caching.py: ETags of the uncompressed body
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        overrides=UPLOAD_LIMITS)
+    app.add_middleware(RequestObserver)  # request id, metrics, access log
     return app
+
+INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
+
+
+def docs_csp(page: bytes) -> str:
+    """The CSP of Swagger UI's page: our own origin, plus the page's inline start-up script by
+    its hash (computed from the page itself, so a FastAPI upgrade that changes it keeps working)."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+        for script in INLINE_SCRIPT.findall(page))
+    return (f"default-src 'self'; script-src 'self' {hashes}; style-src 'self'; "
+            "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'self'")

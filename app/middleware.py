@@ -167,21 +167,35 @@ PAGE_CSP = (b"content-security-policy",
             b"form-action 'self'; frame-ancestors 'none'; base-uri 'self'")
 
 
-class SecurityHeadersMiddleware:
-    """Adds nosniff, frame and referrer headers everywhere, and a strict CSP on pages."""
+# One year; this host only (no includeSubDomains): other sites under the same parent domain may
+# not speak HTTPS, and a proxy can still widen it (docs/operations.md).
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
-    def __init__(self, app):
+
+class SecurityHeadersMiddleware:
+    """Adds nosniff, frame and referrer headers everywhere, and a strict CSP on pages.
+
+    Strict-Transport-Security goes on every answer when cookies are Secure (the service is
+    behind HTTPS) or the request came over HTTPS — directly, or through a trusted proxy's
+    X-Forwarded-Proto, which uvicorn's proxy-headers handling has put into the scope.
+    """
+
+    def __init__(self, app, hsts: bool = False):
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         is_page = not scope["path"].startswith(("/api/", "/static/"))
+        hsts = self.hsts or scope.get("scheme") == "https"
 
         async def with_headers(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.extend(SECURITY_HEADERS)
+                if hsts:
+                    headers.append(HSTS)
                 if is_page:
                     headers.append(PAGE_CSP)
                 message = {**message, "headers": headers}

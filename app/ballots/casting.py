@@ -35,6 +35,7 @@ from app.models import (
     User,
     new_id,
 )
+from app.monitoring.metrics import counts_casts
 from app.workflows.ballot import BALLOT_WORKFLOW, BallotState
 
 # A receipt code: 80 random bits in Crockford-style base32 (no I, L, O, U), in groups of four.
@@ -148,6 +149,7 @@ def _content(facts: _Facts, marks: dict[str, str]) -> str:
     return canonical({c: marks.get(c, "abstain") for c in facts.candidate_ids})
 
 
+@counts_casts("page")  # counted when written; the request commits it afterwards
 async def cast(session: AsyncSession, ballot: BallotRound, user: User,
                marks: dict[str, str]) -> str:
     """Cast `user`'s one ballot in the session's transaction (the deputy pages); the receipt code."""
@@ -166,6 +168,7 @@ async def cast(session: AsyncSession, ballot: BallotRound, user: User,
     return code
 
 
+@counts_casts("api")
 async def cast_in_own_transaction(state, round_id: str, user_id: str, marks: dict[str, str], *,
                                   token_version: int) -> str:
     """Cast the API caller's one ballot in a transaction of its own (POST /ballots/{id}/votes).

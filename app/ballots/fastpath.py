@@ -24,8 +24,10 @@ from app.auth.deps import bearer_claims
 from app.ballots import casting
 from app.ballots.schemas import VoteIn
 from app.errors import DomainError, as_busy, domain_error_response
+from app.monitoring.requests import set_route
 
 CAST_PATH = re.compile(r"^/api/v1/ballots/([0-9A-Za-z_-]{1,64})/votes$")
+CAST_ROUTE = "/api/v1/ballots/{ballot_id}/votes"  # its route's template, for the metrics
 
 
 def _json(content_type: str) -> bool:
@@ -45,6 +47,7 @@ class CastFastPath:
         match = CAST_PATH.match(scope["path"])
         if match is None:
             return await self.app(scope, receive, send)
+        set_route(scope, CAST_ROUTE)
         chunks, disconnected = [], False
         while True:
             message = await receive()

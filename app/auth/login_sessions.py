@@ -38,6 +38,11 @@ SESSION_ID = "sid"
 # last_seen_at is written at most this often per session.
 TOUCH_EVERY = timedelta(minutes=5)
 DEVICE_MAX = 120
+# A log-in by SMS code proves the phone: for this long afterwards, in that browser, a new password
+# may be set without the current one (a forgotten password, 找回密码). Kept in the signed cookie,
+# which is worth nothing once its session row has ended.
+SMS_RESET_WINDOW = timedelta(minutes=15)
+PHONE_PROVEN = "sms"
 # Why a session ended (LoginSession.ended_reason).
 LOGOUT, LOGOUT_ALL, PASSWORD_CHANGE, REPLACED = "logout", "logout_all", "password_change", (
     "replaced")
@@ -52,6 +57,23 @@ def current_key(request: Request) -> str | None:
     """The row id of this browser's session, if its cookie names one."""
     secret = request.session.get(SESSION_ID)
     return session_key(secret) if isinstance(secret, str) and secret else None
+
+
+def prove_phone(request: Request) -> None:
+    """Note that this browser's log-in just proved the account's phone by an SMS code."""
+    request.session[PHONE_PROVEN] = utcnow().timestamp()
+
+
+def phone_recently_proven(request: Request) -> bool:
+    """Whether this browser logged in by SMS code within SMS_RESET_WINDOW."""
+    at = request.session.get(PHONE_PROVEN)
+    if not isinstance(at, int | float):
+        return False
+    return 0 <= utcnow().timestamp() - at <= SMS_RESET_WINDOW.total_seconds()
+
+
+def forget_phone_proof(request: Request) -> None:
+    request.session.pop(PHONE_PROVEN, None)
 
 
 def device_label(user_agent: str) -> str:

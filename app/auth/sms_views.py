@@ -68,4 +68,5 @@ async def log_in(request: Request, session: SessionDep):
                      status=exc.status)
     await request.app.state.login_throttle.succeeded(user.username, address)
     await login_sessions.start(session, request, user)
+    login_sessions.prove_phone(request)  # a forgotten password may now be replaced
     return redirect(request, "/account/password" if user.must_change_password else target)

@@ -73,13 +73,16 @@ async def logout(request: Request, session: SessionDep):
 
 @router.get("/account/password")
 async def password_form(request: Request, user: LoggedIn):
-    return render(request, "auth/password.html", {"forced": user.must_change_password})
+    return render(request, "auth/password.html", {
+        "forced": user.must_change_password,
+        "by_sms": login_sessions.phone_recently_proven(request)})
 
 
 @router.post("/account/password")
 async def change_password(request: Request, session: SessionDep, user: LoggedIn):
     form = await request.form()
-    current = str(form.get("current_password", ""))
+    by_sms = login_sessions.phone_recently_proven(request)
+    current = None if by_sms else str(form.get("current_password", ""))
     new = str(form.get("new_password", ""))
     repeat = str(form.get("new_password_repeat", ""))
     try:
@@ -89,10 +92,11 @@ async def change_password(request: Request, session: SessionDep, user: LoggedIn)
                                     keep=login_sessions.current_key(request))
     except DomainError as exc:
         return render(request, "auth/password.html",
-                      {"error": exc.zh or exc.message, "forced": user.must_change_password},
-                      status=exc.status)
+                      {"error": exc.zh or exc.message, "forced": user.must_change_password,
+                       "by_sms": by_sms}, status=exc.status)
     # The version changed: keep this browser logged in with the new one.
     request.session[SESSION_VERSION] = user.token_version
+    login_sessions.forget_phone_proof(request)  # one new password per SMS log-in
     return render(request, "auth/password.html", {"done": True, "forced": False})
 
 

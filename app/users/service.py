@@ -249,13 +249,19 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> U
     return user
 
 
-async def change_password(session: AsyncSession, *, user: User, current: str, new: str,
+async def change_password(session: AsyncSession, *, user: User, current: str | None, new: str,
                           keep: str | None = None) -> None:
     """Change one's own password; every earlier token and page session stops working (but
-    `keep`, the row id of the browser's session that changed it)."""
-    ok, _ = await verify_password_async(current, user.password_hash)
-    if not ok:
-        raise Invalid("The current password is wrong.", code="wrong_password", zh="当前密码不正确。")
+    `keep`, the row id of the browser's session that changed it). `current` None: the caller
+    has proved the account's phone by an SMS code instead (a forgotten password)."""
+    proved_by_sms = current is None
+    if proved_by_sms:
+        current = ""
+    else:
+        ok, _ = await verify_password_async(current, user.password_hash)
+        if not ok:
+            raise Invalid("The current password is wrong.", code="wrong_password",
+                          zh="当前密码不正确。")
     if new == current:
         raise Invalid("The new password must differ from the current one.", code="password_same",
                       zh="新密码不能与当前密码相同。")
@@ -267,7 +273,8 @@ async def change_password(session: AsyncSession, *, user: User, current: str, ne
     await session.flush()
     await login_sessions.end_all(session, user.id, login_sessions.PASSWORD_CHANGE, keep=keep)
     await audit.record(session, actor=user.username, action="user.password_change",
-                       entity_type="user", entity_id=user.id)
+                       entity_type="user", entity_id=user.id,
+                       data={"proved_by": "sms_code"} if proved_by_sms else None)
 
 
 async def grant(session: AsyncSession, *, actor: User, user_id: str,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 
 from app.auth.roles import Perm, Role, has_perm
+from app.candidates import service as candidates
 from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge
@@ -272,6 +273,7 @@ async def _detail_page(request: Request, session, user: User | None, proposal: P
         "photos": await photos.photos_of(session, proposal.id),
         "merged_into": merged_into, "carried_from": carried_from,
         "carried_from_cycle": carried_from_cycle,
+        "candidate": await candidates.public_candidate_of(session, proposal),
         "endorse": await endorse_state(session, user, [proposal], cycle),
         "comments": await engagement.comments(session, proposal.id), "staff": staff,
         "may_hide": user is not None and has_perm(user.role, Perm.comment_moderate),

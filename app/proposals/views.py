@@ -266,7 +266,7 @@ async def _detail_page(request: Request, session, user: User | None, proposal: P
     carried_from = (await service.get(session, proposal.carried_from_id)
                     if proposal.carried_from_id else None)
     carried_from_cycle = carried_from and await cycles.get(session, carried_from.cycle_id)
-    staff = user is not None and user.role in engagement.MODERATORS
+    staff = await engagement.moderates(session, user, cycle.jurisdiction_code)
     return render(request, "proposals/detail.html", {
         **labels_ctx(), "p": proposal, "out": out, "cycle": cycle,
         "place_name": places.get(proposal.location_code, proposal.location_code),
@@ -276,7 +276,7 @@ async def _detail_page(request: Request, session, user: User | None, proposal: P
         "candidate": await candidates.public_candidate_of(session, proposal),
         "endorse": await endorse_state(session, user, [proposal], cycle),
         "comments": await engagement.comments(session, proposal.id), "staff": staff,
-        "may_hide": user is not None and has_perm(user.role, Perm.comment_moderate),
+        "may_hide": staff and has_perm(user.role, Perm.comment_moderate),
         "comments_open": cycle.phase != CyclePhase.closed,
         "error": error, "message": comment_error, "comment_body": comment_body,
         "notice": notice, "in_form": False,
@@ -359,10 +359,11 @@ async def _comment_answer(request: Request, session, user: User, comment: Commen
     proposal = await service.get(session, comment.proposal_id)
     if is_fragment_request(request):
         author = await session.get(User, comment.author_id)
+        cycle = await cycles.get(session, proposal.cycle_id)
+        staff = await engagement.moderates(session, user, cycle.jurisdiction_code)
         return render(request, "proposals/detail.html", {
             "c": comment, "author": author.display_name if author else "",
-            "staff": user.role in engagement.MODERATORS,
-            "may_hide": has_perm(user.role, Perm.comment_moderate),
+            "staff": staff, "may_hide": staff and has_perm(user.role, Perm.comment_moderate),
             "comment_note": ok_param,
             "comments_open": True, "p": proposal, "error": error},
             status=status, block="comment")

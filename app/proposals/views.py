@@ -13,11 +13,11 @@ from app.auth.roles import Perm, Role, has_perm
 from app.candidates import service as candidates
 from app.cycles import service as cycles
 from app.db import SessionDep
-from app.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge
+from app.errors import Forbidden, Invalid, NotFound, TooLarge
 from app.jurisdictions import service as jurisdictions
 from app.models import Comment, Cycle, Proposal, User
 from app.pages.deps import LoggedIn, PageUser
-from app.pages.forms import parse_form, refuse_nul
+from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import engagement, photos, service
 from app.proposals.detail import proposal_out
@@ -164,20 +164,19 @@ async def submit_proposal(request: Request, cycle_id: str, session: SessionDep, 
     form = await request.form(max_files=10, max_fields=50)
     values = {k: str(form.get(k, "")) for k in TEXT_FIELDS}  # kept whole to show again
     uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
-    try:
+    async with attempting(session) as tried:  # a photo refused: the proposal goes with it
         data = _proposal_in(values, staff=user.role == Role.gov_staff)
         blobs = await _read_photos(uploads)
         rule = proposals_rule(user.role)
         await request.app.state.rate_limits.check(rule, user.id)
-        async with session.begin_nested():  # rolled back, with the proposal, if a photo fails
-            proposal = await service.create(session, actor=user, cycle=cycle,
-                                            **data.model_dump())
-            if blobs:
-                await _add_photos(request, session, user, proposal, blobs)
+        proposal = await service.create(session, actor=user, cycle=cycle,
+                                        **data.model_dump())
+        if blobs:
+            await _add_photos(request, session, user, proposal, blobs)
         await request.app.state.rate_limits.hit(rule, user.id)  # only what was stored counts
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _new_page(request, session, user, cycle, form=values,
-                               error=exc.zh or exc.message, status=exc.status,
+                               error=refusal_text(exc), status=exc.status,
                                photos_dropped=bool(uploads))
     return redirect(request, f"/proposals/{proposal.id}?submitted=1")
 
@@ -307,16 +306,16 @@ async def endorse(request: Request, proposal_id: str, session: SessionDep, user:
     """附议; htmx swaps the button for 已附议 in place, otherwise back to the proposal."""
     proposal = await service.get(session, proposal_id)
     cycle = await cycles.get(session, proposal.cycle_id)
-    try:
+    async with attempting(session) as tried:
         await engagement.endorse(session, actor=user, proposal=proposal)
-    except DomainError as exc:
+    if exc := tried.refused:
         if is_fragment_request(request):
             return render(request, "proposals/endorse.html", {
-                **labels_ctx(), "p": proposal, "error": exc.zh or exc.message,
+                **labels_ctx(), "p": proposal, "error": refusal_text(exc),
                 "endorse": await endorse_state(session, user, [proposal], cycle)},
                 status=exc.status, block="endorse")
         return await _detail_page(request, session, user, proposal, status=exc.status,
-                                  error=exc.zh or exc.message)
+                                  error=refusal_text(exc))
     if is_fragment_request(request):
         return render(request, "proposals/endorse.html", {
             **labels_ctx(), "p": proposal, "endorse": {proposal.id: "done"}, "just": True},
@@ -330,14 +329,14 @@ async def add_comment(request: Request, proposal_id: str, session: SessionDep, u
     form = await request.form()
     body = str(form.get("body", ""))
     block = fragment_block(request, "comments") if is_fragment_request(request) else None
-    try:
+    async with attempting(session) as tried:
         refuse_nul(body)
         data = parse_form(CommentIn, {"body": body}, {"body": "评论"})
         await request.app.state.rate_limits.consume(COMMENTS_PER_PERSON, user.id)
         await engagement.add_comment(session, actor=user, proposal=proposal, body=data.body)
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _detail_page(request, session, user, proposal, status=exc.status,
-                                  comment_error=exc.zh or exc.message, comment_body=body,
+                                  comment_error=refusal_text(exc), comment_body=body,
                                   block=block)
     if block:
         return await _detail_page(request, session, user, proposal, block=block)
@@ -380,12 +379,12 @@ async def report_comment(request: Request, comment_id: str, session: SessionDep,
     """举报: flag a comment for staff, once per person."""
     comment = await _proposal_comment(session, comment_id)
     form = await request.form()
-    try:
+    async with attempting(session) as tried:
         data = parse_form(ReportIn, {"reason": str(form.get("reason", ""))}, {"reason": "举报理由"})
         await engagement.report(session, actor=user, comment=comment, reason=data.reason)
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _comment_answer(request, session, user, comment, ok_param="reported",
-                                     error=exc.zh or exc.message, status=exc.status)
+                                     error=refusal_text(exc), status=exc.status)
     return await _comment_answer(request, session, user, comment, ok_param="reported")
 
 
@@ -398,14 +397,14 @@ async def hide_comment(request: Request, comment_id: str, session: SessionDep, u
     form = await request.form()
     reason = str(form.get("reason", "")).strip()
     next_url = str(form.get("next", ""))
-    try:
+    async with attempting(session) as tried:
         if not reason:
             raise Invalid("reason missing", zh="请填写隐藏理由（会公开显示）。")
         data = parse_form(HideIn, {"reason": reason}, {"reason": "隐藏理由"})
         await engagement.hide(session, actor=user, comment=comment, reason=data.reason)
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _comment_answer(request, session, user, comment, ok_param="hidden",
-                                     error=exc.zh or exc.message, status=exc.status,
+                                     error=refusal_text(exc), status=exc.status,
                                      next_url=next_url)
     return await _comment_answer(request, session, user, comment, ok_param="hidden",
                                  next_url=next_url)

@@ -11,8 +11,13 @@ If-None-Match names that ETag gets 304 and no body.
 The shared copy: an anonymous GET of a page (no session cookie, not an htmx request) is rendered
 once with a placeholder where the visitor's CSRF token goes, kept for `page_cache_seconds`
 (MINSHENG_PAGE_CACHE_SECONDS, default 10; 0 turns it off), and served to everyone with their own
-token put in. Any write this worker handles (a POST, PUT, PATCH or DELETE) empties it, so the
-writer sees the change at once; other workers show it within the interval. Nothing is kept for a
+token put in. A write this worker handles (a POST, PUT, PATCH or DELETE) empties it once it has
+gone through (answered 2xx or 3xx: committed, app/db.py) and if it can change a public page, so
+the writer sees the change at once; other workers show it within the interval. A refused or
+junk request empties nothing (else anyone could switch the copy off with anonymous POSTs), nor
+do writes that change no public page (PRIVATE_WRITES): casting a ballot (nothing of it is
+public until the tally is published; the live turnout is polled by htmx, which the copy never
+serves), logging in and out, registering, one's own account and inbox. Nothing is kept for a
 logged-in visitor, an answer that sets a cookie of the app's session, or anything but a 200.
 """
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -31,6 +37,12 @@ STALE_GRACE = 10.0  # seconds a copy past its time may still go out while it is 
 RENDER_WAIT = 10.0  # seconds a request waits for another's rendering of the same page
 TOKEN_PLACEHOLDER = "csrf-token-placeholder-0f3c9a1e7b5d4c2a9e8f"
 SAFE = ("GET", "HEAD")
+# Writes that change no public page (see the module's docstring); any other write that went
+# through empties the copies.
+PRIVATE_WRITES = re.compile(
+    r"/api/v1/ballots/[^/]+/votes|/ballots/[^/]+/vote"  # casting (app/ballots/fastpath.py too)
+    r"|/login|/logout|/account/.*|/register(/.*)?"  # pages: logging in, one's own account
+    r"|/api/v1/auth/.*|/api/v1/residents(/.*)?|/api/v1/users/me/.*")
 UNCACHED_PREFIXES = ("/api/", "/static/", "/media/", "/healthz", "/lang/", "/staff/", "/login",
                      "/logout")
 
@@ -75,9 +87,9 @@ class HttpCaching:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if scope["method"] not in SAFE:
-            self.entries.clear()  # a write: nothing kept may be out of date for its writer
-            self.generation += 1
-            return await self.app(scope, receive, send)
+            if PRIVATE_WRITES.fullmatch(scope["path"]):
+                return await self.app(scope, receive, send)
+            return await self.app(scope, receive, self._emptying_after_success(send))
         if scope["method"] != "GET" or scope["path"].startswith(("/static/", "/media/")):
             return await self.app(scope, receive, send)  # files carry their own validators
         headers = {k: v for k, v in scope.get("headers", ())}
@@ -105,6 +117,18 @@ class HttpCaching:
                     self.rendering.pop(key, None)
                     done.set()
         return await self._render(scope, receive, send, headers, None, get_token, is_api)
+
+    def _emptying_after_success(self, send):
+        """`send`, emptying the copies as a write's answer starts with 2xx or 3xx — after its
+        commit, so nothing kept (or being rendered: see `generation`) is older than it."""
+
+        async def sending(message):
+            if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
+                self.entries.clear()  # nothing kept may be out of date for the writer
+                self.generation += 1
+            await send(message)
+
+        return sending
 
     async def _usable(self, key: tuple) -> _Entry | None:
         """The copy to serve, or None if this request is to render the page.

@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolExhausted
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
+from starlette.routing import Match
 
 from app.monitoring.metrics import count_busy
 
@@ -141,6 +143,31 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at the request's path (for a 405's Allow header).
+
+    Each method is tried against the routes as the router would (FastAPI keeps included
+    routers as routes of their own, so there is no flat list of routes to read)."""
+    return [method for method in METHODS
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                   for route in request.app.router.routes)]
+
+
+def _form_part_too_large(exc: BaseException) -> bool:
+    """Starlette's form parser answers a field or part over its size limit (1 MB) with a 400
+    (an HTTPException raised from its MultiPartException, which FastAPI may wrap once more);
+    too large is 413."""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        seen = seen.__cause__ or seen.__context__ if seen is not None else None
+        if isinstance(seen, MultiPartException):
+            return "exceeded maximum size" in seen.message
+    return False
+
+
 def _field_sentence(errors: list[dict]) -> str:
     parts = []
     for err in errors[:5]:
@@ -199,14 +226,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if _form_part_too_large(exc):
+            return error_response(request, 413, "too_large",
+                                  "A field of the form is larger than 1 MB; shorten it.",
+                                  zh="提交的内容太大：表单中的一项超过 1 MB，请删减后再提交。")
         code = STATUS_CODES.get(exc.status_code, "error")
         detail = exc.detail if isinstance(exc.detail, str) else code
         if exc.status_code == 404 and detail == "Not Found":
             detail = "Nothing is at this address; check the URL."
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed here."
-        return error_response(request, exc.status_code, code, detail,
-                              headers=getattr(exc, "headers", None))
+            # Starlette names the methods of the first route that matched the path only.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return error_response(request, exc.status_code, code, detail, headers=headers)
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError):

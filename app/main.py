@@ -69,6 +69,7 @@ from app.residents.api import router as residents_api
 from app.residents.views import router as resident_pages
 from app.resources import PACKAGE, check_vendor_files, vendor_files
 from app.search.text import warm_up as warm_up_search
+from app.undecodable import UndecodableInput
 from app.users.api import router as users_api
 
 log = logging.getLogger("minsheng")
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CSRFMiddleware, secret=settings.effective_secret,
                        secure=settings.cookie_secure)
     app.add_middleware(Compression)  # outside app/caching.py: ETags of the uncompressed body
+    app.add_middleware(UndecodableInput)  # text that is not UTF-8: 400 before anyone reads it
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        overrides=UPLOAD_LIMITS)

@@ -99,8 +99,46 @@ def test_a_write_through_this_worker_empties_the_shared_copy(client, world, cach
     cycle_id, _ = balloting_cycle(client, world, candidates=3)
     assert "乐至县2025年民生实事项目" in cached.get(f"/cycles/{cycle_id}").text
     _retitle(client, cycle_id, "改过的标题")
-    cached.post(f"{API}/auth/token", data={"username": "nobody", "password": "wrong"})
+    r = cached.post(f"{API}/jurisdictions/lezhi/units", json={"name": "县民政局"},
+                    headers=world.headers("gov_staff"))
+    assert r.status_code == 201  # a staff change that went through: its writer sees it at once
     assert "改过的标题" in cached.get(f"/cycles/{cycle_id}").text
+
+
+def test_junk_and_refused_writes_leave_the_shared_copy(client, world, cached):
+    """An anonymous POST cannot switch the shared copy off: only a write that went through
+    empties it."""
+    cycle_id, candidates = balloting_cycle(client, world, candidates=3)
+    assert "乐至县2025年民生实事项目" in cached.get(f"/cycles/{cycle_id}").text
+    _retitle(client, cycle_id, "改过的标题")
+    answers = [
+        cached.post(f"{API}/nothing-here", json={}),
+        cached.post(f"{API}/cycles", json={"junk": 1}),
+        cached.post(f"{API}/auth/token", data={"username": "nobody", "password": "wrong"}),
+        cached.post(f"{API}/jurisdictions/lezhi/units", json={"name": ""},
+                    headers=world.headers("gov_staff")),
+        cached.delete(f"{API}/cycles/{cycle_id}"),
+        cached.post("/login", data={"csrftoken": "forged", "username": "a", "password": "b"}),
+    ]
+    assert all(400 <= r.status_code < 500 for r in answers), [r.status_code for r in answers]
+    assert "改过的标题" not in cached.get(f"/cycles/{cycle_id}").text
+
+
+def test_a_cast_leaves_the_shared_copy(client, world, cached):
+    """A cast changes no public page until the tally is published; a hall casting must not
+    keep every reader rendering pages afresh."""
+    cycle_id, candidates = balloting_cycle(client, world, candidates=3)
+    ballot_id = walk_round(client, world, "open", cycle_id=cycle_id)
+    assert "乐至县2025年民生实事项目" in cached.get(f"/cycles/{cycle_id}").text
+    _retitle(client, cycle_id, "改过的标题")
+    r = cached.post(f"{API}/ballots/{ballot_id}/votes", json={"marks": {candidates[0]: "yes"}},
+                    headers=world.headers("deputy"))
+    assert r.status_code == 201, r.text
+    assert "改过的标题" not in cached.get(f"/cycles/{cycle_id}").text
+    # logging in through the form changes no public page either
+    browser = TestClient(cached.app)
+    assert page_login(browser, world.users["resident"].username).status_code == 303
+    assert "改过的标题" not in cached.get(f"/cycles/{cycle_id}").text
 
 
 def test_a_form_page_posted_back_keeps_working_after_a_cached_view(client, world, cached):

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Request
 
 from app.auth.roles import Perm, Role
 from app.db import SessionDep
-from app.errors import DomainError, Invalid
+from app.errors import Invalid
 from app.i18n import N_
 from app.jurisdictions import imports, nesting
 from app.jurisdictions import service as jurisdictions
 from app.jurisdictions.schemas import JurisdictionIn
 from app.models import User
 from app.pages.deps import page_perm
-from app.pages.forms import parse_form
+from app.pages.forms import attempting, parse_form, refusal_text
 from app.pages.render import redirect, render
 from app.users import service as users
 from app.users.schemas import UserIn
@@ -61,13 +61,12 @@ async def create_jurisdiction(request: Request, session: SessionDep,
     form = dict(await request.form())
     form["parent_code"] = form.get("parent_code") or None
     form["division_code"] = str(form.get("division_code") or "").strip() or None
-    try:
+    async with attempting(session) as tried:
         data = parse_form(JurisdictionIn, form, J_LABELS)
-        async with session.begin_nested():
-            await jurisdictions.create(session, actor=user, **data.model_dump())
-    except DomainError as exc:
+        await jurisdictions.create(session, actor=user, **data.model_dump())
+    if exc := tried.refused:
         return await _jurisdictions_page(request, session, form=form,
-                                         error=exc.zh or exc.message, status=exc.status)
+                                         error=refusal_text(exc), status=exc.status)
     return redirect(request, "/admin/jurisdictions")
 
 
@@ -77,13 +76,13 @@ async def preview_import(request: Request, session: SessionDep,
     """导入预览: every row of the uploaded CSV as new / unchanged / error; nothing stored."""
     form = await request.form()
     upload = form.get("file")
-    try:
+    async with attempting(session) as tried:
         if upload is None or isinstance(upload, str) or not upload.filename:
             raise Invalid("no file", zh="请选择要导入的 CSV 文件。")
         data = await upload.read(imports.MAX_IMPORT_BYTES + 1)  # read_rows says if too large
         checked = await imports.check(session, data)
-    except DomainError as exc:
-        return await _jurisdictions_page(request, session, import_error=exc.zh or exc.message,
+    if exc := tried.refused:
+        return await _jurisdictions_page(request, session, import_error=refusal_text(exc),
                                          status=exc.status)
     return await _jurisdictions_page(
         request, session, preview=checked, filename=upload.filename,
@@ -104,16 +103,15 @@ async def confirm_import(request: Request, session: SessionDep,
     if not data:
         return await _jurisdictions_page(request, session, status=422,
                                          import_error="确认信息不完整，请重新上传文件。")
-    try:
-        async with session.begin_nested():
-            result = await imports.import_file(session, actor=user.username, data=data)
-    except imports.JurisdictionFileInvalid as exc:
+    async with attempting(session) as tried:
+        result = await imports.import_file(session, actor=user.username, data=data)
+    if isinstance(exc := tried.refused, imports.JurisdictionFileInvalid):
         return await _jurisdictions_page(
             request, session, preview=exc.check, filename=filename,
             payload=base64.b64encode(data).decode("ascii"), status=exc.status,
             import_error="自预览以来区域已有变化，本次未导入任何区域，请按下表修改后重新上传。")
-    except DomainError as exc:
-        return await _jurisdictions_page(request, session, import_error=exc.zh or exc.message,
+    if exc:
+        return await _jurisdictions_page(request, session, import_error=refusal_text(exc),
                                          status=exc.status)
     return redirect(request, f"/admin/jurisdictions?imported={len(result.new)}"
                              f"&unchanged={len(result.unchanged)}")
@@ -139,13 +137,13 @@ async def create_user(request: Request, session: SessionDep,
                       user: User = page_perm(Perm.user_manage)):
     form = dict(await request.form())
     form["jurisdiction_code"] = form.get("jurisdiction_code") or None  # none: an admin
-    try:
+    async with attempting(session) as tried:
         data = parse_form(UserIn, form, U_LABELS)
         await users.create(session, actor=user, **data.model_dump(),
                            must_change_password=True)
-    except DomainError as exc:
+    if exc := tried.refused:
         form.pop("password", None)
-        return await _users_page(request, session, form=form, error=exc.zh or exc.message,
+        return await _users_page(request, session, form=form, error=refusal_text(exc),
                                  status=exc.status)
     return redirect(request, "/admin/users")
 
@@ -154,11 +152,11 @@ async def create_user(request: Request, session: SessionDep,
 async def grant(request: Request, user_id: str, session: SessionDep,
                 user: User = page_perm(Perm.grant_manage)):
     form = await request.form()
-    try:
+    async with attempting(session) as tried:
         await users.grant(session, actor=user, user_id=user_id,
                           jurisdiction_code=str(form.get("jurisdiction_code", "")))
-    except DomainError as exc:
-        return await _users_page(request, session, error=exc.zh or exc.message,
+    if exc := tried.refused:
+        return await _users_page(request, session, error=refusal_text(exc),
                                  status=exc.status)
     return redirect(request, "/admin/users")
 
@@ -177,7 +175,7 @@ async def import_deputies(request: Request, session: SessionDep,
     form = await request.form()
     code = str(form.get("jurisdiction_code") or user.jurisdiction_code or "")
     upload = form.get("file")
-    try:
+    async with attempting(session) as tried:
         if not code:
             raise Invalid("no jurisdiction", zh="请选择代表所属的人大（行政区域）。")
         if upload is None or isinstance(upload, str):
@@ -187,10 +185,10 @@ async def import_deputies(request: Request, session: SessionDep,
             raise Invalid("too large", status=413, zh="文件超过 1 MB，请分成几个文件导入。")
         created = await users.import_deputies(session, actor=user, jurisdiction_code=code,
                                               data=data)
-    except DomainError as exc:
+    if exc := tried.refused:
         return render(request, "admin/deputies.html", {
             "jurisdictions": await jurisdictions.with_congress(session),
-            "selected": code, "error": exc.zh or exc.message}, status=exc.status)
+            "selected": code, "error": refusal_text(exc)}, status=exc.status)
     return render(request, "admin/deputies.html", {
         "jurisdictions": await jurisdictions.with_congress(session),
         "selected": code, "created": created})

@@ -8,8 +8,9 @@ from app.auth import login_sessions, sms_login
 from app.auth.api import client_address
 from app.auth.views import _safe_next
 from app.db import SessionDep
-from app.errors import DomainError, Invalid
+from app.errors import Invalid
 from app.pages.deps import PageUser
+from app.pages.forms import attempting, refusal_text
 from app.pages.render import redirect, render
 from app.residents.service import normalise_phone
 from app.residents.views import masked_phone
@@ -37,12 +38,12 @@ async def send_code(request: Request, session: SessionDep):
     form = await request.form()
     phone = str(form.get("phone", "")).strip()
     target = _safe_next(str(form.get("next", "")))
-    try:
+    async with attempting(session) as tried:
         await sms_login.send_code(session, settings=request.app.state.settings,
                                   limits=request.app.state.rate_limits, phone=phone,
                                   address=client_address(request))
-    except DomainError as exc:
-        return _page(request, phone=phone, next=target, error=exc.zh or exc.message,
+    if exc := tried.refused:
+        return _page(request, phone=phone, next=target, error=refusal_text(exc),
                      error_at="code", status=exc.status, block="code_status")
     phone = normalise_phone(phone)
     return _page(request, phone=phone, next=target, sent_to=masked_phone(phone),
@@ -57,14 +58,14 @@ async def log_in(request: Request, session: SessionDep):
     code = str(form.get("code", "")).strip()
     target = _safe_next(str(form.get("next", "")))
     address = client_address(request)
-    try:
+    async with attempting(session) as tried:
         if not code.isdigit() or len(code) != 6:
             raise Invalid("code missing", zh="请填写 6 位短信验证码；还没有验证码请先点「获取验证码」。")
         user = await sms_login.log_in(session, settings=request.app.state.settings,
                                       limits=request.app.state.rate_limits, phone=phone,
                                       code=code, address=address)
-    except DomainError as exc:
-        return _page(request, phone=phone, next=target, error=exc.zh or exc.message,
+    if exc := tried.refused:
+        return _page(request, phone=phone, next=target, error=refusal_text(exc),
                      status=exc.status)
     await request.app.state.login_throttle.succeeded(user.username, address)
     await login_sessions.start(session, request, user)

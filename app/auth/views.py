@@ -13,7 +13,7 @@ from app.db import SessionDep
 from app.errors import DomainError
 from app.i18n import COOKIE, LOCALES
 from app.pages.deps import LoggedIn, PageUser
-from app.pages.forms import parse_form
+from app.pages.forms import attempting, parse_form, refusal_text
 from app.pages.render import redirect, render
 from app.users import service as users
 from app.users.schemas import TokenIn
@@ -45,7 +45,7 @@ async def login(request: Request, session: SessionDep):
     target = _safe_next(str(form.get("next", "")))
     throttle = request.app.state.login_throttle
     address = client_address(request)
-    try:
+    async with attempting(session) as tried:
         if not username or not password:
             raise DomainError("missing", status=422, zh="请输入用户名和密码。")
         parse_form(TokenIn, {"username": username, "password": password}, LOGIN_LABELS)
@@ -55,9 +55,9 @@ async def login(request: Request, session: SessionDep):
         except DomainError:
             await throttle.failed(username, address)
             raise
-    except DomainError as exc:
+    if exc := tried.refused:
         return render(request, "auth/login.html",
-                      {"error": exc.zh or exc.message, "username": username, "next": target},
+                      {"error": refusal_text(exc), "username": username, "next": target},
                       status=exc.status)
     await throttle.succeeded(username, address)
     await login_sessions.start(session, request, user)
@@ -85,14 +85,14 @@ async def change_password(request: Request, session: SessionDep, user: LoggedIn)
     current = None if by_sms else str(form.get("current_password", ""))
     new = str(form.get("new_password", ""))
     repeat = str(form.get("new_password_repeat", ""))
-    try:
+    async with attempting(session) as tried:
         if new != repeat:
             raise DomainError("mismatch", status=422, zh="两次输入的新密码不一致。")
         await users.change_password(session, user=user, current=current, new=new,
                                     keep=login_sessions.current_key(request))
-    except DomainError as exc:
+    if exc := tried.refused:
         return render(request, "auth/password.html",
-                      {"error": exc.zh or exc.message, "forced": user.must_change_password,
+                      {"error": refusal_text(exc), "forced": user.must_change_password,
                        "by_sms": by_sms}, status=exc.status)
     # The version changed: keep this browser logged in with the new one.
     request.session[SESSION_VERSION] = user.token_version

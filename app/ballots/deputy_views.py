@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.ballots import casting, service
 from app.ballots.public_views import labels_ctx, turnout_ctx
 from app.db import SessionDep
-from app.errors import DomainError, Forbidden, Invalid
+from app.errors import Forbidden, Invalid
 from app.i18n import N_
 from app.models import (
     BallotAttendance,
@@ -28,6 +28,7 @@ from app.models import (
     User,
 )
 from app.pages.deps import LoggedIn, PageUser
+from app.pages.forms import attempting, refusal_text
 from app.pages.render import redirect, render
 from app.workflows.ballot import STATE_LABELS, BallotState, signed_count
 
@@ -108,12 +109,11 @@ async def vote_page(request: Request, ballot_id: str, session: SessionDep, user:
 async def check_in(request: Request, ballot_id: str, session: SessionDep, user: LoggedIn):
     """签到 through the service; back to the round page."""
     ballot, cycle = await _deputy_round(session, ballot_id, user)
-    try:
-        async with session.begin_nested():
-            await service.check_in(session, ballot, user)
-    except DomainError as exc:
+    async with attempting(session) as tried:
+        await service.check_in(session, ballot, user)
+    if exc := tried.refused:
         return await _round_page(request, session, user, ballot, cycle,
-                                 error=exc.zh or exc.message, status=exc.status, poll=False)
+                                 error=refusal_text(exc), status=exc.status, poll=False)
     return redirect(request, f"/ballots/{ballot.id}/vote?checked_in=1")
 
 
@@ -141,12 +141,12 @@ async def vote(request: Request, ballot_id: str, session: SessionDep, user: Logg
     form = await request.form()
     step = str(form.get("step", "review"))
     candidates = await service.candidates_of(session, ballot.id)
-    try:
+    async with attempting(session) as tried:
         marks = _read_marks(form, candidates)
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _round_page(request, session, user, ballot, cycle, error=exc.zh,
                                  status=exc.status, poll=False)
-    try:
+    async with attempting(session) as tried:
         if step == "edit":
             return await _round_page(request, session, user, ballot, cycle, marks=marks,
                                      poll=False)
@@ -158,12 +158,11 @@ async def vote(request: Request, ballot_id: str, session: SessionDep, user: Logg
             return render(request, "ballots/deputy_confirm.html", _ctx(
                 ballot, cycle, candidates=candidates, marks=marks, counts=counts),
                 headers=NO_STORE)
-        async with session.begin_nested():
-            code = await casting.cast(session, ballot, user, marks)
-    except DomainError as exc:
+        code = await casting.cast(session, ballot, user, marks)
+    if exc := tried.refused:
         return await _round_page(request, session, user, ballot, cycle,
                                  marks=marks if exc.code == "too_many_yes" else None,
-                                 error=exc.zh or exc.message, status=exc.status, poll=False)
+                                 error=refusal_text(exc), status=exc.status, poll=False)
     return render(request, "ballots/deputy_receipt.html", _ctx(
         ballot, cycle, code=code, groups=code.split("-"), qr=_receipt_qr(code)),
         headers=NO_STORE)
@@ -198,12 +197,11 @@ async def signoff_page(request: Request, ballot_id: str, session: SessionDep, us
 async def sign_off(request: Request, ballot_id: str, session: SessionDep, user: LoggedIn):
     """确认签字 through the service."""
     ballot, cycle = await _deputy_round(session, ballot_id, user)
-    try:
-        async with session.begin_nested():
-            await service.sign_off(session, ballot, user)
-    except DomainError as exc:
+    async with attempting(session) as tried:
+        await service.sign_off(session, ballot, user)
+    if exc := tried.refused:
         return await _signoff_page(request, session, user, ballot, cycle,
-                                   error=exc.zh or exc.message, status=exc.status)
+                                   error=refusal_text(exc), status=exc.status)
     return redirect(request, f"/ballots/{ballot.id}/sign-off?signed=1")
 
 

@@ -27,7 +27,7 @@ from app.errors import DomainError, Invalid
 from app.i18n import COOKIE, N_, pick_locale, to_traditional
 from app.models import BallotRound, Cycle, User
 from app.pages.deps import page_perm
-from app.pages.forms import parse_form
+from app.pages.forms import attempting, parse_form
 from app.pages.render import is_fragment_request, redirect, render
 from app.workflows.ballot import BallotState
 
@@ -163,11 +163,10 @@ async def set_issued(request: Request, ballot_id: str, session: SessionDep,
     ballot, cycle = await _staff_round(session, user, ballot_id)
     data = await request.form()
     count = str(data.get("count", "")).strip()
-    try:
+    async with attempting(session) as tried:
         body = parse_form(PaperIssuedIn, {"count": count} if count else {}, FORM_LABELS)
-        async with session.begin_nested():
-            await paper.set_paper_issued(session, ballot, user, body.count)
-    except DomainError as exc:
+        await paper.set_paper_issued(session, ballot, user, body.count)
+    if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, user, exc, "issued",
                               typed={"issued": count})
     return redirect(request, f"/staff/ballots/{ballot.id}/paper?done=issued")
@@ -184,13 +183,12 @@ async def enter_sheet(request: Request, ballot_id: str, session: SessionDep,
              "marks": {c.id: str(data.get(f"mark-{c.id}", "abstain")) for c in candidates},
              "spoilt": data.get("spoilt") == "1"}
     fragment = is_fragment_request(request)
-    try:
+    async with attempting(session) as tried:
         fields = typed if typed["sheet"] else {k: v for k, v in typed.items() if k != "sheet"}
         body = parse_form(PaperSheetIn, fields, FORM_LABELS)
-        async with session.begin_nested():
-            sheet = await paper.enter_sheet(session, ballot, user, sheet=body.sheet,
-                                            marks=body.marks, spoilt=body.spoilt)
-    except DomainError as exc:
+        sheet = await paper.enter_sheet(session, ballot, user, sheet=body.sheet,
+                                        marks=body.marks, spoilt=body.spoilt)
+    if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, user, exc, "entry", entry=typed,
                               block="work" if fragment else None)
     if not fragment:
@@ -206,12 +204,11 @@ async def withdraw_entry(request: Request, ballot_id: str, sheet: int, session: 
     """撤回录入: withdraw one's own entry of a sheet not yet confirmed."""
     ballot, cycle = await _staff_round(session, user, ballot_id)
     fragment = is_fragment_request(request)
-    try:
+    async with attempting(session) as tried:
         if not 1 <= sheet <= paper.MAX_SHEET:
             raise Invalid("no such sheet", zh=f"选票编号应在 1 到 {paper.MAX_SHEET} 之间。")
-        async with session.begin_nested():
-            await paper.withdraw_entry(session, ballot, user, sheet)
-    except DomainError as exc:
+        await paper.withdraw_entry(session, ballot, user, sheet)
+    if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, user, exc, "page",
                               block="work" if fragment else None)
     if not fragment:
@@ -228,7 +225,7 @@ async def import_devices(request: Request, ballot_id: str, session: SessionDep,
     data = await request.form()
     issued = str(data.get("issued", "")).strip()
     upload = data.get("file")
-    try:
+    async with attempting(session) as tried:
         if not issued.isascii() or not issued.isdigit():
             raise Invalid("devices issued", zh="请填写发出的表决器数（整数）。")
         if len(issued) > 9:  # Python's int() refuses thousands of digits: say the range here
@@ -237,10 +234,9 @@ async def import_devices(request: Request, ballot_id: str, session: SessionDep,
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise Invalid("no file", zh="请选择表决器导出的 CSV 文件。")
         content = await upload.read(devices.MAX_DEVICE_BYTES + 1)  # the service says if too large
-        async with session.begin_nested():
-            imported = await devices.import_devices(session, ballot, user, data=content,
-                                                  issued=int(issued))
-    except DomainError as exc:
+        imported = await devices.import_devices(session, ballot, user, data=content,
+                                              issued=int(issued))
+    if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, user, exc, "devices",
                               typed={"device_issued": issued})
     return redirect(request, f"/staff/ballots/{ballot.id}/paper?done=devices&n={imported}")

@@ -26,7 +26,7 @@ from app.i18n import N_
 from app.jurisdictions.settings import settings_for
 from app.models import BallotAttendance, BallotRound, Candidate, Cycle, Jurisdiction, User
 from app.pages.deps import page_perm
-from app.pages.forms import parse_form, refuse_nul
+from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.workflows.ballot import BALLOT_WORKFLOW, BallotState, signed_count
 from app.workflows.candidate import CandidateState, required_candidates
@@ -100,17 +100,16 @@ async def create_round(request: Request, cycle_id: str, session: SessionDep,
     form = {"candidate_ids": [str(x) for x in data.getlist("candidate_ids")],
             "seats": str(data.get("seats", "")).strip(),
             "secret": "0" if data.get("secret") == "0" else "1"}
-    try:
+    async with attempting(session) as tried:
         body = parse_form(BallotCreateIn, {"candidate_ids": form["candidate_ids"],
                                            "seats": form["seats"] or None,
                                            "secret": form["secret"] == "1"}, FORM_LABELS)
-        async with session.begin_nested():
-            ballot = await service.create(session, actor=user, cycle=cycle,
-                                          candidate_ids=body.candidate_ids or [],
-                                          seats=body.seats, secret=body.secret)
-    except DomainError as exc:
+        ballot = await service.create(session, actor=user, cycle=cycle,
+                                      candidate_ids=body.candidate_ids or [],
+                                      seats=body.seats, secret=body.secret)
+    if exc := tried.refused:
         return await _rounds_page(request, session, cycle, form=form,
-                                  error=exc.zh or exc.message, status=exc.status)
+                                  error=refusal_text(exc), status=exc.status)
     return redirect(request, f"/staff/ballots/{ballot.id}?done=created")
 
 
@@ -228,7 +227,7 @@ async def record_attendance(request: Request, ballot_id: str, session: SessionDe
     form = await request.form()
     q = str(form.get("q", "")).strip()
     fragment = is_fragment_request(request)
-    try:
+    async with attempting(session) as tried:
         refuse_nul(q)
         if form.get("action") == "all":
             roster = await _roster(session, ballot, cycle, q)
@@ -241,9 +240,8 @@ async def record_attendance(request: Request, ballot_id: str, session: SessionDe
                 usernames = parse_form(UsernamesIn, {"usernames": usernames},
                                        FORM_LABELS).usernames
         before = (await service.turnout(session, ballot))["present"]
-        async with session.begin_nested():
-            present = await service.record_attendance(session, ballot, user, usernames)
-    except DomainError as exc:
+        present = await service.record_attendance(session, ballot, user, usernames)
+    if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, exc, q=q, attendance=True,
                               block="attendance" if fragment else None)
     added = present - before
@@ -266,13 +264,12 @@ async def name_scrutineers(request: Request, ballot_id: str, session: SessionDep
     for d in await _deputies(session, cycle):
         by_name.setdefault(d.display_name, []).append(d.username)
     usernames = [by_name[t][0] if len(by_name.get(t, ())) == 1 else t for t in typed if t]
-    try:
+    async with attempting(session) as tried:
         refuse_nul(*typed)
         if usernames:  # none given: the service says so
             usernames = parse_form(UsernamesIn, {"usernames": usernames}, FORM_LABELS).usernames
-        async with session.begin_nested():
-            await service.name_scrutineers(session, ballot, user, usernames)
-    except DomainError as exc:
+        await service.name_scrutineers(session, ballot, user, usernames)
+    if exc := tried.refused:
         # What was typed, and an empty box after it for one more.
         return await _refused(request, session, ballot, cycle, exc,
                               typed={"scrutineers": typed if typed and not typed[-1] else
@@ -289,12 +286,11 @@ async def move_round(request: Request, ballot_id: str, session: SessionDep,
     form = await request.form()
     to = str(form.get("to", ""))
     reason = str(form.get("reason", "")).strip()
-    try:
+    async with attempting(session) as tried:
         refuse_nul(reason)
         body = parse_form(BallotTransitionIn, {"to": to, "reason": reason}, FORM_LABELS)
-        async with session.begin_nested():
-            await casting.move(session, ballot, body.to, actor=user, reason=body.reason)
-    except DomainError as exc:
+        await casting.move(session, ballot, body.to, actor=user, reason=body.reason)
+    if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, exc, typed={"reason": reason})
     return redirect(request, f"/staff/ballots/{ballot.id}?done={ballot.state}")
 
@@ -304,10 +300,9 @@ async def tally_round(request: Request, ballot_id: str, session: SessionDep,
                       user: User = page_perm(Perm.ballot_manage)):
     """计票: results stored and shown; the scrutineers then sign off."""
     ballot, cycle = await _staff_ballot(session, user, ballot_id)
-    try:
-        async with session.begin_nested():
-            await service.count(session, ballot, user)
-    except DomainError as exc:
+    async with attempting(session) as tried:
+        await service.count(session, ballot, user)
+    if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, exc)
     return redirect(request, f"/staff/ballots/{ballot.id}?done={ballot.state}")
 
@@ -319,9 +314,8 @@ async def arrange_runoff(request: Request, ballot_id: str, session: SessionDep,
     ballot, cycle = await _staff_ballot(session, user, ballot_id)
     form = await request.form()
     carry = form.get("carry_attendance") == "1"
-    try:
-        async with session.begin_nested():
-            following = await service.runoff(session, ballot, user, carry)
-    except DomainError as exc:
+    async with attempting(session) as tried:
+        following = await service.runoff(session, ballot, user, carry)
+    if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, exc, typed={"carry": carry})
     return redirect(request, f"/staff/ballots/{following.id}?done=runoff")

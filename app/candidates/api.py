@@ -178,7 +178,8 @@ async def set_publicity(cycle: CurrentCycle, body: PublicityIn, session: Session
 async def candidate_comments(candidate: VisibleCandidate, session: SessionDep,
                              viewer: OptionalUser):
     """Residents' comments on a published candidate."""
-    staff = viewer is not None and viewer.role in engagement.MODERATORS
+    cycle = await session.get(Cycle, candidate.cycle_id)
+    staff = await engagement.moderates(session, viewer, cycle.jurisdiction_code)
     return [comment_out(c, name, staff=staff)
             for c, name in await engagement.comments(session, candidate_id=candidate.id)]
 

@@ -33,6 +33,9 @@ from app.workflows.proposal import PROPOSAL_WORKFLOW, ProposalState
 from app.workflows.proposal import STATE_LABELS as PROPOSAL_STATE_LABELS
 
 MAX_YEARS_AHEAD = 5  # a cross-year project may run this long past its cycle's year
+# The public reasons of a proposal's adoption and release (its history, open data): no title.
+ADOPTED_REASON = "列入候选项目"
+RELEASED_REASON = "不再列入候选项目，回到储备库"
 EDITABLE_FIELDS = ("title", "summary", "responsible_unit_id", "budget_wan", "funding", "targets",
                    "deadline", "feasibility")
 
@@ -56,6 +59,16 @@ def public_states(cycle: Cycle) -> tuple[str, ...]:
 def is_public(candidate: Candidate, cycle: Cycle) -> bool:
     """Whether the public sees `candidate` (of `cycle`); drafts are the staff's."""
     return candidate.state in public_states(cycle)
+
+
+async def public_candidate_of(session: AsyncSession, proposal: Proposal) -> Candidate | None:
+    """The candidate built from `proposal`, when the public sees it (`is_public`), else None."""
+    candidate = await session.scalar(
+        select(Candidate).join(CandidateSource, CandidateSource.candidate_id == Candidate.id)
+        .where(CandidateSource.proposal_id == proposal.id))
+    if candidate is None:
+        return None
+    return candidate if is_public(candidate, await session.get(Cycle, candidate.cycle_id)) else None
 
 
 # ---------------------------------------------------------------- responsible units (责任单位)
@@ -171,11 +184,12 @@ async def _adopt(session: AsyncSession, actor: User, candidate: Candidate,
     then = ("将列入政府民生实事项目草案，公开征求意见。" if government_list.is_government(cycle)
             else "将提交人大代表票决。")
     for p in proposals:
+        # The reason and the message name no candidate: a draft's title is the staff's until
+        # the list is public (公示); the proposal's page then links the candidate by name.
         await PROPOSAL_WORKFLOW.apply(session, p, ProposalState.adopted, actor=actor,
-                                      reason=f"列入候选项目“{candidate.title}”")
+                                      reason=ADOPTED_REASON)
         session.add(CandidateSource(candidate_id=candidate.id, proposal_id=p.id))
-        await inbox.tell_proposer(session, p, f"您的建议“{p.title}”已列入候选项目"
-                                              f"“{candidate.title}”，{then}")
+        await inbox.tell_proposer(session, p, f"您的建议“{p.title}”已列入候选项目，{then}")
     await session.flush()
 
 
@@ -233,7 +247,7 @@ async def edit(session: AsyncSession, *, actor: User, candidate: Candidate,
             # A proposal no longer answered by this candidate goes back to the reserve.
             p = await session.get(Proposal, pid)
             await PROPOSAL_WORKFLOW.apply(session, p, ProposalState.accepted, actor=actor,
-                                          reason=f"不再列入候选项目“{candidate.title}”，回到储备库")
+                                          reason=RELEASED_REASON)
             row = await session.scalar(select(CandidateSource).where(
                 CandidateSource.proposal_id == pid))
             await session.delete(row)

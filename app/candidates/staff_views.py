@@ -25,13 +25,13 @@ from app.candidates.views import (
     wan,
 )
 from app.db import SessionDep
-from app.errors import Conflict, DomainError, Forbidden, Invalid
+from app.errors import Conflict, Forbidden, Invalid
 from app.i18n import N_
 from app.jurisdictions import service as jurisdictions
 from app.jurisdictions.settings import settings_for
 from app.models import Candidate, Cycle, Proposal, User
 from app.pages.deps import LoggedIn, page_perm
-from app.pages.forms import parse_form, refuse_nul
+from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import service as proposals
 from app.proposals.views import labels_ctx as proposal_labels
@@ -212,16 +212,15 @@ async def _form_action(request: Request, session, user: User, cycle: Cycle, v: d
         return await _form_page(request, session, user, cycle, v, candidate=candidate,
                                 block=field)
     if action == "add_unit":
-        try:
+        async with attempting(session) as tried:
             if not has_perm(user.role, Perm.unit_manage):
                 raise Forbidden("not allowed", zh="您的角色无权维护责任单位名单。")
             name = parse_form(UnitIn, {"name": v["new_unit"]}, LABELS).name
-            async with session.begin_nested():
-                unit = await service.add_unit(session, actor=user, name=name,
-                                              jurisdiction_code=cycle.jurisdiction_code)
-        except DomainError as exc:
+            unit = await service.add_unit(session, actor=user, name=name,
+                                          jurisdiction_code=cycle.jurisdiction_code)
+        if exc := tried.refused:
             return await _form_page(request, session, user, cycle, v, candidate=candidate,
-                                    unit_error=exc.zh or exc.message, status=exc.status,
+                                    unit_error=refusal_text(exc), status=exc.status,
                                     block="unit")
         v.update(responsible_unit=unit.id, new_unit="")
         return await _form_page(request, session, user, cycle, v, candidate=candidate,
@@ -247,15 +246,14 @@ async def create_candidate(request: Request, cycle_id: str, session: SessionDep,
     action = str(form.get("action", ""))
     if answer := await _form_action(request, session, user, cycle, v, action, None):
         return answer
-    try:
+    async with attempting(session) as tried:
         data = _candidate_in(v)
-        async with session.begin_nested():
-            candidate = await service.create(
-                session, actor=user, cycle=cycle, **data.model_dump(exclude={"funding"}),
-                funding=[f.model_dump() for f in data.funding])
-    except DomainError as exc:
+        candidate = await service.create(
+            session, actor=user, cycle=cycle, **data.model_dump(exclude={"funding"}),
+            funding=[f.model_dump() for f in data.funding])
+    if exc := tried.refused:
         message = (await _sources_message(session, cycle, v["proposal_ids"])
-                   if exc.code == "bad_sources" else exc.zh or exc.message)
+                   if exc.code == "bad_sources" else refusal_text(exc))
         return await _form_page(request, session, user, cycle, v, error=message,
                                 status=exc.status)
     return redirect(request, f"/staff/cycles/{cycle.id}/candidates?done={candidate.id}"
@@ -288,18 +286,16 @@ async def edit_candidate(request: Request, candidate_id: str, session: SessionDe
     action = str(form.get("action", ""))
     if answer := await _form_action(request, session, user, cycle, v, action, candidate):
         return answer
-    try:
+    async with attempting(session) as tried:
         if cycle.phase != CyclePhase.screening:  # service.edit does not check the phase
             raise Conflict("not screening", zh="只有在初定阶段才能修改候选项目。")
         data = _candidate_in(v)
         changes = data.model_dump(exclude={"funding"})
         changes["funding"] = [f.model_dump() for f in data.funding]
-        async with session.begin_nested():
-            await service.edit(session, actor=user, candidate=candidate, changes=changes)
-    except DomainError as exc:
-        await session.refresh(candidate)  # the savepoint's rollback expired the changes
+        await service.edit(session, actor=user, candidate=candidate, changes=changes)
+    if exc := tried.refused:
         message = (await _sources_message(session, cycle, v["proposal_ids"])
-                   if exc.code == "bad_sources" else exc.zh or exc.message)
+                   if exc.code == "bad_sources" else refusal_text(exc))
         return await _form_page(request, session, user, cycle, v, candidate=candidate,
                                 error=message, status=exc.status)
     return redirect(request, f"/staff/cycles/{cycle.id}/candidates?done={candidate.id}"
@@ -385,17 +381,15 @@ async def move_candidate(request: Request, candidate_id: str, session: SessionDe
     to = str(form.get("to", ""))
     reason = str(form.get("reason", "")).strip()
     fragment = is_fragment_request(request)
-    try:
+    async with attempting(session) as tried:
         refuse_nul(reason)
         if to not in CandidateState.__members__:
             raise Invalid("pick a step", zh="请选择要办理的步骤。")
         data = parse_form(TransitionIn, {"to": to, "reason": reason}, {"reason": "说明"})
-        async with session.begin_nested():
-            await service.transition(session, actor=user, candidate=candidate, to=data.to,
-                                     reason=data.reason)
-    except DomainError as exc:
-        await session.refresh(candidate)
-        message = exc.zh or exc.message
+        await service.transition(session, actor=user, candidate=candidate, to=data.to,
+                                 reason=data.reason)
+    if exc := tried.refused:
+        message = refusal_text(exc)
         if not fragment:
             return await _chain_page(request, session, user, cycle, error=message,
                                      status=exc.status, failed={"id": candidate.id,
@@ -422,18 +416,16 @@ async def set_publicity(request: Request, cycle_id: str, session: SessionDep,
     cycle = await _staff_cycle(session, user, cycle_id)
     form = await request.form()
     typed = {k: str(form.get(k, "")).strip() for k in ("start", "end")}
-    try:
+    async with attempting(session) as tried:
         try:
             data = PublicityIn.model_validate({k: v for k, v in typed.items() if v})
         except ValidationError as exc:
             raise Invalid("bad dates", zh=explain(exc)) from None
-        async with session.begin_nested():
-            await service.set_publicity(session, actor=user, cycle=cycle, start=data.start,
-                                        end=data.end)
-    except DomainError as exc:
-        await session.refresh(cycle)
+        await service.set_publicity(session, actor=user, cycle=cycle, start=data.start,
+                                    end=data.end)
+    if exc := tried.refused:
         return await _chain_page(request, session, user, cycle, status=exc.status,
-                                 publicity=typed, publicity_error=exc.zh or exc.message)
+                                 publicity=typed, publicity_error=refusal_text(exc))
     return redirect(request, f"/staff/cycles/{cycle.id}/candidates?publicity=1#publicity")
 
 

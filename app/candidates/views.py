@@ -13,14 +13,14 @@ from app.auth.roles import STAFF_ROLES, Perm, has_perm
 from app.candidates import service
 from app.cycles import service as cycles
 from app.db import SessionDep
-from app.errors import DomainError, Forbidden, Invalid, NotFound
+from app.errors import Forbidden, Invalid, NotFound
 from app.govlist.draft import draft_published
 from app.i18n import COOKIE, N_, pick_locale, to_traditional
 from app.jurisdictions import service as jurisdictions
 from app.models import Candidate, Cycle, User
 from app.pages import forms
 from app.pages.deps import LoggedIn, PageUser, page_perm
-from app.pages.forms import parse_form, refuse_nul
+from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import engagement
 from app.proposals.schemas import CommentIn, HideIn, ReportIn
@@ -182,14 +182,14 @@ async def add_comment(request: Request, candidate_id: str, session: SessionDep,
     candidate, cycle = await _visible(session, user, candidate_id)
     body = str((await request.form()).get("body", ""))
     block = "comments" if is_fragment_request(request) else None
-    try:
+    async with attempting(session) as tried:
         refuse_nul(body)
         data = parse_form(CommentIn, {"body": body}, {"body": "评论"})
         await request.app.state.rate_limits.consume(COMMENTS_PER_PERSON, user.id)
         await engagement.add_comment(session, actor=user, candidate=candidate, body=data.body)
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _detail_page(request, session, user, candidate, cycle, status=exc.status,
-                                  message=exc.zh or exc.message, comment_body=body, block=block)
+                                  message=refusal_text(exc), comment_body=body, block=block)
     if block:
         return await _detail_page(request, session, user, candidate, cycle, block=block)
     return redirect(request, f"/candidates/{candidate.id}?commented=1#comments")
@@ -227,12 +227,12 @@ async def report_comment(request: Request, candidate_id: str, comment_id: str,
     """举报 a comment on a candidate, once per person."""
     candidate, cycle, comment = await _comment_of(session, user, candidate_id, comment_id)
     reason = str((await request.form()).get("reason", "")).strip()
-    try:
+    async with attempting(session) as tried:
         data = parse_form(ReportIn, {"reason": reason}, {"reason": "举报理由"})
         await engagement.report(session, actor=user, comment=comment, reason=data.reason)
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _comment_answer(request, session, user, candidate, cycle, comment,
-                                     "reported", exc.zh or exc.message, exc.status)
+                                     "reported", refusal_text(exc), exc.status)
     return await _comment_answer(request, session, user, candidate, cycle, comment, "reported")
 
 
@@ -242,14 +242,12 @@ async def hide_comment(request: Request, candidate_id: str, comment_id: str,
     """Staff hide a comment with a public reason; it stays stored."""
     candidate, cycle, comment = await _comment_of(session, user, candidate_id, comment_id)
     reason = str((await request.form()).get("reason", "")).strip()
-    try:
+    async with attempting(session) as tried:
         if not reason:
             raise Invalid("reason missing", zh="请填写隐藏理由（会公开显示）。")
         data = parse_form(HideIn, {"reason": reason}, {"reason": "隐藏理由"})
-        async with session.begin_nested():
-            await engagement.hide(session, actor=user, comment=comment, reason=data.reason)
-    except DomainError as exc:
-        await session.refresh(comment)
+        await engagement.hide(session, actor=user, comment=comment, reason=data.reason)
+    if exc := tried.refused:
         return await _comment_answer(request, session, user, candidate, cycle, comment,
-                                     "hidden", exc.zh or exc.message, exc.status)
+                                     "hidden", refusal_text(exc), exc.status)
     return await _comment_answer(request, session, user, candidate, cycle, comment, "hidden")

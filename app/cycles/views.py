@@ -15,12 +15,11 @@ from app.ballots.public_views import cycle_section
 from app.cycles import service, story
 from app.cycles.schemas import CycleIn, TransitionIn
 from app.db import SessionDep
-from app.errors import DomainError
 from app.govlist import comments as draft_comments
 from app.jurisdictions import service as jurisdictions
 from app.models import Cycle, Jurisdiction, User
 from app.pages.deps import PageUser, page_perm
-from app.pages.forms import parse_form
+from app.pages.forms import attempting, parse_form, refusal_text
 from app.pages.render import is_fragment_request, redirect, render
 from app.workflows.cycle import CyclePhase, open_moves
 from app.workflows.project import STATE_LABELS as PROJECT_STATES
@@ -110,13 +109,13 @@ async def new_cycle_form(request: Request, session: SessionDep,
 async def create_cycle(request: Request, session: SessionDep,
                        user: User = page_perm(Perm.cycle_create)):
     form = dict(await request.form())
-    try:
+    async with attempting(session) as tried:
         data = parse_form(CycleIn, form, CYCLE_LABELS)
         cycle = await service.create(session, actor=user, **data.model_dump())
-    except DomainError as exc:
+    if exc := tried.refused:
         return render(request, "cycles/new.html", {
             "jurisdictions": await jurisdictions.with_congress(session),
-            "form": form, "error": exc.zh or exc.message}, status=exc.status)
+            "form": form, "error": refusal_text(exc)}, status=exc.status)
     return redirect(request, f"/cycles/{cycle.id}")
 
 
@@ -133,11 +132,11 @@ async def name_congress_session(request: Request, cycle_id: str, session: Sessio
     cycle = await service.get(session, cycle_id)
     form = await request.form()
     value = str(form.get("congress_session", ""))
-    try:
+    async with attempting(session) as tried:
         await service.set_congress_session(session, actor=user, cycle=cycle, name=value)
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _cycle_page(request, session, user, cycle, status=exc.status,
-                                 session_error=exc.zh or exc.message, session_value=value)
+                                 session_error=refusal_text(exc), session_value=value)
     return redirect(request, f"/cycles/{cycle.id}#phase-panel")
 
 
@@ -148,13 +147,13 @@ async def transition(request: Request, cycle_id: str, session: SessionDep,
     form = await request.form()
     target = str(form.get("to", ""))
     reason = str(form.get("reason", "")).strip()
-    try:
+    async with attempting(session) as tried:
         data = parse_form(TransitionIn, {"to": target, "reason": reason}, TRANSITION_LABELS)
         # Every refusal is raised before the cycle is touched, so nothing needs undoing.
         await service.transition(session, actor=user, cycle=cycle, to=data.to,
                                  reason=data.reason)
-    except DomainError as exc:
-        return await _cycle_page(request, session, user, cycle, error=exc.zh or exc.message,
+    if exc := tried.refused:
+        return await _cycle_page(request, session, user, cycle, error=refusal_text(exc),
                                  status=exc.status, reason=reason)
     # A move changes the whole story above the panel: htmx reloads the page after the swap.
     return await _cycle_page(request, session, user, cycle,

@@ -28,7 +28,7 @@ from app.govlist.schemas import (
 from app.govlist.view import draft_list
 from app.models import Candidate, Comment, User
 from app.pagination import Page, PageDep
-from app.proposals.engagement import MODERATORS
+from app.proposals.engagement import moderates
 from app.ratelimit import COMMENTS_PER_PERSON
 
 router = APIRouter(tags=["government lists"])
@@ -100,7 +100,7 @@ async def list_draft_comments(
     draft.ensure_published(cycle)
     rows = await comments.list_comments(session, cycle, candidate_id=candidate_id,
                                         whole_list=whole_list, unanswered=unanswered)
-    staff = viewer is not None and viewer.role in MODERATORS
+    staff = await moderates(session, viewer, cycle.jurisdiction_code)
     start = (paging.page - 1) * paging.per_page
     return Page(items=[comment_out(r.comment, r.author, r.item_title, staff=staff)
                        for r in rows[start:start + paging.per_page]],
@@ -118,7 +118,7 @@ async def comment_draft_list(cycle: CurrentCycle, body: DraftCommentIn, request:
     comment = await comments.add(session, actor=actor, cycle=cycle, body=body.body,
                                  candidate_id=body.candidate_id)
     return comment_out(comment, actor.display_name, await _item_title(session, comment),
-                       staff=actor.role in MODERATORS)
+                       staff=False)  # a new comment is not hidden
 
 
 @router.post("/comments/{comment_id}/answer", response_model=DraftCommentOut)

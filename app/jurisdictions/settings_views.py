@@ -20,7 +20,7 @@ from app.jurisdictions.registry import REGISTRY, SettingSpec, by_stage
 from app.jurisdictions.settings import CATEGORIES_MAX, defaults_for, settings_for
 from app.models import Jurisdiction, User
 from app.pages.deps import page_perm
-from app.pages.forms import refuse_nul
+from app.pages.forms import attempting, refuse_nul
 from app.pages.render import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -136,14 +136,12 @@ async def change_settings(request: Request, code: str, session: SessionDep,
     values = {spec.name: _posted(form, spec) for spec in REGISTRY.values() if spec.name in form}
     reason = str(form.get("reason", ""))
     shown = _shown_of(form)
-    try:
+    async with attempting(session) as tried:
         refuse_nul(reason, *(t for v in values.values() for t in (v if isinstance(v, list) else [v])))
-        async with session.begin_nested():
-            change = await service.update(session, actor=user, code=code,
-                                          changes=_touched(values, shown), reason=reason,
-                                          strict=False)
-    except DomainError as exc:
-        await session.refresh(jurisdiction)
+        change = await service.update(session, actor=user, code=code,
+                                      changes=_touched(values, shown), reason=reason,
+                                      strict=False)
+    if exc := tried.refused:
         return await _page(request, session, user, jurisdiction, values=values,
                            shown=shown or None, reason=reason, error=exc, status=exc.status)
     flag = f"saved={len(change.changes)}" if change.changes else "unchanged"

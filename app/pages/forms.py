@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import inspect
 
 from app.errors import DomainError, Invalid
 
@@ -83,15 +86,50 @@ def refuse_nul(*texts: str) -> None:
         raise Invalid("NUL character", zh="输入中含有无法保存的字符，请删除后重试。")
 
 
-async def attempt(session, action) -> DomainError | None:
-    """Await one service call (`action`, a coroutine) in a savepoint: None when it went through,
-    else its refusal, with nothing of it stored (the page then shows `refusal_text`)."""
+class Attempt:
+    """What `attempting` saw: `refused` is the refusal (a DomainError), or None."""
+
+    refused: DomainError | None = None
+
+
+@asynccontextmanager
+async def attempting(session) -> AsyncIterator[Attempt]:
+    """The one way a page tries a change and shows its refusal (tests/test_refused_forms.py
+    fails on any other `except DomainError` in a view):
+
+        async with attempting(session) as attempt:
+            data = parse_form(...)
+            await service.change(session, ...)
+        if exc := attempt.refused:
+            return render(..., error=refusal_text(exc), status=exc.status)
+
+    The block runs in a savepoint. A DomainError raised in it is caught and everything the
+    block did is undone — what it flushed before refusing too — so the request's commit
+    (app/db.py) stores nothing of it; the objects it had changed are loaded again, as stored,
+    for the page to show. Any other exception goes on, as before.
+    """
+    outcome = Attempt()
     try:
         async with session.begin_nested():
-            await action
+            yield outcome
     except DomainError as exc:
-        return exc
-    return None
+        outcome.refused = exc
+        await _reload_expired(session)
+
+
+async def _reload_expired(session) -> None:
+    """The savepoint's rollback expired what it had changed; a template cannot load lazily."""
+    for obj in list(session.identity_map.values()):
+        if inspect(obj).expired_attributes:
+            await session.refresh(obj)
+
+
+async def attempt(session, action) -> DomainError | None:
+    """Await one service call (`action`, a coroutine) through `attempting`: None when it went
+    through, else its refusal, with nothing of it stored (the page then shows `refusal_text`)."""
+    async with attempting(session) as outcome:
+        await action
+    return outcome.refused
 
 
 def refusal_text(exc: DomainError) -> str:

@@ -12,10 +12,10 @@ from app.auth.deps import ensure_scope
 from app.auth.roles import Role
 from app.cycles import service as cycles
 from app.db import SessionDep
-from app.errors import DomainError, Forbidden
+from app.errors import Forbidden
 from app.models import Cycle, Project, ProjectPlan, User
 from app.pages.deps import LoggedIn
-from app.pages.forms import refuse_nul
+from app.pages.forms import attempting, refusal_text, refuse_nul
 from app.pages.render import redirect, render
 from app.projects import display, plans, service
 from app.workflows.project import STATE_LABELS
@@ -108,10 +108,10 @@ async def _form_page(request: Request, session, project: Project, v: dict, *,
                      error: str | None = None, status: int = 200):
     view = await plans.view(session, project)
     closed = None
-    try:
+    async with attempting(session) as tried:
         await plans.ensure_open(session, view.cycle, project)
-    except DomainError as exc:
-        closed = exc.zh or exc.message
+    if exc := tried.refused:
+        closed = refusal_text(exc)
     years = list(range(view.announced_on.year, project.deadline.year + 1))
     return render(request, "projects/plan_form.html", {
         "v": view, "p": project, "cycle": view.cycle, "form": v, "error": error,
@@ -134,14 +134,12 @@ async def save_plan_form(request: Request, project_id: str, session: SessionDep,
     project, cycle = await _form_project(session, user, project_id)
     form = await request.form()
     v = {k: str(form.get(k, "")) for k in TEXT_FIELDS}
-    try:
+    async with attempting(session) as tried:
         refuse_nul(*v.values())
-        async with session.begin_nested():
-            saved = await plans.save(session, actor=user, project=project, raw=parse_form(v),
-                                     reason=v["reason"])
-    except DomainError as exc:
-        await session.refresh(project)
-        return await _form_page(request, session, project, v, error=exc.zh or exc.message,
+        saved = await plans.save(session, actor=user, project=project, raw=parse_form(v),
+                                 reason=v["reason"])
+    if exc := tried.refused:
+        return await _form_page(request, session, project, v, error=refusal_text(exc),
                                 status=exc.status)
     flag = "done" if saved.changed else "same"
     return redirect(request, f"/staff/cycles/{cycle.id}/plans?{flag}={project.id}#p-{project.id}")

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 
 from app.auth.deps import CurrentUser, OptionalUser, require
-from app.auth.roles import Perm, Role
+from app.auth.roles import Perm
 from app.db import SessionDep
-from app.models import User
+from app.models import Cycle, User
 from app.proposals import engagement, service
 from app.proposals.schemas import CommentIn, CommentOut, HideIn, ReportIn
 from app.ratelimit import COMMENTS_PER_PERSON
@@ -26,9 +26,11 @@ def comment_out(comment, author: str, *, staff: bool) -> CommentOut:
 
 @router.get("/proposals/{proposal_id}/comments", response_model=list[CommentOut])
 async def list_comments(proposal_id: str, session: SessionDep, viewer: OptionalUser):
-    """Comments, oldest first; a hidden one shows its reason (staff also see its text)."""
-    await service.get(session, proposal_id)
-    staff = viewer is not None and viewer.role in engagement.MODERATORS
+    """Comments, oldest first; a hidden one shows its reason (its jurisdiction's staff also see
+    its text)."""
+    proposal = await service.get(session, proposal_id)
+    cycle = await session.get(Cycle, proposal.cycle_id)
+    staff = await engagement.moderates(session, viewer, cycle.jurisdiction_code)
     return [comment_out(c, name, staff=staff)
             for c, name in await engagement.comments(session, proposal_id)]
 
@@ -41,7 +43,7 @@ async def add_comment(proposal_id: str, body: CommentIn, request: Request, sessi
     await request.app.state.rate_limits.consume(COMMENTS_PER_PERSON, actor.id)
     comment = await engagement.add_comment(session, actor=actor, proposal=proposal,
                                            body=body.body)
-    return comment_out(comment, actor.display_name, staff=actor.role != Role.resident)
+    return comment_out(comment, actor.display_name, staff=False)  # a new comment is not hidden
 
 
 @router.post("/comments/{comment_id}/reports", status_code=201)

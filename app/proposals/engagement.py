@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.deps import ensure_scope
+from app.auth.deps import ensure_scope, in_scope
 from app.auth.roles import Role
 from app.candidates.service import in_publicity
 from app.errors import Conflict, Forbidden, NotFound
@@ -27,6 +27,22 @@ from app.workflows.proposal import ProposalState
 
 OPEN_STATES = (ProposalState.submitted, ProposalState.accepted)
 MODERATORS = (Role.gov_staff, Role.congress_staff, Role.admin)
+
+
+async def moderates(session: AsyncSession, user: User | None, jurisdiction_code: str) -> bool:
+    """Whether `user` moderates comments in `jurisdiction_code` — and so reads hidden comments'
+    text there: staff of that jurisdiction (or granted it) and admins; nobody else."""
+    return (user is not None and user.role in MODERATORS
+            and await in_scope(session, user, jurisdiction_code))
+
+
+async def cycle_of(session: AsyncSession, comment: Comment) -> Cycle:
+    """The cycle a comment belongs to: its draft list's, its proposal's or its candidate's."""
+    if comment.cycle_id:  # on a government's draft list (or one of its items)
+        return await session.get(Cycle, comment.cycle_id)
+    subject = (await session.get(Proposal, comment.proposal_id) if comment.proposal_id
+               else await session.get(Candidate, comment.candidate_id))
+    return await session.get(Cycle, subject.cycle_id)
 
 
 async def endorse(session: AsyncSession, *, actor: User, proposal: Proposal) -> Proposal:
@@ -113,12 +129,7 @@ async def hide(session: AsyncSession, *, actor: User, comment: Comment, reason: 
     if actor.role not in MODERATORS:
         raise Forbidden("Staff hide comments.", code="permission_denied",
                         zh="只有工作人员可以隐藏评论。")
-    if comment.cycle_id:  # on a government's draft list (or one of its items)
-        cycle = await session.get(Cycle, comment.cycle_id)
-    else:
-        subject = (await session.get(Proposal, comment.proposal_id) if comment.proposal_id
-                   else await session.get(Candidate, comment.candidate_id))
-        cycle = await session.get(Cycle, subject.cycle_id)
+    cycle = await cycle_of(session, comment)
     await ensure_scope(session, actor, cycle.jurisdiction_code)
     if comment.hidden_at is not None:
         raise Conflict("This comment is hidden already.", code="already_hidden",

@@ -17,11 +17,11 @@ from app.auth.deps import ensure_scope
 from app.auth.roles import Perm
 from app.cycles import service as cycles
 from app.db import SessionDep
-from app.errors import DomainError, Invalid
+from app.errors import Invalid
 from app.i18n import N_
 from app.models import Cycle, User
 from app.pages.deps import page_perm
-from app.pages.forms import refuse_nul
+from app.pages.forms import attempting, refusal_text, refuse_nul
 from app.pages.render import redirect, render
 from app.proposals import hotline
 from app.proposals.hotline_file import FIELDS, MAX_FILE_BYTES, MAX_ROWS, REQUIRED
@@ -81,12 +81,12 @@ async def preview(request: Request, cycle_id: str, session: SessionDep,
                   user: User = page_perm(Perm.proposal_record)):
     """The preview: every row with its verdict; nothing is stored."""
     cycle = await _cycle(session, user, cycle_id)
-    try:
+    async with attempting(session) as tried:
         data, filename = await _read_upload(request)
         result = await hotline.import_file(session, actor=user, cycle=cycle, data=data,
                                            filename=filename, dry_run=True)
-    except DomainError as exc:
-        return _page(request, cycle, error=exc.zh or exc.message, status=exc.status)
+    if exc := tried.refused:
+        return _page(request, cycle, error=refusal_text(exc), status=exc.status)
     return _page(request, cycle, result=result, content=data if result.valid else b"",
                  filename=filename)
 
@@ -100,7 +100,7 @@ async def confirm(request: Request, cycle_id: str, session: SessionDep,
     filename = str(form.get("filename", ""))
     data = b""
     limits = request.app.state.rate_limits
-    try:
+    async with attempting(session) as tried:  # every row or none
         refuse_nul(filename)
         try:
             data = base64.b64decode(str(form.get("content", "")), validate=True)
@@ -109,14 +109,14 @@ async def confirm(request: Request, cycle_id: str, session: SessionDep,
         if not data or hashlib.sha256(data).hexdigest() != str(form.get("digest", "")):
             raise Invalid("file lost", zh="没有收到预览过的文件，请重新上传。")
         await limits.check(HOTLINE_IMPORTS_PER_ACCOUNT, user.id)
-        async with session.begin_nested():  # every row or none
-            result = await hotline.import_file(session, actor=user, cycle=cycle, data=data,
-                                               filename=filename)
-    except hotline.ImportRowsInvalid as exc:  # the file or the cycle changed since the preview
+        result = await hotline.import_file(session, actor=user, cycle=cycle, data=data,
+                                           filename=filename)
+    if isinstance(exc := tried.refused, hotline.ImportRowsInvalid):
+        # the file or the cycle changed since the preview
         return _page(request, cycle, result=exc.result, filename=filename,
                      error=exc.zh, status=exc.status)
-    except DomainError as exc:
-        return _page(request, cycle, error=exc.zh or exc.message, status=exc.status)
+    if exc:
+        return _page(request, cycle, error=refusal_text(exc), status=exc.status)
     if result.count("created"):
         await limits.hit(HOTLINE_IMPORTS_PER_ACCOUNT, user.id)
     return redirect(request, f"/staff/cycles/{cycle.id}/proposals/import?created="

@@ -11,10 +11,10 @@ from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, has_perm
 from app.cycles import service as cycles
 from app.db import SessionDep
-from app.errors import DomainError, Invalid
+from app.errors import Invalid
 from app.models import Cycle, Proposal, User
 from app.pages.deps import page_perm
-from app.pages.forms import parse_form, refuse_nul
+from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import engagement, export, review, service
 from app.proposals.schemas import CarryIn, ReviewIn
@@ -107,7 +107,7 @@ async def review_proposal(request: Request, proposal_id: str, session: SessionDe
     form = await request.form()
     picked = _review_input(form)
     page = page_number(str(form.get("page", "1")))
-    try:
+    async with attempting(session) as tried:
         refuse_nul(*picked.values())
         if picked["decision"] not in ("accept", "reject", "merge"):
             raise Invalid("pick a decision", zh="请选择：采纳入库、不予采纳或合并。")
@@ -120,13 +120,11 @@ async def review_proposal(request: Request, proposal_id: str, session: SessionDe
         data = parse_form(ReviewIn, {"decision": picked["decision"], "reason": reason,
                                      "merge_into_id": picked["merge_into_id"] or None},
                           REVIEW_LABELS)
-        async with session.begin_nested():
-            await review.review(session, actor=user, proposal=proposal,
-                                decision=data.decision, reason=data.reason,
-                                merge_into_id=data.merge_into_id)
-    except DomainError as exc:
-        message = exc.zh or exc.message
-        await session.refresh(proposal)  # the savepoint's rollback may have expired it
+        await review.review(session, actor=user, proposal=proposal,
+                            decision=data.decision, reason=data.reason,
+                            merge_into_id=data.merge_into_id)
+    if exc := tried.refused:
+        message = refusal_text(exc)
         if is_fragment_request(request):
             return render(request, "proposals/triage.html", {
                 **labels_ctx(), **await _item_ctx(session, cycle, proposal), "form": picked,
@@ -175,18 +173,17 @@ async def carry(request: Request, cycle_id: str, session: SessionDep,
     form = await request.form()
     ids = [str(v) for v in form.getlist("proposal_ids")]
     reason = str(form.get("reason", "")).strip()
-    try:
+    async with attempting(session) as tried:
         refuse_nul(reason, *ids)
         if not ids:
             raise Invalid("choose proposals", zh="请勾选要结转的建议。")
         data = parse_form(CarryIn, {"proposal_ids": ids, "reason": reason},
                           {"proposal_ids": "结转的建议", "reason": "结转说明"})
-        async with session.begin_nested():  # all of them or none
-            pairs = await review.carry(session, actor=user, cycle=cycle,
-                                       proposal_ids=data.proposal_ids, reason=data.reason)
-    except DomainError as exc:
+        pairs = await review.carry(session, actor=user, cycle=cycle,  # all of them or none
+                                   proposal_ids=data.proposal_ids, reason=data.reason)
+    if exc := tried.refused:
         return await _reserve_page(request, session, cycle, chosen=set(ids), reason=reason,
-                                   error=exc.zh or exc.message, status=exc.status)
+                                   error=refusal_text(exc), status=exc.status)
     return redirect(request, f"/staff/cycles/{cycle.id}/reserve?carried={len(pairs)}")
 
 

@@ -12,13 +12,14 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import UploadFile
 
 from app.auth.roles import Perm, Role, has_perm
+from app.candidates import service as candidates
 from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge
 from app.jurisdictions import service as jurisdictions
 from app.models import Comment, Cycle, Proposal, User
 from app.pages.deps import LoggedIn, PageUser
-from app.pages.forms import parse_form, refuse_nul
+from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import engagement, photos, service
 from app.proposals.detail import proposal_out
@@ -184,7 +185,7 @@ async def submit_proposal(request: Request, cycle_id: str,
     _ensure_proposer(user)
     form = await request.form(max_files=10, max_fields=50)
     values = {k: str(form.get(k, "")) for k in TEXT_FIELDS}  # kept whole to show again
-    try:
+    async with attempting(session) as tried:  # a photo refused: the proposal goes with it
         data = _proposal_in(values, staff=user.role == Role.gov_staff)
         if chosen.refused is not None:
             raise chosen.refused
@@ -195,16 +196,15 @@ async def submit_proposal(request: Request, cycle_id: str,
             encoded = await photos.encode(_photo_files(uploads))
         rule = proposals_rule(user.role)
         await request.app.state.rate_limits.check(rule, user.id)
-        async with session.begin_nested():  # rolled back, with the proposal, if a photo fails
-            proposal = await service.create(session, actor=user, cycle=cycle,
-                                            **data.model_dump())
-            if encoded:
-                await photos.add_photos(session, actor=user, proposal=proposal, photos=encoded,
-                                        media_dir=request.app.state.settings.media_dir)
+        proposal = await service.create(session, actor=user, cycle=cycle,
+                                        **data.model_dump())
+        if encoded:
+            await photos.add_photos(session, actor=user, proposal=proposal, photos=encoded,
+                                    media_dir=request.app.state.settings.media_dir)
         await request.app.state.rate_limits.hit(rule, user.id)  # only what was stored counts
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _new_page(request, session, user, cycle, form=values,
-                               error=exc.zh or exc.message, status=exc.status,
+                               error=refusal_text(exc), status=exc.status,
                                photos_dropped=chosen.chosen)
     return redirect(request, f"/proposals/{proposal.id}?submitted=1")
 
@@ -293,16 +293,17 @@ async def _detail_page(request: Request, session, user: User | None, proposal: P
     carried_from = (await service.get(session, proposal.carried_from_id)
                     if proposal.carried_from_id else None)
     carried_from_cycle = carried_from and await cycles.get(session, carried_from.cycle_id)
-    staff = user is not None and user.role in engagement.MODERATORS
+    staff = await engagement.moderates(session, user, cycle.jurisdiction_code)
     return render(request, "proposals/detail.html", {
         **labels_ctx(), "p": proposal, "out": out, "cycle": cycle,
         "place_name": places.get(proposal.location_code, proposal.location_code),
         "photos": await photos.photos_of(session, proposal.id),
         "merged_into": merged_into, "carried_from": carried_from,
         "carried_from_cycle": carried_from_cycle,
+        "candidate": await candidates.public_candidate_of(session, proposal),
         "endorse": await endorse_state(session, user, [proposal], cycle),
         "comments": await engagement.comments(session, proposal.id), "staff": staff,
-        "may_hide": user is not None and has_perm(user.role, Perm.comment_moderate),
+        "may_hide": staff and has_perm(user.role, Perm.comment_moderate),
         "comments_open": cycle.phase != CyclePhase.closed,
         "error": error, "message": comment_error, "comment_body": comment_body,
         "notice": notice, "in_form": False,
@@ -333,16 +334,16 @@ async def endorse(request: Request, proposal_id: str, session: SessionDep, user:
     """附议; htmx swaps the button for 已附议 in place, otherwise back to the proposal."""
     proposal = await service.get(session, proposal_id)
     cycle = await cycles.get(session, proposal.cycle_id)
-    try:
+    async with attempting(session) as tried:
         await engagement.endorse(session, actor=user, proposal=proposal)
-    except DomainError as exc:
+    if exc := tried.refused:
         if is_fragment_request(request):
             return render(request, "proposals/endorse.html", {
-                **labels_ctx(), "p": proposal, "error": exc.zh or exc.message,
+                **labels_ctx(), "p": proposal, "error": refusal_text(exc),
                 "endorse": await endorse_state(session, user, [proposal], cycle)},
                 status=exc.status, block="endorse")
         return await _detail_page(request, session, user, proposal, status=exc.status,
-                                  error=exc.zh or exc.message)
+                                  error=refusal_text(exc))
     if is_fragment_request(request):
         return render(request, "proposals/endorse.html", {
             **labels_ctx(), "p": proposal, "endorse": {proposal.id: "done"}, "just": True},
@@ -356,14 +357,14 @@ async def add_comment(request: Request, proposal_id: str, session: SessionDep, u
     form = await request.form()
     body = str(form.get("body", ""))
     block = fragment_block(request, "comments") if is_fragment_request(request) else None
-    try:
+    async with attempting(session) as tried:
         refuse_nul(body)
         data = parse_form(CommentIn, {"body": body}, {"body": "评论"})
         await request.app.state.rate_limits.consume(COMMENTS_PER_PERSON, user.id)
         await engagement.add_comment(session, actor=user, proposal=proposal, body=data.body)
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _detail_page(request, session, user, proposal, status=exc.status,
-                                  comment_error=exc.zh or exc.message, comment_body=body,
+                                  comment_error=refusal_text(exc), comment_body=body,
                                   block=block)
     if block:
         return await _detail_page(request, session, user, proposal, block=block)
@@ -385,10 +386,11 @@ async def _comment_answer(request: Request, session, user: User, comment: Commen
     proposal = await service.get(session, comment.proposal_id)
     if is_fragment_request(request):
         author = await session.get(User, comment.author_id)
+        cycle = await cycles.get(session, proposal.cycle_id)
+        staff = await engagement.moderates(session, user, cycle.jurisdiction_code)
         return render(request, "proposals/detail.html", {
             "c": comment, "author": author.display_name if author else "",
-            "staff": user.role in engagement.MODERATORS,
-            "may_hide": has_perm(user.role, Perm.comment_moderate),
+            "staff": staff, "may_hide": staff and has_perm(user.role, Perm.comment_moderate),
             "comment_note": ok_param,
             "comments_open": True, "p": proposal, "error": error},
             status=status, block="comment")
@@ -405,12 +407,12 @@ async def report_comment(request: Request, comment_id: str, session: SessionDep,
     """举报: flag a comment for staff, once per person."""
     comment = await _proposal_comment(session, comment_id)
     form = await request.form()
-    try:
+    async with attempting(session) as tried:
         data = parse_form(ReportIn, {"reason": str(form.get("reason", ""))}, {"reason": "举报理由"})
         await engagement.report(session, actor=user, comment=comment, reason=data.reason)
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _comment_answer(request, session, user, comment, ok_param="reported",
-                                     error=exc.zh or exc.message, status=exc.status)
+                                     error=refusal_text(exc), status=exc.status)
     return await _comment_answer(request, session, user, comment, ok_param="reported")
 
 
@@ -423,14 +425,14 @@ async def hide_comment(request: Request, comment_id: str, session: SessionDep, u
     form = await request.form()
     reason = str(form.get("reason", "")).strip()
     next_url = str(form.get("next", ""))
-    try:
+    async with attempting(session) as tried:
         if not reason:
             raise Invalid("reason missing", zh="请填写隐藏理由（会公开显示）。")
         data = parse_form(HideIn, {"reason": reason}, {"reason": "隐藏理由"})
         await engagement.hide(session, actor=user, comment=comment, reason=data.reason)
-    except DomainError as exc:
+    if exc := tried.refused:
         return await _comment_answer(request, session, user, comment, ok_param="hidden",
-                                     error=exc.zh or exc.message, status=exc.status,
+                                     error=refusal_text(exc), status=exc.status,
                                      next_url=next_url)
     return await _comment_answer(request, session, user, comment, ok_param="hidden",
                                  next_url=next_url)

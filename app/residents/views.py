@@ -8,10 +8,11 @@ from app.auth import login_sessions
 from app.auth.api import client_address
 from app.auth.roles import Perm
 from app.db import SessionDep
-from app.errors import DomainError, Invalid
+from app.errors import Invalid
 from app.jurisdictions import service as jurisdictions
 from app.models import User
 from app.pages.deps import LoggedIn, PageUser, page_perm
+from app.pages.forms import attempting, refusal_text
 from app.pages.render import redirect, render
 from app.proposals import inbox
 from app.residents import service
@@ -59,13 +60,13 @@ async def code_form(request: Request):
 async def send_code(request: Request, session: SessionDep):
     """Step one: text a code to the number (htmx: only the notice under the button changes)."""
     form = _form_values(await request.form())
-    try:
+    async with attempting(session) as tried:
         await service.send_code(session, settings=request.app.state.settings,
                                 limits=request.app.state.rate_limits, phone=form["phone"],
                                 address=client_address(request),
                                 jurisdiction_code=form["jurisdiction_code"] or None)
-    except DomainError as exc:
-        return await _register_page(request, session, form=form, error=exc.zh or exc.message,
+    if exc := tried.refused:
+        return await _register_page(request, session, form=form, error=refusal_text(exc),
                                     status=exc.status, block="code_status", error_at="code")
     phone = service.normalise_phone(form["phone"])
     return await _register_page(request, session, form={**form, "phone": phone},
@@ -80,7 +81,7 @@ async def register(request: Request, session: SessionDep):
     code = str(raw.get("code", "")).strip()
     password = str(raw.get("password", ""))
     repeat = str(raw.get("password_repeat", ""))
-    try:
+    async with attempting(session) as tried:
         if any("\x00" in text for text in (*form.values(), code, password, repeat)):
             raise Invalid("NUL character", zh="输入中含有无法保存的字符，请删除后重试。")
         if not code:
@@ -95,8 +96,8 @@ async def register(request: Request, session: SessionDep):
                                       password=password,
                                       display_name=form["display_name"],
                                       jurisdiction_code=form["jurisdiction_code"])
-    except DomainError as exc:
-        return await _register_page(request, session, form=form, error=exc.zh or exc.message,
+    if exc := tried.refused:
+        return await _register_page(request, session, form=form, error=refusal_text(exc),
                                     status=exc.status)
     await login_sessions.start(session, request, user)
     return redirect(request, "/")

@@ -49,10 +49,16 @@ async def list_users(session: SessionDep, paging: PageDep,
                      actor: Annotated[User, require(Perm.deputy_manage)],
                      jurisdiction_code: Annotated[str | None, Query(max_length=32)] = None,
                      role: Role | None = None):
-    """Accounts (admin: all; congress staff: those of their jurisdiction)."""
+    """Accounts (admin: all; congress staff: the deputies of their jurisdiction)."""
     if actor.role != Role.admin:
         jurisdiction_code = jurisdiction_code or actor.jurisdiction_code
         await ensure_scope(session, actor, jurisdiction_code)
+        # Congress staff keep the deputy roster and no other accounts; a resident's username
+        # is their phone number.
+        if role not in (None, Role.deputy):
+            raise Forbidden("Congress staff list the deputies of their jurisdiction only.",
+                            code="deputies_only", zh="人大工作人员只能查看本级代表名单。")
+        role = Role.deputy
     rows, total = await service.list_users(session, page=paging.page, per_page=paging.per_page,
                                            jurisdiction_code=jurisdiction_code, role=role)
     return Page(items=[to_out(u) for u in rows], total=total, page=paging.page,

@@ -42,7 +42,7 @@ def test_a_candidate_built_from_two_proposals_adopts_them_and_tells_proposers(
     assert c["targets"] == ["新建公路 7.8 公里"] and c["funding"][1]["source"] == "上级补助"
     for pid in ids[:2]:
         p = client.get(f"{API}/proposals/{pid}").json()
-        assert p["state"] == "adopted" and "古乐路" in p["history"][-1]["reason"]
+        assert p["state"] == "adopted" and p["history"][-1]["reason"] == "列入候选项目"
     inbox = client.get(f"{API}/users/me/notifications", headers=world.headers("resident")).json()
     assert any("已列入候选项目" in n["message"] for n in inbox["items"])
 

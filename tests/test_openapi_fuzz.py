@@ -80,6 +80,7 @@ class Target:
     app: object
     headers: dict[str, dict] = field(default_factory=dict)
     usernames: dict[str, str] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)  # as the fuzzer last set them
     # Real values by location ("path", "query", "body") and name.
     real: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # A soliciting cycle whose id the fuzzer is never given: the pinned tests file in it.
@@ -110,6 +111,7 @@ def _seed(client: TestClient) -> Target:
     for who in ACCOUNTS:
         target.headers[who] = world.headers(who)
         target.usernames[who] = world.users[who].username
+        target.passwords[who] = PASSWORD
 
     def post(url: str, who: str, body: dict, status: int = 201) -> dict:
         r = client.post(f"{API}{url}", json=body, headers=target.headers[who])
@@ -233,11 +235,14 @@ def _fuzz(case, fuzz_target: Target, who: str) -> None:
     _assert_error_shape(response.status_code, (response.headers.get("content-type") or [""])[0],
                         response.content, f"{case.method} {case.formatted_path} as {who} -> "
                                           f"{response.status_code}")
-    if (case.method == "POST" and case.path.endswith("/users/me/password")
+    if (case.method == "POST" and case.path.endswith(("/users/me/password", "/users/me/logout-all"))
             and response.status_code == 204):
-        # The fuzzer changed this account's password: log in again so later cases stay deep.
+        # The fuzzer changed this account's password or logged it out everywhere, which ends
+        # its token: log in again so later cases stay deep.
+        if case.path.endswith("/password"):
+            fuzz_target.passwords[who] = case.body["new_password"]
         r = fuzz_target.request("POST", "/api/v1/auth/token", json={
-            "username": fuzz_target.usernames[who], "password": case.body["new_password"]})
+            "username": fuzz_target.usernames[who], "password": fuzz_target.passwords[who]})
         assert r.status_code == 200, r.text
         fuzz_target.headers[who] = {"Authorization": f"Bearer {r.json()['access_token']}"}
 

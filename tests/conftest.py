@@ -75,8 +75,9 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
 
 
 @contextmanager
-def pg_database(prefix: str = "minsheng_test") -> Iterator[str]:
-    """A fresh PostgreSQL database, migrated, dropped afterwards (unavailable: skip or fail)."""
+def pg_database(prefix: str = "minsheng_test", *, migrated: bool = True) -> Iterator[str]:
+    """A fresh PostgreSQL database, migrated (or left empty), dropped afterwards (unavailable:
+    skip or fail)."""
     try:
         admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
@@ -85,7 +86,8 @@ def pg_database(prefix: str = "minsheng_test") -> Iterator[str]:
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
         url = f"{PG_SERVER}/{name}"
-        upgrade(url)
+        if migrated:
+            upgrade(url)
         yield url
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -191,3 +193,13 @@ def client(app_client) -> Iterator[TestClient]:
 def world(client) -> World:
     """Jurisdictions (two counties, a township, a street) and one account per role."""
     return build_world(client)
+
+
+@pytest.fixture
+def impatient(client, database_url):
+    """A second app on the test database that waits 0.3 s for a connection or a lock (one
+    pooled connection): for what happens when the database is busy."""
+    app = create_app(make_settings(database_url, db_pool_size=1, db_pool_timeout_s=0.3,
+                                   sqlite_busy_timeout_ms=300))
+    with TestClient(app) as other:
+        yield other

@@ -43,7 +43,6 @@ from tests.ballots.conftest import (
     record_attendance,
 )
 from tests.conftest import (
-    PG_SERVER,
     ROOT,
     TEST_SECRET,
     app_server,
@@ -60,20 +59,9 @@ API = "/api/v1"
 
 # ------------------------------------------------------------------------------ databases
 
-@contextmanager
 def empty_pg_database():
     """A new PostgreSQL database with nothing in it (not migrated), dropped afterwards."""
-    try:
-        admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        unavailable(f"PostgreSQL is not reachable at {PG_SERVER} ({str(exc).strip()[:80]})")
-    name = f"minsheng_restore_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    return pg_database("minsheng_restore", migrated=False)
 
 
 @contextmanager

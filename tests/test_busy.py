@@ -20,22 +20,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolExhausted
 
 from app.errors import as_busy
-from app.main import create_app
 from tests.ballots.conftest import API, walk_round
-from tests.conftest import make_settings
 from tests.helpers import page_login
 
 BUSY = {"detail": "The database is busy and nothing was saved; send the same request again "
                   "in a moment.", "code": "busy"}
-
-
-@pytest.fixture
-def impatient(client, database_url):
-    """A second app on the test database that waits 0.3 s for a connection or a lock."""
-    app = create_app(make_settings(database_url, db_pool_size=1, db_pool_timeout_s=0.3,
-                                   sqlite_busy_timeout_ms=300))
-    with TestClient(app) as other:
-        yield other
 
 
 @contextmanager

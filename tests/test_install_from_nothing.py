@@ -9,18 +9,16 @@ for proposals (征集)."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.main import create_app
 from app.models import AuditEntry, User
-from tests.conftest import PG_SERVER, make_settings, unavailable
+from tests.conftest import make_settings, pg_database
 from tests.helpers import run
 from tests.test_config_and_cli import minsheng
 
@@ -39,17 +37,8 @@ def empty_database(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
-    try:
-        admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        unavailable(f"PostgreSQL is not reachable at {PG_SERVER} ({str(exc).strip()[:80]})")
-    name = f"minsheng_fresh_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with pg_database("minsheng_fresh", migrated=False) as url:
+        yield url
 
 
 def login(client: TestClient, username: str, password: str) -> dict:

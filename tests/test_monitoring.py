@@ -14,13 +14,10 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from app.main import create_app
 from app.monitoring.logs import ACCESS_LOGGER, JsonLines, RequestIdFilter
 from tests.ballots.conftest import API, walk_round
-from tests.conftest import make_settings
 
 TOKEN = "metrics-token-" + "m" * 20
 
@@ -100,15 +97,6 @@ def test_a_cast_is_counted_with_its_outcome(client, world):
         == again + 1
     # answered by the fast path, before the router, and still counted under its route
     assert sample("minsheng_http_requests_total", **route) == answered + 1
-
-
-@pytest.fixture
-def impatient(client, database_url):
-    """A second app on the test database whose one pooled connection is waited for 0.3 s."""
-    app = create_app(make_settings(database_url, db_pool_size=1, db_pool_timeout_s=0.3,
-                                   sqlite_busy_timeout_ms=300))
-    with TestClient(app) as other:
-        yield other
 
 
 def test_a_busy_503_is_counted(client, world, impatient):

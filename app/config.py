@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -134,6 +135,20 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.async_url.startswith("sqlite")
+
+
+# Variables an earlier version read, and what replaced them: set, they would be ignored silently.
+RETIRED = {
+    "MINSHENG_LOGIN_MAX_FAILURES_PER_ACCOUNT": "MINSHENG_LOGIN_FREE_FAILURES and "
+                                               "MINSHENG_LOGIN_ACCOUNT_SLOW_AFTER",
+    "MINSHENG_LOGIN_MAX_FAILURES_PER_ADDRESS": "MINSHENG_LOGIN_ADDRESS_MAX_FAILURES",
+}
+
+
+def retired_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each retired MINSHENG_* variable still set (docs/security.md)."""
+    return [f"{name} is no longer read (nothing locks an account now); see {instead} in "
+            "docs/security.md" for name, instead in RETIRED.items() if name in environ]
 
 
 @lru_cache

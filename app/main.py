@@ -7,6 +7,7 @@ import base64
 import gc
 import hashlib
 import logging
+import os
 import re
 from contextlib import asynccontextmanager
 
@@ -39,7 +40,7 @@ from app.candidates.api import router as candidates_api
 from app.candidates.staff_views import router as candidate_staff_pages
 from app.candidates.views import router as candidate_pages
 from app.compression import Compression
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, retired_variables
 from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
 from app.db import SqliteWriter, make_engine, make_hot_pool
@@ -113,8 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     vendor = vendor_files(settings.assets_dir)
     check_vendor_files(vendor)
     engine = make_engine(settings)
-    if warning := audit_startup_warning(settings):
-        log.warning(warning)
+    for warning in [audit_startup_warning(settings), *retired_variables(os.environ)]:
+        if warning:
+            log.warning(warning)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -249,3 +249,16 @@ def test_the_login_page_offers_the_sms_code_and_logs_in_with_it(client, world):
                     follow_redirects=False)
     assert r.status_code == 303
     assert "测试resident" in client.get("/").text  # logged in: the name is in the header
+
+
+def test_the_retired_lock_out_variables_are_named_at_start(caplog, tmp_path, monkeypatch):
+    from app.config import retired_variables
+    from app.main import create_app
+    from tests.conftest import make_settings
+
+    assert retired_variables({"MINSHENG_LOGIN_WINDOW_SECONDS": "900"}) == []
+    monkeypatch.setenv("MINSHENG_LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")
+    with caplog.at_level("WARNING", logger="minsheng"):
+        create_app(make_settings(f"sqlite:///{tmp_path / 'x.db'}"))
+    assert any("MINSHENG_LOGIN_MAX_FAILURES_PER_ACCOUNT is no longer read" in r.getMessage()
+               and "MINSHENG_LOGIN_FREE_FAILURES" in r.getMessage() for r in caplog.records)

@@ -54,8 +54,8 @@ def throttled(seconds: float) -> TooManyRequests:
         f"Too many failed log-ins; try again in {en}, or log in with a code sent by SMS "
         "(POST /api/v1/auth/sms-code) if the account has a phone number.",
         code="login_throttled", headers={"Retry-After": str(seconds)},
-        zh=f"登录失败次数较多，请 {zh}后再试；已登记手机号的账号可以用短信验证码登录，"
-           "忘记密码请联系管理员。")
+        zh=f"登录失败次数较多，请 {zh}后再试；已登记手机号的账号可以用短信验证码登录并重设密码，"
+           "其他账号忘记密码请联系管理员。")
 
 
 class LoginThrottle:

@@ -281,14 +281,14 @@ CONTAINER_ONLY = {"MINSHENG_WORKERS", "MINSHENG_FORWARDED_ALLOW_IPS", "MINSHENG_
 
 
 def test_every_configuration_variable_is_in_the_operators_guide():
-    from app.config import Settings
+    from app.config import RETIRED, Settings
 
     text = sections((ROOT / "docs" / "operations.md").read_text(encoding="utf-8"))["Configuration"]
     variables = {f"MINSHENG_{name.upper()}" for name in Settings.model_fields}
     missing = sorted(v for v in variables if f"`{v}`" not in text)
     assert not missing, f"docs/operations.md's Configuration lacks {missing}"
     named = set(re.findall(r"`(MINSHENG_[A-Z_]+)`", text))
-    unknown = sorted(named - variables - CONTAINER_ONLY)
+    unknown = sorted(named - variables - CONTAINER_ONLY - set(RETIRED))
     assert not unknown, f"docs/operations.md's Configuration names unknown variables {unknown}"
 
 

@@ -43,10 +43,6 @@ class DomainError(Exception):
         self.headers = headers or {}
 
 
-class BadRequest(DomainError):
-    status, code = 400, "bad_request"
-
-
 class NotAuthenticated(DomainError):
     status, code = 401, "not_authenticated"
 

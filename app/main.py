@@ -27,7 +27,6 @@ from app.auth.sms_api import router as sms_auth_api
 from app.auth.sms_views import router as sms_auth_pages
 from app.auth.throttle import LoginThrottle, make_storage
 from app.auth.views import router as auth_pages
-from app.ballots.api import casting_router as casting_api
 from app.ballots.api import router as ballots_api
 from app.ballots.deputy_views import router as ballot_deputy_pages
 from app.ballots.fastpath import CastFastPath
@@ -99,7 +98,7 @@ UPLOAD_LIMITS = {
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for router in (casting_api, auth_api, sms_auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
+    for router in (auth_api, sms_auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
                    comments_api, residents_api, candidates_api, ballots_api, paper_ballots_api,
                    audit_api, projects_api, settings_api,
                    govlist_api):

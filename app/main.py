@@ -43,7 +43,7 @@ from app.config import Settings, get_settings, retired_variables
 from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
 from app.db import SqliteWriter, make_engine, make_hot_pool
-from app.errors import ERROR_RESPONSES, NotFound, install_error_handlers
+from app.errors import ERROR_RESPONSES, NotFound
 from app.govlist.api import router as govlist_api
 from app.govlist.views import router as govlist_pages
 from app.jurisdictions.api import router as jurisdictions_api
@@ -55,6 +55,7 @@ from app.monitoring.metrics import router as metrics_routes
 from app.monitoring.requests import RequestObserver, RouteProbe
 from app.opendata.api import router as opendata_routes
 from app.pages.deps import RedirectTo
+from app.pages.errors import install_error_handlers
 from app.pages.render import redirect
 from app.projects.api import router as projects_api
 from app.projects.staff_views import router as project_staff_pages

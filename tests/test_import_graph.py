@@ -62,3 +62,11 @@ def test_the_page_renderer_is_in_no_cycle_with_the_errors():
     graph = import_graph()
     assert "app.pages.render" not in reachable(graph, "app.pages.render")
     assert "app.pages.render" not in reachable(graph, "app.errors")
+
+
+def test_the_workflows_import_nothing_from_the_ballots():
+    """The 公开 guard reads ballot rounds through the models (app/workflows/cycle_guard.py)."""
+    graph = import_graph()
+    imported = {(m, i) for m in graph if m.startswith("app.workflows")
+                for i in graph[m] if i.startswith("app.ballots")}
+    assert not imported

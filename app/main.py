@@ -27,7 +27,6 @@ from app.auth.sms_api import router as sms_auth_api
 from app.auth.sms_views import router as sms_auth_pages
 from app.auth.throttle import LoginThrottle, make_storage
 from app.auth.views import router as auth_pages
-from app.ballots.api import casting_router as casting_api
 from app.ballots.api import router as ballots_api
 from app.ballots.deputy_views import router as ballot_deputy_pages
 from app.ballots.fastpath import CastFastPath
@@ -44,7 +43,7 @@ from app.config import Settings, get_settings, retired_variables
 from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
 from app.db import SqliteWriter, make_engine, make_hot_pool
-from app.errors import ERROR_RESPONSES, NotFound, install_error_handlers
+from app.errors import ERROR_RESPONSES, NotFound
 from app.govlist.api import router as govlist_api
 from app.govlist.views import router as govlist_pages
 from app.jurisdictions.api import router as jurisdictions_api
@@ -56,6 +55,7 @@ from app.monitoring.metrics import router as metrics_routes
 from app.monitoring.requests import RequestObserver, RouteProbe
 from app.opendata.api import router as opendata_routes
 from app.pages.deps import RedirectTo
+from app.pages.errors import install_error_handlers
 from app.pages.render import redirect
 from app.projects.api import router as projects_api
 from app.projects.staff_views import router as project_staff_pages
@@ -99,7 +99,7 @@ UPLOAD_LIMITS = {
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for router in (casting_api, auth_api, sms_auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
+    for router in (auth_api, sms_auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
                    comments_api, residents_api, candidates_api, ballots_api, paper_ballots_api,
                    audit_api, projects_api, settings_api,
                    govlist_api):

@@ -224,8 +224,3 @@ def restore(staged: Path, url: str, *, replace: bool) -> dict[str, int]:
                                f"{message[-2000:]}")
     with target.connect(autocommit=True) as conn:
         return row_counts(conn)
-
-
-def revision_of(url: str) -> str | None:
-    with Connection.from_url(url).connect(autocommit=True) as conn:
-        return _revision(conn)

@@ -23,8 +23,9 @@ from starlette.responses import JSONResponse
 from app.auth.deps import bearer_claims
 from app.ballots import casting
 from app.ballots.schemas import VoteIn
-from app.errors import DomainError, as_busy, domain_error_response
+from app.errors import DomainError, as_busy
 from app.monitoring.requests import set_route
+from app.pages.errors import domain_error_response
 
 CAST_PATH = re.compile(r"^/api/v1/ballots/([0-9A-Za-z_-]{1,64})/votes$")
 CAST_ROUTE = "/api/v1/ballots/{ballot_id}/votes"  # its route's template, for the metrics

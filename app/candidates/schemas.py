@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.schemas import DESCRIPTION, FEASIBILITY, TITLE, Input, clean_text
 from app.workflows.candidate import CandidateState
 
-Money = Decimal
 _strip = clean_text
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from app.auth.deps import in_scope
 from app.auth.roles import Perm, has_perm
-from app.ballots.cycle_guard import seat_status
 from app.ballots.public_views import cycle_section
 from app.cycles import service, story
 from app.cycles.schemas import CycleIn, TransitionIn
@@ -22,6 +21,7 @@ from app.pages.deps import PageUser, page_perm
 from app.pages.forms import attempting, parse_form, refusal_text
 from app.pages.render import is_fragment_request, redirect, render
 from app.workflows.cycle import CyclePhase, open_moves
+from app.workflows.cycle_guard import seat_status
 from app.workflows.project import STATE_LABELS as PROJECT_STATES
 
 router = APIRouter(include_in_schema=False)

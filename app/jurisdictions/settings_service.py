@@ -56,9 +56,6 @@ class SettingsInvalid(Invalid):
         self.extra = {"errors": [{"loc": ["body", p.setting], "msg": p.en, "type": p.kind}
                                  for p in problems]}
 
-    def for_setting(self, name: str) -> list[Problem]:
-        return [p for p in self.problems if p.setting == name]
-
 
 @dataclass
 class SettingsChange:

@@ -25,6 +25,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from app.errors import DomainError, as_busy
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 NO_STORE = {"Cache-Control": "no-store"}
 # Methods beyond these are counted as "other": a client cannot make up new series.
@@ -70,8 +72,6 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
 def counts_casts(channel: str):
     """Decorates a cast function: each call counted by its outcome (accepted, busy, the refusal's
     code, or error) in minsheng_ballot_casts_total{channel}."""
-    from app.errors import DomainError, as_busy  # app.errors counts busy answers here
-
     def decorate(cast):
         @functools.wraps(cast)
         async def counted(*args, **kwargs):

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.auth.roles import ROLE_LABELS, Perm, has_perm
-from app.errors import PAGE_MESSAGES
 from app.i18n import (
     COOKIE,
     HTML_LANG,
@@ -90,15 +89,3 @@ def redirect(request: Request, url: str) -> Response:
     if request.headers.get("hx-request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
-
-
-def render_error(request: Request, status: int, message: str | None,
-                 headers: dict[str, str] | None = None) -> Response:
-    """The Chinese error page; 401 on a page sends the person to the log-in form."""
-    if status == 401:
-        from urllib.parse import quote
-
-        return redirect(request, f"/login?next={quote(request.url.path)}")
-    return render(request, "error.html", {"status": status, "message": message,
-                                          "advice": PAGE_MESSAGES.get(status, "")},
-                  status=status, headers=headers)

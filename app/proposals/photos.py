@@ -232,7 +232,3 @@ async def photos_of(session: AsyncSession, proposal_id: str) -> list[ProposalPho
 
 def photo_url(photo: ProposalPhoto) -> str:
     return f"/media/photos/{photo.filename}"
-
-
-def thumbnail_url(photo: ProposalPhoto) -> str:
-    return f"/media/photos/{photo.id}-s.jpg"

@@ -15,6 +15,7 @@ from app.auth.roles import Role
 from app.i18n import N_
 from app.jurisdictions.settings import settings_for
 from app.models import Cycle, Jurisdiction, utcnow
+from app.workflows.cycle_guard import ready_to_announce
 from app.workflows.engine import Transition, Workflow
 
 
@@ -122,10 +123,7 @@ async def _enough_reviewed_candidates(session: AsyncSession, cycle: Cycle,
 
 async def _ballot_result_published(session: AsyncSession, cycle: Cycle,
                                    reason: str) -> tuple[str, str] | None:
-    # Imported here: the ballot service imports this module for the phases. The reason is the
-    # transition's: with it, staff record why seats left unfilled stay empty.
-    from app.ballots.cycle_guard import ready_to_announce
-
+    # The reason is the transition's: with it, staff record why seats left unfilled stay empty.
     return await ready_to_announce(session, cycle, reason)
 
 

@@ -10,8 +10,9 @@ remain are accepted in two cases:
   vote than the cycle has) only if staff record why the remaining seats stay empty: that
   record is the transition's reason, kept in the cycle's history with who and when.
 
-The workflow table of app/workflows/cycle.py calls `ready_to_announce` (imported lazily there:
-this package imports the cycle workflow for its phases).
+The workflow table of app/workflows/cycle.py calls `ready_to_announce`. It reads the ballot
+rounds through the models and the ballot workflow only, so the workflows package imports nothing
+from app/ballots.
 """
 
 from __future__ import annotations

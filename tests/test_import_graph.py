@@ -1,0 +1,72 @@
+"""Import knots stay untied: app/errors.py holds the error classes only and the page renderer
+never imports back into it (issue 15). Read from the source with `ast`, function-level imports
+included, so a local import cannot hide a cycle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+APP = Path(__file__).resolve().parents[1] / "app"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(APP.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each module of app/ and the modules of app/ it imports anywhere in its body."""
+    modules = {_module_name(p): p for p in APP.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        imported: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                imported.add(base)
+                # `from app import errors` imports the module app.errors
+                imported.update(f"{base}.{alias.name}" for alias in node.names)
+        graph[name] = {m for m in imported if m in modules and m != name}
+    return graph
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
+
+
+def test_the_graph_sees_imports():
+    graph = import_graph()
+    assert "app.errors" in graph["app.pages.forms"]
+    assert "app.pages.render" in graph["app.pages.errors"]
+
+
+def test_errors_holds_the_error_classes_only():
+    graph = import_graph()
+    assert not {m for m in graph["app.errors"] if m.startswith("app.pages")}
+    assert "app.errors" not in reachable(graph, "app.errors"), "app.errors is in an import cycle"
+
+
+def test_the_page_renderer_is_in_no_cycle_with_the_errors():
+    graph = import_graph()
+    assert "app.pages.render" not in reachable(graph, "app.pages.render")
+    assert "app.pages.render" not in reachable(graph, "app.errors")
+
+
+def test_the_workflows_import_nothing_from_the_ballots():
+    """The 公开 guard reads ballot rounds through the models (app/workflows/cycle_guard.py)."""
+    graph = import_graph()
+    imported = {(m, i) for m in graph if m.startswith("app.workflows")
+                for i in graph[m] if i.startswith("app.ballots")}
+    assert not imported

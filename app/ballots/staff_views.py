@@ -1,8 +1,8 @@
 """Staff pages of 票决: a cycle's rounds, creating one, and one round's control page
 (attendance by roster, scrutineers, open / close / tally / publish / void, run-offs).
 
-Every action goes through app/ballots/service.py or the API's own transitions endpoint (so a
-close reshuffles the ballots); a refusal re-shows the page with the service's Chinese sentence,
+Every action goes through app/ballots/service.py (a move of the round through `service.move`,
+as the API's transitions endpoint does, so a close reshuffles and seals the same); a refusal re-shows the page with the service's Chinese sentence,
 and its savepoint is rolled back so nothing half-done is stored.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, Role
-from app.ballots import casting, service
+from app.ballots import service
 from app.ballots.public_views import chart_of, labels_ctx, turnout_ctx, void_reason
 from app.ballots.schemas import BallotCreateIn, BallotTransitionIn, UsernamesIn
 from app.cycles import service as cycles
@@ -280,8 +280,8 @@ async def name_scrutineers(request: Request, ballot_id: str, session: SessionDep
 @router.post("/staff/ballots/{ballot_id}/transition")
 async def move_round(request: Request, ballot_id: str, session: SessionDep,
                      user: User = page_perm(Perm.ballot_manage)):
-    """开始投票 / 结束投票 / 公布结果 / 作废: the same service as the API's transitions
-    endpoint, so a close reshuffles the ballots exactly as there."""
+    """开始投票 / 结束投票 / 公布结果 / 作废: service.move, as the API's transitions endpoint,
+    so a close reshuffles and seals the ballots exactly as there."""
     ballot, cycle = await _staff_ballot(session, user, ballot_id)
     form = await request.form()
     to = str(form.get("to", ""))
@@ -289,7 +289,7 @@ async def move_round(request: Request, ballot_id: str, session: SessionDep,
     async with attempting(session) as tried:
         refuse_nul(reason)
         body = parse_form(BallotTransitionIn, {"to": to, "reason": reason}, FORM_LABELS)
-        await casting.move(session, ballot, body.to, actor=user, reason=body.reason)
+        await service.move(session, ballot, body.to, actor=user, reason=body.reason)
     if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, exc, typed={"reason": reason})
     return redirect(request, f"/staff/ballots/{ballot.id}?done={ballot.state}")

@@ -7,7 +7,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.ballots import casting
 from app.ballots import service as ballot_service
 from app.models import BallotAttendance, BallotRound
 from tests.ballots.conftest import (
@@ -227,15 +226,15 @@ def test_open_close_tally_and_publish_after_the_sign_offs(client, world, hall, m
     page = client.get(f"/staff/ballots/{ballot_id}")
     assert "计票结果" not in page.text and 'class="bchart"' not in page.text
 
-    # closing goes through the API's transitions path, so the ballots are reshuffled
+    # closing goes through service.move as the API does, so the ballots are reshuffled
     shuffled = []
-    real = casting.reshuffle
+    real = ballot_service.reshuffle
 
     async def spy(session, round_id):
         shuffled.append(round_id)
         await real(session, round_id)
 
-    monkeypatch.setattr(casting, "reshuffle", spy)
+    monkeypatch.setattr(ballot_service, "reshuffle", spy)
     r = post(client, f"/staff/ballots/{ballot_id}/transition", {"to": "closed"})
     assert r.status_code == 303 and state(client, ballot_id) == "closed"
     assert shuffled == [ballot_id]

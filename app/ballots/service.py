@@ -35,7 +35,13 @@ from app.models import (
     User,
     utcnow,
 )
-from app.workflows.ballot import BALLOT_WORKFLOW, BallotState, present_count, signed_count
+from app.workflows.ballot import (
+    BALLOT_WORKFLOW,
+    UNFINISHED,
+    BallotState,
+    present_count,
+    signed_count,
+)
 from app.workflows.candidate import CandidateState, required_candidates
 from app.workflows.cycle import CyclePhase
 
@@ -125,8 +131,7 @@ async def create(session: AsyncSession, *, actor: User, cycle: Cycle,
                        code="wrong_phase", zh="只有在票决阶段才能建立票决轮次。")
     busy = await session.scalar(select(BallotRound.round).where(
         BallotRound.cycle_id == cycle.id,
-        BallotRound.state.in_([BallotState.created, BallotState.open, BallotState.closed,
-                               BallotState.tallied])))
+        BallotRound.state.in_(UNFINISHED)))
     if busy is not None:
         raise Conflict(f"Round {busy} of this cycle is not finished; publish or void it first.",
                        code="round_in_progress", zh=f"第 {busy} 轮票决尚未结束，请先公布或作废。")

@@ -28,7 +28,7 @@ from app.models import BallotAttendance, BallotRound, Candidate, Cycle, Jurisdic
 from app.pages.deps import page_perm
 from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
-from app.workflows.ballot import BALLOT_WORKFLOW, BallotState, signed_count
+from app.workflows.ballot import BALLOT_WORKFLOW, UNFINISHED, BallotState, signed_count
 from app.workflows.candidate import CandidateState, required_candidates
 from app.workflows.cycle import PHASE_LABELS, CyclePhase
 from app.workflows.engine import history
@@ -44,7 +44,6 @@ DONE = {"created": N_("已建立票决轮次。请登记出席、推选监票人
         "open": N_("已开始投票。"), "closed": N_("投票已结束，可以计票。"),
         "tallied": N_("计票完成，请监票人签字确认。"), "published": N_("计票结果已公布。"),
         "void": N_("本轮票决已作废。"), "runoff": N_("已安排再次投票。")}
-ACTIVE = (BallotState.created, BallotState.open, BallotState.closed, BallotState.tallied)
 
 
 async def _staff_cycle(session, user: User, cycle_id: str) -> Cycle:
@@ -72,7 +71,7 @@ async def _rounds_page(request: Request, session, cycle: Cycle, *, form: dict | 
                                    .order_by(BallotRound.round)):
         rows.append({"b": b, "turnout": await turnout_ctx(session, b),
                      "candidates": len(await service.candidates_of(session, b.id))})
-    busy = next((r["b"] for r in rows if r["b"].state in ACTIVE), None)
+    busy = next((r["b"] for r in rows if r["b"].state in UNFINISHED), None)
     form = form or {"candidate_ids": [c.id for c in reviewed], "seats": str(cycle.seats),
                     "secret": "1" if rules.secret_ballot else "0"}
     seats = int(form["seats"]) if str(form["seats"]).isdigit() else cycle.seats

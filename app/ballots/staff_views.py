@@ -172,8 +172,13 @@ async def _control_page(request: Request, session, ballot: BallotRound, cycle: C
     typed = typed or {}
     named = [u.username for u, _ in scrutineers]
     slots = max(ballot.signoffs_required, len(named)) + 1
+    # The steps shown are the workflow's moves open to this person now (page_perm put them on
+    # request.state); one its guard refuses still shows, and says why when pressed. A fragment
+    # (the roster, the attendance card) shows none.
+    moves = [] if block else await BALLOT_WORKFLOW.moves_for(session, ballot, request.state.user)
     return render(request, "ballots/staff_round.html", {
         **labels_ctx(), "ballot": ballot, "cycle": cycle, "error": error, "message": message,
+        "moves": [str(m.target) for m in moves],
         "turnout": await turnout_ctx(session, ballot), "oob_turnout": oob_turnout,
         "attendance_message": attendance_message, "attendance_error": attendance_error,
         "roster": await _roster(session, ballot, cycle, q),

@@ -118,7 +118,7 @@ async def name_scrutineers(ballot: CurrentBallot, body: UsernamesIn, session: Se
 async def move_ballot(ballot: CurrentBallot, body: BallotTransitionIn, session: SessionDep,
                       actor: StaffUser):
     """Open (quorum), close, publish (sign-offs) or void (with a reason) the round."""
-    await casting.move(session, ballot, body.to, actor=actor, reason=body.reason)
+    await service.move(session, ballot, body.to, actor=actor, reason=body.reason)
     return await out(session, ballot)
 
 

@@ -1,9 +1,10 @@
-"""Casting a ballot in secret (投票): the one ballot per deputy, receipts, the reshuffle at close.
+"""Casting a ballot in secret (投票): the one ballot per deputy, receipts.
 
 Secrecy rests on the tables (app/models/ballot.py): casting writes a participation row (who)
 and fills a random empty content slot (what) in one transaction; the two share no key and
 nothing about the content row follows the order of casting. Logs and the audit trail say that
-a deputy voted, never how.
+a deputy voted, never how. Closing a round (waiting for the casts under way, the reshuffle,
+the seal) is app/ballots/service.py `move`.
 """
 
 from __future__ import annotations
@@ -16,27 +17,22 @@ from dataclasses import dataclass
 from functools import partial
 
 from psycopg import DatabaseError
-from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.auth.deps import ensure_scope, ensure_token_user, invalid_token, password_change_required
+from app.auth.deps import ensure_token_user, invalid_token, password_change_required
 from app.auth.roles import Role
-from app.ballots.service import deputy_elsewhere, not_a_deputy, unknown_ballot
+from app.ballots.service import (
+    ROUND_LOCK_CLASS,
+    deputy_elsewhere,
+    not_a_deputy,
+    unknown_ballot,
+)
 from app.db import pg_autocommit, run_on_sqlite_thread, sqlite_write
 from app.errors import Conflict, Forbidden, Invalid
-from app.models import (
-    BallotContent,
-    BallotParticipation,
-    BallotReceipt,
-    BallotRound,
-    Cycle,
-    User,
-    new_id,
-)
+from app.models import BallotRound, User, new_id
 from app.monitoring.metrics import counts_casts
-from app.workflows.ballot import BALLOT_WORKFLOW, BallotState
+from app.workflows.ballot import BallotState
 
 # A receipt code: 80 random bits in Crockford-style base32 (no I, L, O, U), in groups of four.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -80,10 +76,9 @@ SELECT r.state, r.seats, r.secret, c.jurisdiction_code,
 FROM ballot_round r JOIN cycle c ON c.id = r.cycle_id LEFT JOIN user_account u ON u.id = {uid}
 WHERE r.id = {rid}"""
 # PostgreSQL: the whole cast is one call of minsheng_cast (migration 2026-11-23-0300), which
-# holds the round's advisory lock shared until it commits; closing the round (stop_casting)
-# takes it exclusively first, so the close waits for the casts under way and later casts see the
-# round closed. A refusal comes back as its code, with nothing written.
-_ROUND_LOCK_CLASS = 73_412
+# holds the round's advisory lock (ROUND_LOCK_CLASS) shared until it commits; closing the round
+# (service.stop_casting) takes it exclusively first, so the close waits for the casts under way
+# and later casts see the round closed. A refusal comes back as its code, with nothing written.
 _PG_CAST = ("SELECT minsheng_cast(%(rid)s, %(uid)s, %(version)s, %(marks)s::jsonb, %(pid)s, "
             "%(start)s, %(digest)s, %(lock_class)s)")
 _PG_FACTS = _FACTS.format(agg="string_agg", uid="%(uid)s", rid="%(rid)s")
@@ -198,7 +193,7 @@ async def _cast_pg(first_row, round_id: str, user_id: str, marks: dict[str, str]
     raises the same error as the SQLite path (the facts are read again to word it)."""
     params = {"rid": round_id, "uid": user_id, "version": token_version,
               "marks": json.dumps(marks), "pid": new_id(), "start": secrets.token_hex(16),
-              "digest": digest, "lock_class": _ROUND_LOCK_CLASS}
+              "digest": digest, "lock_class": ROUND_LOCK_CLASS}
     try:
         (outcome,) = await first_row(_PG_CAST, params)
     except (DatabaseError, DBAPIError) as exc:  # the driver's, or SQLAlchemy's around it
@@ -282,72 +277,3 @@ _REFUSALS = {
     "outside_jurisdiction": deputy_elsewhere, "round_not_open": round_not_open,
     "not_checked_in": not_checked_in, "already_voted": already_voted,
 }
-
-
-# ----------------------------------------------------------------------------- closing
-
-async def stop_casting(session: AsyncSession, round_id: str) -> None:
-    """Before a round leaves `open`: wait for the casts under way to commit, admit no new one.
-
-    On PostgreSQL this takes the round's advisory lock exclusively (casts hold it shared, see
-    _PG_FACTS) until the close commits; on SQLite writers take turns already.
-    """
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:c, hashtext(:r))"),
-                              {"c": _ROUND_LOCK_CLASS, "r": round_id})
-
-
-async def reshuffle(session: AsyncSession, round_id: str) -> None:
-    """Rewrite the round's returned ballots one by one in a random order (done at close).
-
-    PostgreSQL never updates a row in place: filling a slot writes a new row version after the
-    versions already on its page, so a plain scan of the table returns the filled slots in the
-    order they were cast. Rewriting them all in a random order when the round closes leaves a
-    scan order that is that random order. (Superseded versions stay in the file until vacuum,
-    as the write-ahead log keeps them: keep both as the ballot boxes are kept.)
-    """
-    slots = list(await session.scalars(select(BallotContent.id).where(
-        BallotContent.round_id == round_id, BallotContent.filled.is_(True))))
-    secrets.SystemRandom().shuffle(slots)
-    for slot in slots:
-        await session.execute(update(BallotContent).where(BallotContent.id == slot)
-                              .values(marks=BallotContent.marks))
-    await session.flush()
-
-
-async def seal(session: AsyncSession, ballot: BallotRound, actor: User) -> dict:
-    """At close: reshuffle the returned ballots and seal who voted in the audit chain.
-
-    One entry records how many deputies voted and how many receipts were given, with the
-    SHA-256 of the sorted participation list (deputy ids) and of the sorted receipt hashes, so an
-    auditor can check later that neither table changed after the close. It names no marks.
-    """
-    await reshuffle(session, ballot.id)
-    voters = sorted(await session.scalars(select(BallotParticipation.user_id).where(
-        BallotParticipation.round_id == ballot.id)))
-    receipts = sorted(await session.scalars(select(BallotReceipt.digest).where(
-        BallotReceipt.round_id == ballot.id)))
-    filled = await session.scalar(select(func.count()).select_from(BallotContent).where(
-        BallotContent.round_id == ballot.id, BallotContent.filled.is_(True),
-        BallotContent.paper.is_(False)))
-    data = {"voted": len(voters), "receipts": len(receipts), "electronic_ballots": filled,
-            "participation_sha256": hashlib.sha256("\n".join(voters).encode()).hexdigest(),
-            "receipts_sha256": hashlib.sha256("\n".join(receipts).encode()).hexdigest()}
-    await audit.record(session, actor=actor.username, action="ballot_round.seal",
-                       entity_type="ballot_round", entity_id=ballot.id, data=data)
-    return data
-
-
-async def move(session: AsyncSession, ballot: BallotRound, to: str, *, actor: User,
-               reason: str = "") -> BallotRound:
-    """Open (quorum), close, publish (sign-offs) or void (with a reason) a round, through its
-    workflow: leaving `open` waits for the casts under way, and a close reshuffles the ballots
-    and seals who voted in the audit chain. The API and the control page both call this."""
-    cycle = await session.get(Cycle, ballot.cycle_id)
-    await ensure_scope(session, actor, cycle.jurisdiction_code)
-    if ballot.state == BallotState.open:
-        await stop_casting(session, ballot.id)
-    await BALLOT_WORKFLOW.apply(session, ballot, to, actor=actor, reason=reason)
-    if to == BallotState.closed:
-        await seal(session, ballot, actor)
-    return ballot

@@ -1,14 +1,17 @@
-"""Ballot rounds (票决): creation, attendance, tally, sign-off, run-offs, the bulletin.
+"""Ballot rounds (票决): creation, attendance, moving a round (the close protocol: wait for the
+casts under way, reshuffle, seal), tally, sign-off, run-offs, the bulletin.
 
 Casting in secret is app/ballots/casting.py; paper ballots and devices app/ballots/paper.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -21,6 +24,7 @@ from app.models import (
     BallotAttendance,
     BallotCandidate,
     BallotContent,
+    BallotParticipation,
     BallotReceipt,
     BallotRound,
     BallotScrutineer,
@@ -31,9 +35,19 @@ from app.models import (
     User,
     utcnow,
 )
-from app.workflows.ballot import BALLOT_WORKFLOW, BallotState, present_count, signed_count
+from app.workflows.ballot import (
+    BALLOT_WORKFLOW,
+    UNFINISHED,
+    BallotState,
+    present_count,
+    signed_count,
+)
 from app.workflows.candidate import CandidateState, required_candidates
 from app.workflows.cycle import CyclePhase
+
+# The class of the PostgreSQL advisory lock on a round: casts hold it shared, a close
+# exclusively (stop_casting), so a close waits for the casts under way.
+ROUND_LOCK_CLASS = 73_412
 
 # ----------------------------------------------------------------------------- loading
 
@@ -117,8 +131,7 @@ async def create(session: AsyncSession, *, actor: User, cycle: Cycle,
                        code="wrong_phase", zh="只有在票决阶段才能建立票决轮次。")
     busy = await session.scalar(select(BallotRound.round).where(
         BallotRound.cycle_id == cycle.id,
-        BallotRound.state.in_([BallotState.created, BallotState.open, BallotState.closed,
-                               BallotState.tallied])))
+        BallotRound.state.in_(UNFINISHED)))
     if busy is not None:
         raise Conflict(f"Round {busy} of this cycle is not finished; publish or void it first.",
                        code="round_in_progress", zh=f"第 {busy} 轮票决尚未结束，请先公布或作废。")
@@ -288,6 +301,77 @@ async def scrutineers_of(session: AsyncSession, ballot_id: str) -> list[tuple[Us
         select(User, BallotScrutineer).join(BallotScrutineer, BallotScrutineer.user_id == User.id)
         .where(BallotScrutineer.round_id == ballot_id).order_by(User.username))
     return [(u, s) for u, s in rows.all()]
+
+
+# ----------------------------------------------------------------------------- moving a round
+
+async def stop_casting(session: AsyncSession, round_id: str) -> None:
+    """Before a round leaves `open`: wait for the casts under way to commit, admit no new one.
+
+    On PostgreSQL this takes the round's advisory lock exclusively (casts hold it shared: the
+    stored function minsheng_cast, app/ballots/casting.py) until the close commits; on SQLite
+    writers take turns already.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:c, hashtext(:r))"),
+                              {"c": ROUND_LOCK_CLASS, "r": round_id})
+
+
+async def reshuffle(session: AsyncSession, round_id: str) -> None:
+    """Rewrite the round's returned ballots one by one in a random order (done at close).
+
+    PostgreSQL never updates a row in place: filling a slot writes a new row version after the
+    versions already on its page, so a plain scan of the table returns the filled slots in the
+    order they were cast. Rewriting them all in a random order when the round closes leaves a
+    scan order that is that random order. (Superseded versions stay in the file until vacuum,
+    as the write-ahead log keeps them: keep both as the ballot boxes are kept.)
+    """
+    slots = list(await session.scalars(select(BallotContent.id).where(
+        BallotContent.round_id == round_id, BallotContent.filled.is_(True))))
+    secrets.SystemRandom().shuffle(slots)
+    for slot in slots:
+        await session.execute(update(BallotContent).where(BallotContent.id == slot)
+                              .values(marks=BallotContent.marks))
+    await session.flush()
+
+
+async def seal(session: AsyncSession, ballot: BallotRound, actor: User) -> dict:
+    """At close: reshuffle the returned ballots and seal who voted in the audit chain.
+
+    One entry records how many deputies voted and how many receipts were given, with the
+    SHA-256 of the sorted participation list (deputy ids) and of the sorted receipt hashes, so an
+    auditor can check later that neither table changed after the close. It names no marks.
+    """
+    await reshuffle(session, ballot.id)
+    voters = sorted(await session.scalars(select(BallotParticipation.user_id).where(
+        BallotParticipation.round_id == ballot.id)))
+    receipts = sorted(await session.scalars(select(BallotReceipt.digest).where(
+        BallotReceipt.round_id == ballot.id)))
+    filled = await session.scalar(select(func.count()).select_from(BallotContent).where(
+        BallotContent.round_id == ballot.id, BallotContent.filled.is_(True),
+        BallotContent.paper.is_(False)))
+    data = {"voted": len(voters), "receipts": len(receipts), "electronic_ballots": filled,
+            "participation_sha256": hashlib.sha256("\n".join(voters).encode()).hexdigest(),
+            "receipts_sha256": hashlib.sha256("\n".join(receipts).encode()).hexdigest()}
+    await audit.record(session, actor=actor.username, action="ballot_round.seal",
+                       entity_type="ballot_round", entity_id=ballot.id, data=data)
+    return data
+
+
+async def move(session: AsyncSession, ballot: BallotRound, to: str, *, actor: User,
+               reason: str = "") -> BallotRound:
+    """Open (quorum), close, publish (sign-offs) or void (with a reason) a round, through its
+    workflow: leaving `open` waits for the casts under way, and a close reshuffles the ballots
+    and seals who voted in the audit chain. The API and the control page both call this, as
+    the one way a round is moved (the tally's own move is count())."""
+    cycle = await session.get(Cycle, ballot.cycle_id)
+    await ensure_scope(session, actor, cycle.jurisdiction_code)
+    if ballot.state == BallotState.open:
+        await stop_casting(session, ballot.id)
+    await BALLOT_WORKFLOW.apply(session, ballot, to, actor=actor, reason=reason)
+    if to == BallotState.closed:
+        await seal(session, ballot, actor)
+    return ballot
 
 
 # ----------------------------------------------------------------------------- tally

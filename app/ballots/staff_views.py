@@ -1,8 +1,8 @@
 """Staff pages of 票决: a cycle's rounds, creating one, and one round's control page
 (attendance by roster, scrutineers, open / close / tally / publish / void, run-offs).
 
-Every action goes through app/ballots/service.py or the API's own transitions endpoint (so a
-close reshuffles the ballots); a refusal re-shows the page with the service's Chinese sentence,
+Every action goes through app/ballots/service.py (a move of the round through `service.move`,
+as the API's transitions endpoint does, so a close reshuffles and seals the same); a refusal re-shows the page with the service's Chinese sentence,
 and its savepoint is rolled back so nothing half-done is stored.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, Role
-from app.ballots import casting, service
+from app.ballots import service
 from app.ballots.public_views import chart_of, labels_ctx, turnout_ctx, void_reason
 from app.ballots.schemas import BallotCreateIn, BallotTransitionIn, UsernamesIn
 from app.cycles import service as cycles
@@ -28,7 +28,7 @@ from app.models import BallotAttendance, BallotRound, Candidate, Cycle, Jurisdic
 from app.pages.deps import page_perm
 from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
-from app.workflows.ballot import BALLOT_WORKFLOW, BallotState, signed_count
+from app.workflows.ballot import BALLOT_WORKFLOW, UNFINISHED, BallotState, signed_count
 from app.workflows.candidate import CandidateState, required_candidates
 from app.workflows.cycle import PHASE_LABELS, CyclePhase
 from app.workflows.engine import history
@@ -44,7 +44,6 @@ DONE = {"created": N_("已建立票决轮次。请登记出席、推选监票人
         "open": N_("已开始投票。"), "closed": N_("投票已结束，可以计票。"),
         "tallied": N_("计票完成，请监票人签字确认。"), "published": N_("计票结果已公布。"),
         "void": N_("本轮票决已作废。"), "runoff": N_("已安排再次投票。")}
-ACTIVE = (BallotState.created, BallotState.open, BallotState.closed, BallotState.tallied)
 
 
 async def _staff_cycle(session, user: User, cycle_id: str) -> Cycle:
@@ -72,7 +71,7 @@ async def _rounds_page(request: Request, session, cycle: Cycle, *, form: dict | 
                                    .order_by(BallotRound.round)):
         rows.append({"b": b, "turnout": await turnout_ctx(session, b),
                      "candidates": len(await service.candidates_of(session, b.id))})
-    busy = next((r["b"] for r in rows if r["b"].state in ACTIVE), None)
+    busy = next((r["b"] for r in rows if r["b"].state in UNFINISHED), None)
     form = form or {"candidate_ids": [c.id for c in reviewed], "seats": str(cycle.seats),
                     "secret": "1" if rules.secret_ballot else "0"}
     seats = int(form["seats"]) if str(form["seats"]).isdigit() else cycle.seats
@@ -173,8 +172,13 @@ async def _control_page(request: Request, session, ballot: BallotRound, cycle: C
     typed = typed or {}
     named = [u.username for u, _ in scrutineers]
     slots = max(ballot.signoffs_required, len(named)) + 1
+    # The steps shown are the workflow's moves open to this person now (page_perm put them on
+    # request.state); one its guard refuses still shows, and says why when pressed. A fragment
+    # (the roster, the attendance card) shows none.
+    moves = [] if block else await BALLOT_WORKFLOW.moves_for(session, ballot, request.state.user)
     return render(request, "ballots/staff_round.html", {
         **labels_ctx(), "ballot": ballot, "cycle": cycle, "error": error, "message": message,
+        "moves": [str(m.target) for m in moves],
         "turnout": await turnout_ctx(session, ballot), "oob_turnout": oob_turnout,
         "attendance_message": attendance_message, "attendance_error": attendance_error,
         "roster": await _roster(session, ballot, cycle, q),
@@ -280,8 +284,8 @@ async def name_scrutineers(request: Request, ballot_id: str, session: SessionDep
 @router.post("/staff/ballots/{ballot_id}/transition")
 async def move_round(request: Request, ballot_id: str, session: SessionDep,
                      user: User = page_perm(Perm.ballot_manage)):
-    """开始投票 / 结束投票 / 公布结果 / 作废: the same service as the API's transitions
-    endpoint, so a close reshuffles the ballots exactly as there."""
+    """开始投票 / 结束投票 / 公布结果 / 作废: service.move, as the API's transitions endpoint,
+    so a close reshuffles and seals the ballots exactly as there."""
     ballot, cycle = await _staff_ballot(session, user, ballot_id)
     form = await request.form()
     to = str(form.get("to", ""))
@@ -289,7 +293,7 @@ async def move_round(request: Request, ballot_id: str, session: SessionDep,
     async with attempting(session) as tried:
         refuse_nul(reason)
         body = parse_form(BallotTransitionIn, {"to": to, "reason": reason}, FORM_LABELS)
-        await casting.move(session, ballot, body.to, actor=user, reason=body.reason)
+        await service.move(session, ballot, body.to, actor=user, reason=body.reason)
     if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, exc, typed={"reason": reason})
     return redirect(request, f"/staff/ballots/{ballot.id}?done={ballot.state}")

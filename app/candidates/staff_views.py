@@ -8,7 +8,7 @@ from itertools import zip_longest
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
-from app.auth.roles import Perm, Role, has_perm
+from app.auth.roles import Perm, has_perm
 from app.candidates import service
 from app.candidates.schemas import CandidateIn, PublicityIn, TransitionIn, UnitIn
 from app.candidates.views import (
@@ -27,8 +27,6 @@ from app.candidates.views import (
 from app.db import SessionDep
 from app.errors import Conflict, Forbidden, Invalid
 from app.i18n import N_
-from app.jurisdictions import service as jurisdictions
-from app.jurisdictions.settings import settings_for
 from app.models import Candidate, Cycle, Proposal, User
 from app.pages.deps import LoggedIn, page_perm
 from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
@@ -304,31 +302,23 @@ async def edit_candidate(request: Request, candidate_id: str, session: SessionDe
 
 # ---------------------------------------------------------------- the approval chain (审议)
 
-def _moves(user: User, cycle: Cycle, candidate: Candidate, party_step: bool) -> list[str]:
-    """The steps this person may take now; the jurisdiction's 党委 setting hides the other path,
-    and a list decided by the government has no congress review."""
-    if cycle.phase != CyclePhase.screening:
-        return []
-    moves = (CANDIDATE_WORKFLOW.targets_from(candidate.state) if user.role == Role.admin
-             else CANDIDATE_WORKFLOW.allowed_for(candidate.state, user.role))
-    skip = {(CandidateState.reviewed if candidate.state == CandidateState.gov_approved else None)
-            if party_step else CandidateState.party_approved}
-    if cycle.decided_by == "government":  # the congress reviews only what it ballots on
-        skip.add(CandidateState.reviewed)
-    return [str(m.target) for m in moves if m.target not in skip]
+async def _moves(session, user: User, candidate: Candidate) -> list[str]:
+    """The steps this person may take now, as the workflow says (its guards: only in 初定, the
+    jurisdiction's 党委 setting hides the other path, a list decided by the government has no
+    congress review)."""
+    return [str(m.target) for m in await CANDIDATE_WORKFLOW.moves_for(session, candidate, user)
+            if m.allowed]
 
 
 async def _cards(session, user: User, cycle: Cycle, rows: list[Candidate]) -> list[dict]:
     sources = await service.sources_of(session, [c.id for c in rows])
     names = await service.unit_names(session, {c.responsible_unit_id for c in rows})
-    jurisdiction = await jurisdictions.get(session, cycle.jurisdiction_code)
-    party_step = settings_for(jurisdiction).party_committee_step
     cards = []
     for c in rows:
         steps = await history(session, CANDIDATE_WORKFLOW.entity_type, c.id)
         cards.append({"c": c, "unit": names.get(c.responsible_unit_id, ""),
                       "sources": sources[c.id], "last": steps[-1] if steps else None,
-                      "moves": _moves(user, cycle, c, party_step),
+                      "moves": await _moves(session, user, c),
                       "may_edit": has_perm(user.role, Perm.candidate_build) and c.state == CandidateState.drafted
                       and cycle.phase == CyclePhase.screening})
     return cards

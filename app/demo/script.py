@@ -417,7 +417,7 @@ class FinishedYear(DecidedYear):
                                        list(self.spec.scrutineers))
 
     async def _move_round(self, to: str) -> None:
-        await casting.move(self.session, self.rounds[-1], to, actor=self.congress)
+        await ballots.move(self.session, self.rounds[-1], to, actor=self.congress)
 
     async def _cast(self, number: int) -> None:
         """Every deputy present casts their one secret ballot through the real casting code."""

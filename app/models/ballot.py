@@ -8,7 +8,7 @@ order nor their ids follow the order of casting. On SQLite the slot and receipt 
 WITHOUT ROWID, ordered by their random keys; on PostgreSQL the slot table has a low fillfactor
 so a filled slot stays on its page (a HOT update), not at the end of the heap; as its new
 version still follows earlier ones on the page, closing the round rewrites every filled slot
-in a random order (app/ballots/casting.py reshuffle), so a plain scan follows no casting order. What the
+in a random order (app/ballots/service.py reshuffle), so a plain scan follows no casting order. What the
 database's write-ahead log records is outside this: the log and its backups are to be kept as
 the ballot boxes are.
 """

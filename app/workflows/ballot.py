@@ -28,6 +28,9 @@ class BallotState(StrEnum):
     void = "void"
 
 
+# A round not yet published or void: a cycle has at most one, and is not announced while it has.
+UNFINISHED = (BallotState.created, BallotState.open, BallotState.closed, BallotState.tallied)
+
 STATE_LABELS = {
     BallotState.created: N_("准备中"),
     BallotState.open: N_("投票中"),

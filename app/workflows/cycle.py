@@ -168,9 +168,7 @@ CYCLE_TRANSITIONS = [
 def open_moves(cycle: Cycle, role: str) -> list[Transition]:
     """The moves from the cycle's phase that `role` may make (admin: every one) and that fit
     how its list is decided; guards are checked when a move is made."""
-    moves = (CYCLE_WORKFLOW.targets_from(cycle.phase) if role == Role.admin
-             else CYCLE_WORKFLOW.allowed_for(cycle.phase, role))
-    return [t for t in moves if fits(cycle, t.target)]
+    return [t for t in CYCLE_WORKFLOW.permitted(cycle.phase, role) if fits(cycle, t.target)]
 
 
 def _stamp_phase_start(cycle: Cycle) -> None:

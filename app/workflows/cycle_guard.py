@@ -23,9 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import BallotRound, Cycle
-from app.workflows.ballot import STATE_LABELS, BallotState
-
-_UNFINISHED = (BallotState.created, BallotState.open, BallotState.closed, BallotState.tallied)
+from app.workflows.ballot import STATE_LABELS, UNFINISHED, BallotState
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ async def seat_status(session: AsyncSession, cycle: Cycle) -> SeatStatus:
     """How many of the cycle's seats its published rounds filled, and what is still open."""
     rounds = list(await session.scalars(select(BallotRound).where(
         BallotRound.cycle_id == cycle.id).order_by(BallotRound.round)))
-    unfinished = next((r for r in rounds if r.state in _UNFINISHED), None)
+    unfinished = next((r for r in rounds if r.state in UNFINISHED), None)
     published = [r for r in rounds if r.state == BallotState.published and r.results]
     selected: set[str] = set()
     for r in published:

@@ -4,6 +4,8 @@ Each workflow (cycle phases now; proposals, candidates, ballots and projects nex
 states as a StrEnum and its transitions as a table of `Transition(source, target, roles, guard)`.
 `Workflow.apply()` is the only way any entity's state changes: it checks the table, the actor's
 role and the guard, sets the state, and writes a `StateTransition` row plus an audit entry.
+`Workflow.moves_for()` answers, without changing anything, which moves an actor may make now:
+pages and templates show what it returns instead of copying the table or its guards.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ from app.models import StateTransition, utcnow
 # A guard is called as `guard(session, entity, reason)` with the transition's stripped reason
 # (a stated reason may unlock a move, e.g. announcing a cycle with seats left empty). It returns
 # None when the move may go ahead, or (English, Chinese) sentences saying what is missing.
+# A guard only reads: moves_for() runs every guard of the moves open to an actor to draw a page.
 Guard = Callable[[AsyncSession, Any, str], Awaitable[tuple[str, str] | None]]
+
+# The role that may make every move of every table (besides the roles a transition names).
+ADMIN_ROLE = "admin"
 
 
 class Actor(Protocol):
@@ -41,6 +47,23 @@ class Transition:
     roles: frozenset[str]
     guard: Guard | None = None
     reason_required: bool = False
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move the table lets an actor's role make from an entity's state now, with its guard's
+    answer: `refusal` is None when the move may be made, else (English, Chinese) saying why not."""
+
+    transition: Transition
+    refusal: tuple[str, str] | None = None
+
+    @property
+    def target(self) -> StrEnum:
+        return self.transition.target
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
 
 
 @dataclass
@@ -64,8 +87,32 @@ class Workflow:
         """The moves from `state` that `role` may make (guards not yet checked)."""
         return [t for t in self.targets_from(state) if role in t.roles]
 
+    def permitted(self, state: str, role: str, *, via_admin_role: str = ADMIN_ROLE
+                  ) -> list[Transition]:
+        """The moves from `state` open to `role`, an admin's being every one (guards not yet
+        checked): the role rule of apply(), for pages that list moves."""
+        if role == via_admin_role:
+            return self.targets_from(state)
+        return self.allowed_for(state, role)
+
+    async def moves_for(self, session: AsyncSession, entity: Any, actor: Actor, *,
+                        reason: str = "", via_admin_role: str = ADMIN_ROLE) -> list[Move]:
+        """Every move the table and `actor`'s role open from `entity`'s state, in table order,
+        each with its guard's answer now (run with `reason`), so a page shows what apply()
+        would do. Nothing is changed, flushed or recorded: the guards only read, and run with
+        autoflush off so a pending change of the session is not written by their queries.
+        A required reason is not asked here (the page's form asks for it)."""
+        moves = []
+        with session.no_autoflush:
+            for t in self.permitted(getattr(entity, self.state_attr), actor.role,
+                                    via_admin_role=via_admin_role):
+                refusal = (await t.guard(session, entity, (reason or "").strip())
+                           if t.guard is not None else None)
+                moves.append(Move(t, refusal or None))
+        return moves
+
     async def apply(self, session: AsyncSession, entity: Any, target: str, *, actor: Actor,
-                    reason: str = "", via_admin_role: str = "admin") -> StateTransition:
+                    reason: str = "", via_admin_role: str = ADMIN_ROLE) -> StateTransition:
         """Move `entity` to `target`, or raise 409/403/422 saying why not."""
         valid = {s.value for s in self.states}
         if target not in valid:

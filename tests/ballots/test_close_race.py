@@ -15,7 +15,7 @@ import time
 import psycopg
 import pytest
 
-from app.ballots import casting
+from app.ballots import casting, service
 from app.ballots.casting import receipt_digest
 from app.models import new_id
 from tests.ballots.conftest import API, walk_round
@@ -58,7 +58,7 @@ def test_a_close_waits_for_a_cast_under_way_and_counts_it(client, world, pg):
         (outcome,) = cast_conn.execute(casting._PG_CAST, {
             "rid": ballot_id, "uid": deputy, "version": None, "marks": json.dumps(marks),
             "pid": new_id(), "start": "", "digest": receipt_digest("TEST"),
-            "lock_class": casting._ROUND_LOCK_CLASS}).fetchone()
+            "lock_class": service.ROUND_LOCK_CLASS}).fetchone()
         assert outcome == "ok"
         closing, answer = _in_thread(lambda: client.post(
             f"{API}/ballots/{ballot_id}/transitions", json={"to": "closed"},
@@ -78,7 +78,7 @@ def test_a_cast_during_a_close_is_refused_with_nothing_written(client, world, pg
     marks = _marks(client, world, ballot_id)
     with psycopg.connect(pg) as close_conn:  # a close under way: lock taken, state changed
         close_conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                           (casting._ROUND_LOCK_CLASS, ballot_id))
+                           (service.ROUND_LOCK_CLASS, ballot_id))
         close_conn.execute("UPDATE ballot_round SET state = 'closed' WHERE id = %s", (ballot_id,))
         voting, answer = _in_thread(lambda: client.post(
             f"{API}/ballots/{ballot_id}/votes", json={"marks": marks},

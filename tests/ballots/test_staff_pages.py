@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.ballots import casting
 from app.ballots import service as ballot_service
 from app.models import BallotAttendance, BallotRound
+from app.workflows.ballot import BALLOT_WORKFLOW
 from tests.ballots.conftest import (
     API,
     add_deputies,
@@ -227,15 +227,15 @@ def test_open_close_tally_and_publish_after_the_sign_offs(client, world, hall, m
     page = client.get(f"/staff/ballots/{ballot_id}")
     assert "计票结果" not in page.text and 'class="bchart"' not in page.text
 
-    # closing goes through the API's transitions path, so the ballots are reshuffled
+    # closing goes through service.move as the API does, so the ballots are reshuffled
     shuffled = []
-    real = casting.reshuffle
+    real = ballot_service.reshuffle
 
     async def spy(session, round_id):
         shuffled.append(round_id)
         await real(session, round_id)
 
-    monkeypatch.setattr(casting, "reshuffle", spy)
+    monkeypatch.setattr(ballot_service, "reshuffle", spy)
     r = post(client, f"/staff/ballots/{ballot_id}/transition", {"to": "closed"})
     assert r.status_code == 303 and state(client, ballot_id) == "closed"
     assert shuffled == [ballot_id]
@@ -407,3 +407,60 @@ def test_residents_deputies_other_staff_and_other_jurisdictions_are_refused(clie
     assert client.get(f"/staff/ballots/{ballot_id}").status_code == 200
     login(client, "congress-staff")
     assert client.get("/staff/ballots/no-such-round").status_code == 404
+
+
+# ------------------------------------------------------------------ the steps are the workflow's
+
+def shown_moves(html: str, ballot_id: str) -> list[str]:
+    """The moves the control page offers: its transition buttons, and the tally form's."""
+    steps = html[html.index('id="steps"'):html.index("</section>", html.index('id="steps"'))]
+    moves = re.findall(r'name="to" value="(\w+)"', steps)
+    if f'action="/staff/ballots/{ballot_id}/tally"' in steps:
+        moves.append("tallied")
+    return sorted(moves)
+
+
+def workflow_moves(client, world, ballot_id: str, who: str = "congress_staff") -> list[str]:
+    async def ask(session):
+        ballot = await session.get(BallotRound, ballot_id)
+        return await BALLOT_WORKFLOW.moves_for(session, ballot, world.users[who])
+
+    return sorted(str(m.target) for m in run(client, ask))
+
+
+def test_the_control_page_shows_exactly_the_moves_the_workflow_opens(client, world, hall,
+                                                                     monkeypatch):
+    cycle_id, candidates, _ = hall
+    ballot_id = create_round(client, world, cycle_id, seats=2, candidate_ids=candidates)["id"]
+    login(client)
+
+    def check(expected: list[str]) -> None:
+        page = client.get(f"/staff/ballots/{ballot_id}")
+        assert workflow_moves(client, world, ballot_id) == expected
+        assert shown_moves(page.text, ballot_id) == expected
+
+    check(["open"])  # refused by its guard (no quorum yet) but shown: pressing it says why
+    check_in(client, world, ballot_id, ["deputy", *[f"dep-{i}" for i in range(1, 7)]])
+    name_scrutineers(client, world, ballot_id, ["dep-1", "dep-2"])
+    check(["open"])
+    move(client, world, ballot_id, "open")
+    check(["closed", "void"])
+
+    # the page asks the workflow, not a table of its own
+    real = BALLOT_WORKFLOW.moves_for
+
+    async def only_void(session, ballot, actor, **kw):
+        return [m for m in await real(session, ballot, actor, **kw) if m.target == "void"]
+
+    monkeypatch.setattr(BALLOT_WORKFLOW, "moves_for", only_void)
+    assert shown_moves(client.get(f"/staff/ballots/{ballot_id}").text, ballot_id) == ["void"]
+    monkeypatch.undo()
+
+    move(client, world, ballot_id, "closed")
+    check(["tallied", "void"])
+    tally(client, world, ballot_id)
+    check(["published", "void"])
+    for key in ("dep-1", "dep-2"):
+        sign(client, world, ballot_id, key)
+    move(client, world, ballot_id, "published")
+    check([])

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.errors import Conflict, Forbidden, Invalid
-from app.models import AuditEntry
+from app.models import AuditEntry, Jurisdiction
 from app.workflows.engine import Transition, Workflow, history
 from tests.helpers import run
 
@@ -152,3 +152,74 @@ def test_a_guard_sees_the_stripped_reason(client):
     # a guard that does not need the reason is called the same way
     run(client, go, thing, "on", "")
     assert thing.state == "on"
+
+
+# ------------------------------------------------------------------ moves_for: what a page shows
+
+async def _not_while_a_jurisdiction_exists(session, thing, reason):
+    # reads the database, as real guards do (quorum, 差额 rule)
+    n = await session.scalar(select(func.count()).select_from(Jurisdiction).where(
+        Jurisdiction.code == "lamp-test"))
+    return ("a jurisdiction is in the way", "有行政区域挡路") if n else None
+
+
+BULB = Workflow(entity_type="bulb", states=Lamp, transitions=[
+    Transition(Lamp.off, Lamp.on, frozenset({"gov_staff"}), _not_while_a_jurisdiction_exists),
+    Transition(Lamp.on, Lamp.off, frozenset({"gov_staff"})),
+    Transition(Lamp.on, Lamp.broken, frozenset({"congress_staff"}), _not_if_named_fragile,
+               reason_required=True),
+])
+
+
+def moves_for(client, workflow, thing, actor=STAFF, reason=""):
+    async def go(session):
+        return await workflow.moves_for(FakeSession(session), thing, actor, reason=reason)
+
+    return run(client, go)
+
+
+def test_moves_for_lists_the_moves_a_role_may_make_now_with_the_guards_answer(client):
+    # allowed: the table's move for the role, its guard agreeing
+    (move,) = moves_for(client, BULB, Thing("b1", "off"))
+    assert move.target == Lamp.on and move.allowed and move.refusal is None
+    # refused by role: another role's moves are not listed; a deputy has none
+    assert [m.target for m in moves_for(client, BULB, Thing("b2", "on"))] == [Lamp.off]
+    assert moves_for(client, BULB, Thing("b2", "on"), Person("u5", "d", "deputy")) == []
+    assert moves_for(client, BULB, Thing("b3", "broken")) == []  # final
+    # refused by guard: listed, with the guard's sentences, not allowed
+    (move,) = moves_for(client, BULB, Thing("fragile", "on"), Person("u6", "c", "congress_staff"))
+    assert move.target == Lamp.broken and not move.allowed
+    assert move.refusal == ("this one is fragile", "易碎")
+    # a required reason is the form's business: the move is open without it
+    (move,) = moves_for(client, BULB, Thing("b4", "on"), Person("u6", "c", "congress_staff"))
+    assert move.allowed and move.transition.reason_required
+    # an admin may make every move, as apply() lets them
+    assert [m.target for m in moves_for(client, BULB, Thing("b5", "on"),
+                                        Person("u7", "root", "admin"))] == [Lamp.off, Lamp.broken]
+
+
+def test_moves_for_passes_the_reason_to_the_guards(client):
+    (move,) = moves_for(client, PLUG, Thing("p2", "on"))
+    assert move.refusal == ("say why it is unplugged", "请说明拔掉电源的理由")
+    (move,) = moves_for(client, PLUG, Thing("p2", "on"), reason="  检修线路 ")
+    assert move.allowed
+
+
+def test_moves_for_changes_flushes_and_records_nothing(client):
+    thing = Thing("b6", "off")
+
+    async def go(session):
+        pending = Jurisdiction(code="lamp-test", name="挡路", level="county")
+        session.add(pending)  # a change of the request not yet flushed
+        (move,) = await BULB.moves_for(FakeSession(session), thing, STAFF)
+        # the guard's query did not flush it (else it would have seen it and refused)
+        assert move.allowed and pending in session.new
+        session.expunge(pending)
+        return move
+
+    run(client, go)
+    assert thing.state == "off"
+    assert run(client, lambda s: history(s, "bulb", "b6")) == []
+    assert run(client, lambda s: s.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.entity_type == "bulb"))) == 0
+    assert run(client, lambda s: s.get(Jurisdiction, "lamp-test")) is None

@@ -161,14 +161,6 @@ class CarryOut(BaseModel):
     carried: list[dict]
 
 
-class NotificationOut(BaseModel):
-    id: str
-    proposal_id: str | None
-    message: str
-    read: bool
-    created_at: datetime
-
-
 class ImportProblemOut(BaseModel):
     field: str = Field(description="the proposal field, e.g. title, category, source_ref")
     column: str = Field(description="the file's own header of that column")

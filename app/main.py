@@ -39,6 +39,7 @@ from app.caching import HttpCaching
 from app.candidates.api import router as candidates_api
 from app.candidates.staff_views import router as candidate_staff_pages
 from app.candidates.views import router as candidate_pages
+from app.comments.api import router as comments_api
 from app.compression import Compression
 from app.config import Settings, get_settings, retired_variables
 from app.cycles.api import router as cycles_api
@@ -63,7 +64,6 @@ from app.projects.api import router as projects_api
 from app.projects.staff_views import router as project_staff_pages
 from app.projects.views import router as project_pages
 from app.proposals.api import router as proposals_api
-from app.proposals.comments_api import router as comments_api
 from app.proposals.hotline_views import router as hotline_pages
 from app.proposals.staff_views import router as proposal_staff_pages
 from app.proposals.views import router as proposal_pages

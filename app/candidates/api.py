@@ -23,14 +23,13 @@ from app.candidates.schemas import (
     UnitIn,
     UnitOut,
 )
+from app.comments import service as comments
+from app.comments.schemas import CommentIn, CommentOut, comment_out
 from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import Forbidden, NotFound
 from app.models import Candidate, Cycle, User
 from app.pagination import Page, PageDep
-from app.proposals import engagement
-from app.proposals.comments_api import comment_out
-from app.proposals.schemas import CommentIn, CommentOut
 from app.ratelimit import COMMENTS_PER_PERSON
 from app.workflows.candidate import CandidateState, quota
 
@@ -179,9 +178,9 @@ async def candidate_comments(candidate: VisibleCandidate, session: SessionDep,
                              viewer: OptionalUser):
     """Residents' comments on a published candidate."""
     cycle = await session.get(Cycle, candidate.cycle_id)
-    staff = await engagement.moderates(session, viewer, cycle.jurisdiction_code)
+    staff = await comments.moderates(session, viewer, cycle.jurisdiction_code)
     return [comment_out(c, name, staff=staff)
-            for c, name in await engagement.comments(session, candidate_id=candidate.id)]
+            for c, name in await comments.comments_on(session, candidate_id=candidate.id)]
 
 
 @router.post("/candidates/{candidate_id}/comments", status_code=201, response_model=CommentOut)
@@ -189,6 +188,6 @@ async def comment_candidate(candidate: VisibleCandidate, body: CommentIn, reques
                             session: SessionDep, actor: CurrentUser):
     """Comment on a published candidate during its 公示 period."""
     await request.app.state.rate_limits.consume(COMMENTS_PER_PERSON, actor.id)
-    comment = await engagement.add_comment(session, actor=actor, candidate=candidate,
-                                           body=body.body)
+    comment = await comments.add_comment(session, actor=actor, candidate=candidate,
+                                         body=body.body)
     return comment_out(comment, actor.display_name, staff=False)

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas import COMMENT, DESCRIPTION, TITLE, Input, clean_text
+from app.schemas import DESCRIPTION, TITLE, Input, clean_text
 
 Channel = Literal["online", "deputy", "hotline", "visit", "letter"]
 
@@ -127,29 +127,6 @@ class StateOut(BaseModel):
 class EndorsementOut(BaseModel):
     proposal_id: str
     endorsements: int
-
-
-class CommentIn(Input):
-    body: str = Field(min_length=COMMENT.min, max_length=COMMENT.max)
-
-    _strip_body = field_validator("body", mode="before")(_strip)
-
-
-class CommentOut(BaseModel):
-    id: str
-    author: str
-    body: str | None
-    hidden: bool
-    hidden_reason: str
-    created_at: datetime
-
-
-class ReportIn(Input):
-    reason: str = Field(default="", max_length=500)
-
-
-class HideIn(Input):
-    reason: str = Field(min_length=1, max_length=500)
 
 
 class CarryIn(Input):

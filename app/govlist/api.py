@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from app.auth.deps import CurrentUser, OptionalUser, require
 from app.auth.roles import Perm
 from app.comments.service import moderates
-from app.cycles.api import CurrentCycle
+from app.cycles.deps import CurrentCycle
 from app.db import SessionDep
 from app.govlist import comments, draft
 from app.govlist.schemas import (

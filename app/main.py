@@ -102,7 +102,8 @@ UPLOAD_LIMITS = {
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (casting_api, auth_api, sms_auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
-                   comments_api, residents_api, notifications_api, candidates_api, ballots_api, paper_ballots_api,
+                   comments_api, residents_api, candidates_api, ballots_api, paper_ballots_api,
+                   notifications_api,
                    audit_api, projects_api, settings_api,
                    govlist_api):
         api.include_router(router)
@@ -168,7 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(_api_router())
     for router in (auth_pages, sms_auth_pages, cycle_pages, admin_pages, proposal_pages, proposal_staff_pages,
                    hotline_pages,
-                   resident_pages, notification_pages, candidate_pages, candidate_staff_pages,
+                   resident_pages, candidate_pages, candidate_staff_pages,
+                   notification_pages,
                    ballot_deputy_pages, ballot_staff_pages, ballot_paper_pages,
                    ballot_public_pages, opendata_routes, project_pages, project_staff_pages,
                    settings_pages, govlist_pages, session_pages):

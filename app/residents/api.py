@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from app.auth.api import client_address
-from app.auth.deps import require
+from app.auth.deps import client_address, require
 from app.auth.roles import Perm
 from app.db import SessionDep
 from app.models import User

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from app.auth import login_sessions
-from app.auth.api import client_address
+from app.auth.deps import client_address
 from app.auth.roles import Perm
 from app.db import SessionDep
 from app.errors import Invalid
@@ -15,16 +15,12 @@ from app.pages.deps import PageUser, page_perm
 from app.pages.forms import attempting, refusal_text
 from app.pages.render import redirect, render
 from app.residents import service
+from app.residents.sms import masked_phone
 
 router = APIRouter(include_in_schema=False)
 
 KEPT = ("phone", "display_name", "jurisdiction_code")  # never the code or the password
 OUTBOX_LIMIT = 100
-
-
-def masked_phone(phone: str) -> str:
-    """138****5678: enough for a person to recognise their own number."""
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone
 
 
 def _form_values(form) -> dict[str, str]:

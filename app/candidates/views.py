@@ -3,8 +3,6 @@ view handed to deputies; and the helpers the staff pages (staff_views.py) share.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
@@ -22,9 +20,10 @@ from app.jurisdictions import service as jurisdictions
 from app.models import Candidate, Cycle, User
 from app.pages import forms
 from app.pages.deps import LoggedIn, PageUser, page_perm
+from app.pages.formats import wan
 from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
-from app.proposals.views import labels_ctx as proposal_labels
+from app.proposals.labels import labels_ctx as proposal_labels
 from app.ratelimit import COMMENTS_PER_PERSON
 from app.timeutil import china_today
 from app.workflows.candidate import CANDIDATE_WORKFLOW, STATE_LABELS, CandidateState
@@ -59,12 +58,6 @@ def localized(request: Request, text: str | None) -> str | None:
     only `error` and `message`)."""
     locale = pick_locale(request.cookies.get(COOKIE), request.app.state.settings.default_locale)
     return to_traditional(text) if text and locale == "zh_Hant" else text
-
-
-def wan(value) -> str:
-    """万元 without trailing zeros: 4680.00 → 4680, 12.50 → 12.5."""
-    text = f"{Decimal(value):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def labels_ctx() -> dict:

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Request
 
 from app.auth.deps import ensure_scope, in_scope
 from app.auth.roles import Perm, has_perm
-from app.candidates.views import wan
 from app.comments import service as comment_service
 from app.comments.schemas import CommentIn, HideIn, ReportIn
 from app.cycles import service as cycles
@@ -24,6 +23,7 @@ from app.govlist import comments, draft
 from app.govlist.view import draft_list
 from app.models import Comment, Cycle, User
 from app.pages.deps import LoggedIn, PageUser, page_perm
+from app.pages.formats import wan
 from app.pages.forms import attempt, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.ratelimit import COMMENTS_PER_PERSON

@@ -18,8 +18,9 @@ from app.pages.deps import page_perm
 from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import export, review, service
+from app.proposals.labels import labels_ctx
 from app.proposals.schemas import CarryIn, ReviewIn
-from app.proposals.views import labels_ctx, page_number
+from app.proposals.views import page_number
 from app.workflows.proposal import REJECTION_REASONS, REVIEW_PHASES, ProposalState
 
 router = APIRouter(include_in_schema=False, prefix="/staff")

@@ -25,10 +25,11 @@ from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import engagement, photos, service
 from app.proposals.detail import proposal_out
+from app.proposals.labels import labels_ctx
 from app.proposals.schemas import ProposalIn
 from app.ratelimit import COMMENTS_PER_PERSON, proposals_rule
 from app.workflows.cycle import CyclePhase
-from app.workflows.proposal import CHANNELS, STATE_LABELS, ProposalState
+from app.workflows.proposal import ProposalState
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -44,11 +45,6 @@ LABELS = {"title": "标题", "description": "具体内容", "category": "类别"
           "location_code": "所在乡镇（街道）", "place": "村（社区）/地点",
           "estimated_cost_wan": "估算金额（万元）", "channel": "来源渠道", "proposer_name": "建议人",
           "source_ref": "工单号", "proposer_phone": "联系电话"}
-def labels_ctx() -> dict:
-    """State and channel names for the templates (translated there with _())."""
-    return {"STATE_LABELS": {str(k): v for k, v in STATE_LABELS.items()}, "CHANNELS": CHANNELS}
-
-
 def fragment_block(request: Request, name: str) -> str | None:
     """`name` for an htmx fragment request; None for a history restore, which needs the page."""
     if request.headers.get("hx-history-restore-request") == "true":

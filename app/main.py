@@ -38,6 +38,7 @@ from app.caching import HttpCaching
 from app.candidates.api import router as candidates_api
 from app.candidates.staff_views import router as candidate_staff_pages
 from app.candidates.views import router as candidate_pages
+from app.comments.api import router as comments_api
 from app.compression import Compression
 from app.config import Settings, get_settings, retired_variables
 from app.cycles.api import router as cycles_api
@@ -53,6 +54,8 @@ from app.middleware import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersM
 from app.monitoring.health import router as health_routes
 from app.monitoring.metrics import router as metrics_routes
 from app.monitoring.requests import RequestObserver, RouteProbe
+from app.notifications.api import router as notifications_api
+from app.notifications.views import router as notification_pages
 from app.opendata.api import router as opendata_routes
 from app.pages.deps import RedirectTo
 from app.pages.errors import install_error_handlers
@@ -61,7 +64,6 @@ from app.projects.api import router as projects_api
 from app.projects.staff_views import router as project_staff_pages
 from app.projects.views import router as project_pages
 from app.proposals.api import router as proposals_api
-from app.proposals.comments_api import router as comments_api
 from app.proposals.hotline_views import router as hotline_pages
 from app.proposals.staff_views import router as proposal_staff_pages
 from app.proposals.views import router as proposal_pages
@@ -101,6 +103,7 @@ def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (auth_api, sms_auth_api, jurisdictions_api, users_api, cycles_api, proposals_api,
                    comments_api, residents_api, candidates_api, ballots_api, paper_ballots_api,
+                   notifications_api,
                    audit_api, projects_api, settings_api,
                    govlist_api):
         api.include_router(router)
@@ -167,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (auth_pages, sms_auth_pages, cycle_pages, admin_pages, proposal_pages, proposal_staff_pages,
                    hotline_pages,
                    resident_pages, candidate_pages, candidate_staff_pages,
+                   notification_pages,
                    ballot_deputy_pages, ballot_staff_pages, ballot_paper_pages,
                    ballot_public_pages, opendata_routes, project_pages, project_staff_pages,
                    settings_pages, govlist_pages, session_pages):

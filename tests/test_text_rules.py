@@ -154,7 +154,6 @@ SOURCE_CALLS = {"get", "getlist", "form", "json", "body"}
 SOURCE_ATTRIBUTES = {"query_params", "path_params", "cookies", "headers"}
 # Slices that do not cut what anyone typed before it is stored (function → why).
 ALLOWED = {
-    ("app/residents/views.py", "masked_phone"): "shows 138****5678 of a stored number",
     ("app/projects/staff_views.py", "_split_last"): "splits a line at its last | and keeps all",
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from app.auth.deps import client_address
 from app.auth.tokens import issue_token
 from app.db import SessionDep
 from app.errors import NotAuthenticated
@@ -11,11 +12,6 @@ from app.users import service as users
 from app.users.schemas import TokenIn, TokenOut
 
 router = APIRouter(tags=["auth"])
-
-
-def client_address(request: Request) -> str:
-    """The caller's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
-    return request.client.host if request.client else "unknown"
 
 
 @router.post("/auth/token", response_model=TokenOut,

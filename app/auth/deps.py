@@ -17,6 +17,11 @@ from app.errors import Forbidden, NotAuthenticated
 from app.models import JurisdictionGrant, User
 
 
+def client_address(request: Request) -> str:
+    """The caller's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
+    return request.client.host if request.client else "unknown"
+
+
 async def _load_active(session: AsyncSession, user_id: str, version: int) -> User | None:
     user = await session.get(User, user_id)
     if user is None or not user.is_active or user.token_version != version:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.auth import sms_login
-from app.auth.api import client_address
+from app.auth.deps import client_address
 from app.auth.tokens import issue_token
 from app.db import SessionDep
 from app.schemas import Input

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from app.auth import login_sessions, sms_login
-from app.auth.api import client_address
+from app.auth.deps import client_address
 from app.auth.views import _safe_next
 from app.db import SessionDep
 from app.errors import Invalid
@@ -13,7 +13,7 @@ from app.pages.deps import PageUser
 from app.pages.forms import attempting, refusal_text
 from app.pages.render import redirect, render
 from app.residents.service import normalise_phone
-from app.residents.views import masked_phone
+from app.residents.sms import masked_phone
 
 router = APIRouter(include_in_schema=False)
 

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Request
 
 from app.auth import login_sessions
-from app.auth.api import client_address
+from app.auth.deps import client_address
 from app.auth.login_sessions import SESSION_VERSION
 from app.db import SessionDep
 from app.errors import DomainError

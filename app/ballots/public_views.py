@@ -13,12 +13,13 @@ from fastapi import APIRouter, Request
 from app.auth.deps import in_scope
 from app.auth.roles import Perm, has_perm
 from app.ballots import service
+from app.ballots.labels import state_labels
 from app.db import SessionDep
 from app.i18n import N_
 from app.models import BallotRound, Cycle, User
 from app.pages.deps import PageUser
 from app.pages.render import render
-from app.workflows.ballot import BALLOT_WORKFLOW, STATE_LABELS, BallotState
+from app.workflows.ballot import BALLOT_WORKFLOW, BallotState
 from app.workflows.engine import history
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,7 @@ THRESHOLD_BASES = {"all": N_("全体代表"), "present": N_("出席代表"), "ca
 
 
 def labels_ctx() -> dict:
-    return {"BALLOT_STATES": {str(k): v for k, v in STATE_LABELS.items()},
+    return {"BALLOT_STATES": state_labels(),
             "THRESHOLD_BASES": THRESHOLD_BASES, "POLL_SECONDS": POLL_SECONDS}
 
 
@@ -41,11 +42,6 @@ async def turnout_ctx(session, ballot: BallotRound) -> dict:
     return {"ballot_id": ballot.id, "state": ballot.state, "present": counts["present"],
             "cast": counts["cast"], "total": ballot.total_deputies, "quorum": ballot.quorum,
             "live": ballot.state in LIVE_STATES}
-
-
-def cycle_section(rounds: list[BallotRound]) -> dict:
-    """The cycle page's 票决 section: the cycle's rounds (first to last) with state labels."""
-    return {"rounds": rounds, "states": labels_ctx()["BALLOT_STATES"]}
 
 
 async def void_reason(session, ballot: BallotRound) -> str:

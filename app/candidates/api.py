@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from app.auth.deps import CurrentUser, OptionalUser, ensure_scope, in_scope, require
 from app.auth.roles import STAFF_ROLES, Perm
 from app.candidates import service
+from app.candidates.detail import candidate_outs
 from app.candidates.schemas import (
     CandidateCreated,
     CandidateEdit,
@@ -17,31 +18,22 @@ from app.candidates.schemas import (
     PublicityIn,
     QuotaOut,
     RevisionOut,
-    SourceOut,
     StateOut,
     TransitionIn,
     UnitIn,
     UnitOut,
 )
-from app.cycles import service as cycles
+from app.comments import service as comments
+from app.comments.schemas import CommentIn, CommentOut, comment_out
+from app.cycles.deps import CurrentCycle
 from app.db import SessionDep
 from app.errors import Forbidden, NotFound
 from app.models import Candidate, Cycle, User
 from app.pagination import Page, PageDep
-from app.proposals import engagement
-from app.proposals.comments_api import comment_out
-from app.proposals.schemas import CommentIn, CommentOut
 from app.ratelimit import COMMENTS_PER_PERSON
 from app.workflows.candidate import CandidateState, quota
 
 router = APIRouter(tags=["candidates"])
-
-
-async def _cycle(cycle_id: str, session: SessionDep) -> Cycle:
-    return await cycles.get(session, cycle_id)
-
-
-CurrentCycle = Annotated[Cycle, Depends(_cycle)]
 
 
 async def _is_staff_of(session, user: User | None, cycle: Cycle) -> bool:
@@ -63,19 +55,6 @@ async def _visible(candidate_id: str, session: SessionDep, viewer: OptionalUser)
 VisibleCandidate = Annotated[Candidate, Depends(_visible)]
 
 
-async def outs(session, candidates: list[Candidate]) -> list[CandidateOut]:
-    """Candidates with their unit names and source proposals (three queries in all)."""
-    sources = await service.sources_of(session, [c.id for c in candidates])
-    names = await service.unit_names(session, {c.responsible_unit_id for c in candidates})
-    return [CandidateOut(
-        id=c.id, cycle_id=c.cycle_id, title=c.title, summary=c.summary,
-        responsible_unit=names.get(c.responsible_unit_id, ""), budget_wan=c.budget_wan,
-        funding=c.funding, targets=c.targets, deadline=c.deadline, feasibility=c.feasibility,
-        state=c.state, version=c.version, updated_at=c.updated_at,
-        source_proposals=[SourceOut(id=p.id, title=p.title, endorsements=p.endorsement_count)
-                          for p in sources[c.id]]) for c in candidates]
-
-
 @router.post("/cycles/{cycle_id}/candidates", status_code=201, response_model=CandidateCreated)
 async def create_candidate(cycle: CurrentCycle, body: CandidateIn, session: SessionDep,
                            actor: CurrentUser):
@@ -95,8 +74,8 @@ async def list_candidates(cycle: CurrentCycle, session: SessionDep, viewer: Opti
                                   include_drafts=await _is_staff_of(session, viewer, cycle),
                                   state=state)
     start = (paging.page - 1) * paging.per_page
-    return Page(items=await outs(session, rows[start:start + paging.per_page]), total=len(rows),
-                page=paging.page, per_page=paging.per_page)
+    return Page(items=await candidate_outs(session, rows[start:start + paging.per_page]),
+                total=len(rows), page=paging.page, per_page=paging.per_page)
 
 
 @router.get("/cycles/{cycle_id}/candidates/quota", response_model=QuotaOut)
@@ -111,7 +90,7 @@ async def candidate_quota(cycle: CurrentCycle, session: SessionDep):
 @router.get("/candidates/{candidate_id}", response_model=CandidateOut)
 async def read_candidate(candidate: VisibleCandidate, session: SessionDep):
     """One candidate with the proposals it answers."""
-    return (await outs(session, [candidate]))[0]
+    return (await candidate_outs(session, [candidate]))[0]
 
 
 @router.patch("/candidates/{candidate_id}", response_model=CandidateOut)
@@ -123,7 +102,7 @@ async def edit_candidate(candidate_id: str, body: CandidateEdit, session: Sessio
     if body.funding is not None:
         changes["funding"] = [f.model_dump() for f in body.funding]
     await service.edit(session, actor=actor, candidate=candidate, changes=changes)
-    return (await outs(session, [candidate]))[0]
+    return (await candidate_outs(session, [candidate]))[0]
 
 
 @router.post("/candidates/{candidate_id}/transitions", response_model=StateOut)
@@ -179,9 +158,9 @@ async def candidate_comments(candidate: VisibleCandidate, session: SessionDep,
                              viewer: OptionalUser):
     """Residents' comments on a published candidate."""
     cycle = await session.get(Cycle, candidate.cycle_id)
-    staff = await engagement.moderates(session, viewer, cycle.jurisdiction_code)
+    staff = await comments.moderates(session, viewer, cycle.jurisdiction_code)
     return [comment_out(c, name, staff=staff)
-            for c, name in await engagement.comments(session, candidate_id=candidate.id)]
+            for c, name in await comments.comments_on(session, candidate_id=candidate.id)]
 
 
 @router.post("/candidates/{candidate_id}/comments", status_code=201, response_model=CommentOut)
@@ -189,6 +168,6 @@ async def comment_candidate(candidate: VisibleCandidate, body: CommentIn, reques
                             session: SessionDep, actor: CurrentUser):
     """Comment on a published candidate during its 公示 period."""
     await request.app.state.rate_limits.consume(COMMENTS_PER_PERSON, actor.id)
-    comment = await engagement.add_comment(session, actor=actor, candidate=candidate,
-                                           body=body.body)
+    comment = await comments.add_comment(session, actor=actor, candidate=candidate,
+                                         body=body.body)
     return comment_out(comment, actor.display_name, staff=False)

@@ -26,7 +26,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.proposals import inbox
+from app.notifications import service as inbox
 from app.workflows.candidate import CANDIDATE_WORKFLOW, DRAFT_LIST_STATES, CandidateState
 from app.workflows.cycle import CyclePhase
 from app.workflows.proposal import PROPOSAL_WORKFLOW, ProposalState

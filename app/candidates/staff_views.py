@@ -32,7 +32,7 @@ from app.pages.deps import LoggedIn, page_perm
 from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import service as proposals
-from app.proposals.views import labels_ctx as proposal_labels
+from app.proposals.labels import labels_ctx as proposal_labels
 from app.workflows.candidate import CANDIDATE_WORKFLOW, CandidateState, quota
 from app.workflows.cycle import CyclePhase
 from app.workflows.engine import history

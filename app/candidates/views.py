@@ -3,14 +3,14 @@ view handed to deputies; and the helpers the staff pages (staff_views.py) share.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from app.auth.deps import ensure_scope, in_scope
 from app.auth.roles import STAFF_ROLES, Perm, has_perm
 from app.candidates import service
+from app.comments import service as comments
+from app.comments.schemas import CommentIn, HideIn, ReportIn
 from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import Forbidden, Invalid, NotFound
@@ -20,11 +20,10 @@ from app.jurisdictions import service as jurisdictions
 from app.models import Candidate, Cycle, User
 from app.pages import forms
 from app.pages.deps import LoggedIn, PageUser, page_perm
+from app.pages.formats import wan
 from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
-from app.proposals import engagement
-from app.proposals.schemas import CommentIn, HideIn, ReportIn
-from app.proposals.views import labels_ctx as proposal_labels
+from app.proposals.labels import labels_ctx as proposal_labels
 from app.ratelimit import COMMENTS_PER_PERSON
 from app.timeutil import china_today
 from app.workflows.candidate import CANDIDATE_WORKFLOW, STATE_LABELS, CandidateState
@@ -59,12 +58,6 @@ def localized(request: Request, text: str | None) -> str | None:
     only `error` and `message`)."""
     locale = pick_locale(request.cookies.get(COOKIE), request.app.state.settings.default_locale)
     return to_traditional(text) if text and locale == "zh_Hant" else text
-
-
-def wan(value) -> str:
-    """万元 without trailing zeros: 4680.00 → 4680, 12.50 → 12.5."""
-    text = f"{Decimal(value):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def labels_ctx() -> dict:
@@ -149,13 +142,13 @@ async def _detail_page(request: Request, session, user: User | None, candidate: 
     return render(request, "candidates/detail.html", {
         **labels_ctx(), "cycle": cycle, "card": (await _public_cards(session, [candidate]))[0],
         "history": await history(session, CANDIDATE_WORKFLOW.entity_type, candidate.id),
-        "comments": await engagement.comments(session, candidate_id=candidate.id),
+        "comments": await comments.comments_on(session, candidate_id=candidate.id),
         "comments_open": (service.is_public(candidate, cycle) and cycle.phase != CyclePhase.closed
                           and not draft_published(cycle)
                           and service.in_publicity(cycle, china_today())),
         "public": service.is_public(candidate, cycle),
         "on_draft_list": draft_published(cycle),
-        "staff": staff and user.role in engagement.MODERATORS,
+        "staff": staff and user.role in comments.MODERATORS,
         "may_hide": staff and has_perm(user.role, Perm.comment_moderate),
         "message": message, "comment_body": comment_body, "notice": notice,
     }, status=status, block=block)
@@ -178,7 +171,7 @@ async def back_to_candidate(request: Request, candidate_id: str):
 @router.post("/candidates/{candidate_id}/comments")
 async def add_comment(request: Request, candidate_id: str, session: SessionDep,
                       user: LoggedIn):
-    """Comment during the 公示 period (engagement.add_comment refuses outside it)."""
+    """Comment during the 公示 period (comments.add_comment refuses outside it)."""
     candidate, cycle = await _visible(session, user, candidate_id)
     body = str((await request.form()).get("body", ""))
     block = "comments" if is_fragment_request(request) else None
@@ -186,7 +179,7 @@ async def add_comment(request: Request, candidate_id: str, session: SessionDep,
         refuse_nul(body)
         data = parse_form(CommentIn, {"body": body}, {"body": "评论"})
         await request.app.state.rate_limits.consume(COMMENTS_PER_PERSON, user.id)
-        await engagement.add_comment(session, actor=user, candidate=candidate, body=data.body)
+        await comments.add_comment(session, actor=user, candidate=candidate, body=data.body)
     if exc := tried.refused:
         return await _detail_page(request, session, user, candidate, cycle, status=exc.status,
                                   message=refusal_text(exc), comment_body=body, block=block)
@@ -197,7 +190,7 @@ async def add_comment(request: Request, candidate_id: str, session: SessionDep,
 
 async def _comment_of(session, user: User | None, candidate_id: str, comment_id: str):
     candidate, cycle = await _visible(session, user, candidate_id)
-    comment = await engagement.get_comment(session, comment_id)
+    comment = await comments.get_comment(session, comment_id)
     if comment.candidate_id != candidate.id:
         raise NotFound("no such comment", zh="找不到该评论。")
     return candidate, cycle, comment
@@ -212,7 +205,7 @@ async def _comment_answer(request: Request, session, user: User, candidate: Cand
         staff = await _is_staff_of(session, user, cycle)
         return render(request, "candidates/detail.html", {
             "c": comment, "author": author.display_name if author else "",
-            "candidate_id": candidate.id, "staff": staff and user.role in engagement.MODERATORS,
+            "candidate_id": candidate.id, "staff": staff and user.role in comments.MODERATORS,
             "may_hide": staff and has_perm(user.role, Perm.comment_moderate),
             "comment_note": note, "error": error}, status=status, block="comment")
     if error:
@@ -229,7 +222,7 @@ async def report_comment(request: Request, candidate_id: str, comment_id: str,
     reason = str((await request.form()).get("reason", "")).strip()
     async with attempting(session) as tried:
         data = parse_form(ReportIn, {"reason": reason}, {"reason": "举报理由"})
-        await engagement.report(session, actor=user, comment=comment, reason=data.reason)
+        await comments.report(session, actor=user, comment=comment, reason=data.reason)
     if exc := tried.refused:
         return await _comment_answer(request, session, user, candidate, cycle, comment,
                                      "reported", refusal_text(exc), exc.status)
@@ -246,7 +239,7 @@ async def hide_comment(request: Request, candidate_id: str, comment_id: str,
         if not reason:
             raise Invalid("reason missing", zh="请填写隐藏理由（会公开显示）。")
         data = parse_form(HideIn, {"reason": reason}, {"reason": "隐藏理由"})
-        await engagement.hide(session, actor=user, comment=comment, reason=data.reason)
+        await comments.hide(session, actor=user, comment=comment, reason=data.reason)
     if exc := tried.refused:
         return await _comment_answer(request, session, user, candidate, cycle, comment,
                                      "hidden", refusal_text(exc), exc.status)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from app.auth.deps import require
 from app.auth.roles import Perm
 from app.cycles import service
+from app.cycles.deps import CurrentCycle
 from app.cycles.schemas import (
     CongressSessionIn,
     CycleIn,
@@ -24,13 +25,6 @@ from app.models import Cycle, User
 from app.pagination import Page, PageDep
 
 router = APIRouter(tags=["cycles"])
-
-
-async def _load_cycle(cycle_id: str, session: SessionDep) -> Cycle:
-    return await service.get(session, cycle_id)
-
-
-CurrentCycle = Annotated[Cycle, Depends(_load_cycle)]
 
 
 def to_out(cycle: Cycle, history: list | None = None) -> CycleOut:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.auth.deps import in_scope
 from app.auth.roles import Perm, has_perm
-from app.ballots.public_views import cycle_section
+from app.ballots.labels import cycle_section
 from app.cycles import service, story
 from app.cycles.schemas import CycleIn, TransitionIn
 from app.db import SessionDep

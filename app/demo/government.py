@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import partial
 
+from app.comments import service as comment_service
+from app.comments.schemas import HideIn, ReportIn
 from app.cycles import service as cycles
 from app.demo import specs
 from app.demo.calendar import beijing
@@ -17,8 +19,6 @@ from app.demo.script import WORDS, DecidedYear
 from app.govlist import comments, draft
 from app.govlist.schemas import AdoptionIn, AnswerIn, DraftCommentIn
 from app.models import Comment
-from app.proposals import engagement
-from app.proposals.schemas import HideIn, ReportIn
 from app.workflows.candidate import CandidateState
 from app.workflows.cycle import CyclePhase
 
@@ -94,16 +94,16 @@ class GovernmentYear(DecidedYear):
 
     async def _report(self, index: int, spec: specs.DraftCommentSpec) -> None:
         body = ReportIn.model_validate({"reason": "广告信息，与征求意见无关"})
-        await engagement.report(self.session, actor=self.people[spec.reported_by],
-                                comment=self.comments[index], reason=body.reason)
+        await comment_service.report(self.session, actor=self.people[spec.reported_by],
+                                     comment=self.comments[index], reason=body.reason)
 
     async def _handle(self, index: int, spec: specs.DraftCommentSpec) -> None:
         """Government staff answer or note the comment, or hide it (it then needs no answer)."""
         comment = self.comments[index]
         if spec.kind == "hidden":
             body = HideIn.model_validate({"reason": spec.text})
-            await engagement.hide(self.session, actor=self.gov, comment=comment,
-                                  reason=body.reason)
+            await comment_service.hide(self.session, actor=self.gov, comment=comment,
+                                       reason=body.reason)
             return
         answer = AnswerIn.model_validate({"kind": spec.kind, "text": spec.text})
         await comments.answer(self.session, actor=self.gov, comment=comment, cycle=self.cycle,

@@ -22,6 +22,7 @@ from app.ballots import casting
 from app.ballots import service as ballots
 from app.candidates import service as candidates
 from app.candidates.schemas import CandidateIn
+from app.comments import service as comment_service
 from app.cycles import service as cycles
 from app.demo import specs
 from app.demo.calendar import Timeline, beijing, congress_session
@@ -175,8 +176,8 @@ class Year:
         await engagement.endorse(self.session, actor=endorser, proposal=proposal)
 
     async def _comment_on_proposal(self, comment: specs.CommentSpec) -> None:
-        await engagement.add_comment(self.session, actor=self.people[comment.by],
-                                     body=comment.body, proposal=self.proposals[comment.on])
+        await comment_service.add_comment(self.session, actor=self.people[comment.by],
+                                          body=comment.body, proposal=self.proposals[comment.on])
 
 
 class SolicitingYear(Year):
@@ -363,8 +364,8 @@ class FinishedYear(DecidedYear):
                                        start=start, end=end)
 
     async def _comment_on_candidate(self, comment: specs.CommentSpec) -> None:
-        await engagement.add_comment(self.session, actor=self.people[comment.by],
-                                     body=comment.body, candidate=self.candidates[comment.on])
+        await comment_service.add_comment(self.session, actor=self.people[comment.by],
+                                          body=comment.body, candidate=self.candidates[comment.on])
 
     # ------------------------------------------------------------------ 票决
 

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 
 from app.auth.deps import CurrentUser, OptionalUser, require
 from app.auth.roles import Perm
-from app.cycles.api import CurrentCycle
+from app.comments.service import moderates
+from app.cycles.deps import CurrentCycle
 from app.db import SessionDep
 from app.govlist import comments, draft
 from app.govlist.schemas import (
@@ -28,7 +29,6 @@ from app.govlist.schemas import (
 from app.govlist.view import draft_list
 from app.models import Candidate, Comment, User
 from app.pagination import Page, PageDep
-from app.proposals.engagement import moderates
 from app.ratelimit import COMMENTS_PER_PERSON
 
 router = APIRouter(tags=["government lists"])

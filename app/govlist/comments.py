@@ -2,7 +2,7 @@
 
 Anyone logged in comments on the list as a whole or on one item while the period runs; a
 comment is public at once (report → hide moderation as for every comment,
-app/proposals/engagement.py). Government staff answer each (答复, a text) or mark it noted
+app/comments/service.py). Government staff answer each (答复, a text) or mark it noted
 (已记录, an optional note); the answer is public beside the comment with who and when, and
 final. A hidden comment needs no answer.
 """
@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, has_perm
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.comments import service as comment_service
+from app.errors import Conflict, Forbidden, Invalid
 from app.govlist import draft
 from app.models import Candidate, Comment, Cycle, User, utcnow
 
@@ -36,18 +37,13 @@ async def add(session: AsyncSession, *, actor: User, cycle: Cycle, body: str,
             raise Invalid("candidate_id names no item of this draft list; leave it out to "
                           "comment on the list as a whole.", code="not_on_draft_list",
                           zh="所选事项不在本征求意见稿中。")
-    comment = Comment(cycle_id=cycle.id, candidate_id=candidate_id or None, author_id=actor.id,
-                      body=body)
-    session.add(comment)
-    await session.flush()
-    return comment
+    return await comment_service.store(session, Comment(
+        cycle_id=cycle.id, candidate_id=candidate_id or None, author_id=actor.id, body=body))
 
 
 async def get_draft_comment(session: AsyncSession, comment_id: str) -> tuple[Comment, Cycle]:
     """A comment on a draft list and its cycle, or 404 (409 for another kind of comment)."""
-    comment = await session.get(Comment, comment_id)
-    if comment is None:
-        raise NotFound("There is no such comment.", code="unknown_comment", zh="找不到该评论。")
+    comment = await comment_service.get_comment(session, comment_id)
     if comment.cycle_id is None:
         raise Conflict("Only comments on a government's draft list are answered here.",
                        code="not_answerable", zh="只有对征求意见稿的意见需要在此答复。")

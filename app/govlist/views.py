@@ -14,7 +14,8 @@ from fastapi import APIRouter, Request
 
 from app.auth.deps import ensure_scope, in_scope
 from app.auth.roles import Perm, has_perm
-from app.candidates.views import wan
+from app.comments import service as comment_service
+from app.comments.schemas import CommentIn, HideIn, ReportIn
 from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import Invalid, NotFound
@@ -22,10 +23,9 @@ from app.govlist import comments, draft
 from app.govlist.view import draft_list
 from app.models import Comment, Cycle, User
 from app.pages.deps import LoggedIn, PageUser, page_perm
+from app.pages.formats import wan
 from app.pages.forms import attempt, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
-from app.proposals import engagement
-from app.proposals.schemas import CommentIn, HideIn, ReportIn
 from app.ratelimit import COMMENTS_PER_PERSON
 from app.timeutil import china_today
 
@@ -134,7 +134,7 @@ async def report_page(request: Request, cycle_id: str, comment_id: str, session:
 
     async def report() -> None:
         data = parse_form(ReportIn, {"reason": reason}, {"reason": "举报理由"})
-        await engagement.report(session, actor=user, comment=comment, reason=data.reason)
+        await comment_service.report(session, actor=user, comment=comment, reason=data.reason)
 
     refused = await attempt(session, report())
     return await _after_moderation(request, session, user, cycle, comment, "reported", refused)
@@ -150,7 +150,7 @@ async def hide_page(request: Request, cycle_id: str, comment_id: str, session: S
 
     async def hide() -> None:
         data = parse_form(HideIn, {"reason": reason}, {"reason": "隐藏理由（会公开显示）"})
-        await engagement.hide(session, actor=user, comment=comment, reason=data.reason)
+        await comment_service.hide(session, actor=user, comment=comment, reason=data.reason)
 
     refused = await attempt(session, hide())
     if form.get("back") == "staff":  # the staff page's own form

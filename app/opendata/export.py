@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ballots import service as ballots
 from app.candidates import service as candidates
-from app.candidates.api import outs as candidate_outs
+from app.candidates.detail import candidate_outs
 from app.govlist import comments as draft_comments
 from app.govlist import draft
 from app.models import Cycle, Jurisdiction, ProjectPlan, Proposal, StateTransition, User

@@ -12,7 +12,7 @@ from app.auth.roles import Perm, has_perm
 from app.db import SessionDep
 from app.errors import Forbidden, NotAuthenticated
 from app.models import User
-from app.proposals import inbox
+from app.notifications import service as inbox
 
 PASSWORD_PAGE = "/account/password"
 

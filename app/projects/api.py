@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from app.auth.deps import require
 from app.auth.roles import Perm
-from app.cycles.api import CurrentCycle
+from app.cycles.deps import CurrentCycle
 from app.db import SessionDep
 from app.models import Project, User
 from app.pagination import Page, PageDep

@@ -9,10 +9,10 @@ from fastapi.responses import Response
 
 from app.auth.deps import CurrentUser, bearer_claims, ensure_scope, require
 from app.auth.roles import Perm
-from app.cycles import service as cycles
+from app.cycles.deps import CurrentCycle
 from app.db import SessionDep
 from app.errors import Invalid, TooLarge
-from app.models import Cycle, Proposal, User
+from app.models import Proposal, User
 from app.pagination import Page, PageDep
 from app.proposals import engagement, export, hotline, photos, review, service
 from app.proposals.detail import proposal_out
@@ -38,15 +38,10 @@ from app.workflows.proposal import ProposalState
 router = APIRouter(tags=["proposals"])
 
 
-async def _cycle(cycle_id: str, session: SessionDep) -> Cycle:
-    return await cycles.get(session, cycle_id)
-
-
 async def _proposal(proposal_id: str, session: SessionDep) -> Proposal:
     return await service.get(session, proposal_id)
 
 
-CurrentCycle = Annotated[Cycle, Depends(_cycle)]
 CurrentProposal = Annotated[Proposal, Depends(_proposal)]
 
 

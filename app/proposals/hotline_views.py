@@ -25,7 +25,7 @@ from app.pages.forms import attempting, refusal_text, refuse_nul
 from app.pages.render import redirect, render
 from app.proposals import hotline
 from app.proposals.hotline_file import FIELDS, MAX_FILE_BYTES, MAX_ROWS, REQUIRED
-from app.proposals.views import labels_ctx
+from app.proposals.labels import labels_ctx
 from app.ratelimit import HOTLINE_IMPORTS_PER_ACCOUNT
 from app.workflows.cycle import CyclePhase
 

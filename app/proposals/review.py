@@ -10,7 +10,7 @@ from app.audit import service as audit
 from app.auth.deps import ensure_scope
 from app.errors import Conflict, Invalid
 from app.models import Cycle, Endorsement, Proposal, User
-from app.proposals import inbox
+from app.notifications import service as inbox
 from app.proposals.service import get
 from app.workflows.cycle import CyclePhase
 from app.workflows.proposal import PROPOSAL_WORKFLOW, STATE_LABELS, ProposalState

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas import COMMENT, DESCRIPTION, TITLE, Input, clean_text
+from app.schemas import DESCRIPTION, TITLE, Input, clean_text
 
 Channel = Literal["online", "deputy", "hotline", "visit", "letter"]
 
@@ -129,29 +129,6 @@ class EndorsementOut(BaseModel):
     endorsements: int
 
 
-class CommentIn(Input):
-    body: str = Field(min_length=COMMENT.min, max_length=COMMENT.max)
-
-    _strip_body = field_validator("body", mode="before")(_strip)
-
-
-class CommentOut(BaseModel):
-    id: str
-    author: str
-    body: str | None
-    hidden: bool
-    hidden_reason: str
-    created_at: datetime
-
-
-class ReportIn(Input):
-    reason: str = Field(default="", max_length=500)
-
-
-class HideIn(Input):
-    reason: str = Field(min_length=1, max_length=500)
-
-
 class CarryIn(Input):
     proposal_ids: list[str] = Field(min_length=1, max_length=500)
     reason: str = Field(default="", max_length=500)
@@ -159,14 +136,6 @@ class CarryIn(Input):
 
 class CarryOut(BaseModel):
     carried: list[dict]
-
-
-class NotificationOut(BaseModel):
-    id: str
-    proposal_id: str | None
-    message: str
-    read: bool
-    created_at: datetime
 
 
 class ImportProblemOut(BaseModel):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, has_perm
+from app.comments import service as comments
 from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import Invalid
@@ -16,9 +17,10 @@ from app.models import Cycle, Proposal, User
 from app.pages.deps import page_perm
 from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
-from app.proposals import engagement, export, review, service
+from app.proposals import export, review, service
+from app.proposals.labels import labels_ctx
 from app.proposals.schemas import CarryIn, ReviewIn
-from app.proposals.views import labels_ctx, page_number
+from app.proposals.views import page_number
 from app.workflows.proposal import REJECTION_REASONS, REVIEW_PHASES, ProposalState
 
 router = APIRouter(include_in_schema=False, prefix="/staff")
@@ -68,7 +70,7 @@ async def _triage_page(request: Request, session, user: User, cycle: Cycle, *, p
         "pages": max(1, -(-total // QUEUE_PER_PAGE)), "place_names": places,
         "reasons": REJECTION_REASONS, "reviewing": cycle.phase in REVIEW_PHASES,
         "done": done, "error": error,
-        "reported": (await engagement.reported_comments(session, cycle.jurisdiction_code)
+        "reported": (await comments.reported_comments(session, cycle.jurisdiction_code)
                      if has_perm(user.role, Perm.comment_moderate) else []),
         "may_export": has_perm(user.role, Perm.proposal_export),
     }, status=status)

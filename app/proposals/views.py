@@ -13,6 +13,8 @@ from starlette.datastructures import UploadFile
 
 from app.auth.roles import Perm, Role, has_perm
 from app.candidates import service as candidates
+from app.comments import service as comments
+from app.comments.schemas import CommentIn, HideIn, ReportIn
 from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge
@@ -23,10 +25,11 @@ from app.pages.forms import attempting, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.proposals import engagement, photos, service
 from app.proposals.detail import proposal_out
-from app.proposals.schemas import CommentIn, HideIn, ProposalIn, ReportIn
+from app.proposals.labels import labels_ctx
+from app.proposals.schemas import ProposalIn
 from app.ratelimit import COMMENTS_PER_PERSON, proposals_rule
 from app.workflows.cycle import CyclePhase
-from app.workflows.proposal import CHANNELS, STATE_LABELS, ProposalState
+from app.workflows.proposal import ProposalState
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -42,11 +45,6 @@ LABELS = {"title": "标题", "description": "具体内容", "category": "类别"
           "location_code": "所在乡镇（街道）", "place": "村（社区）/地点",
           "estimated_cost_wan": "估算金额（万元）", "channel": "来源渠道", "proposer_name": "建议人",
           "source_ref": "工单号", "proposer_phone": "联系电话"}
-def labels_ctx() -> dict:
-    """State and channel names for the templates (translated there with _())."""
-    return {"STATE_LABELS": {str(k): v for k, v in STATE_LABELS.items()}, "CHANNELS": CHANNELS}
-
-
 def fragment_block(request: Request, name: str) -> str | None:
     """`name` for an htmx fragment request; None for a history restore, which needs the page."""
     if request.headers.get("hx-history-restore-request") == "true":
@@ -293,7 +291,7 @@ async def _detail_page(request: Request, session, user: User | None, proposal: P
     carried_from = (await service.get(session, proposal.carried_from_id)
                     if proposal.carried_from_id else None)
     carried_from_cycle = carried_from and await cycles.get(session, carried_from.cycle_id)
-    staff = await engagement.moderates(session, user, cycle.jurisdiction_code)
+    staff = await comments.moderates(session, user, cycle.jurisdiction_code)
     return render(request, "proposals/detail.html", {
         **labels_ctx(), "p": proposal, "out": out, "cycle": cycle,
         "place_name": places.get(proposal.location_code, proposal.location_code),
@@ -302,7 +300,7 @@ async def _detail_page(request: Request, session, user: User | None, proposal: P
         "carried_from_cycle": carried_from_cycle,
         "candidate": await candidates.public_candidate_of(session, proposal),
         "endorse": await endorse_state(session, user, [proposal], cycle),
-        "comments": await engagement.comments(session, proposal.id), "staff": staff,
+        "comments": await comments.comments_on(session, proposal.id), "staff": staff,
         "may_hide": staff and has_perm(user.role, Perm.comment_moderate),
         "comments_open": cycle.phase != CyclePhase.closed,
         "error": error, "message": comment_error, "comment_body": comment_body,
@@ -361,7 +359,7 @@ async def add_comment(request: Request, proposal_id: str, session: SessionDep, u
         refuse_nul(body)
         data = parse_form(CommentIn, {"body": body}, {"body": "评论"})
         await request.app.state.rate_limits.consume(COMMENTS_PER_PERSON, user.id)
-        await engagement.add_comment(session, actor=user, proposal=proposal, body=data.body)
+        await comments.add_comment(session, actor=user, proposal=proposal, body=data.body)
     if exc := tried.refused:
         return await _detail_page(request, session, user, proposal, status=exc.status,
                                   comment_error=refusal_text(exc), comment_body=body,
@@ -373,7 +371,7 @@ async def add_comment(request: Request, proposal_id: str, session: SessionDep, u
 
 async def _proposal_comment(session, comment_id: str):
     """A comment on a proposal (a candidate's comments have their own pages), or 404."""
-    comment = await engagement.get_comment(session, comment_id)
+    comment = await comments.get_comment(session, comment_id)
     if comment.proposal_id is None:
         raise NotFound("not a proposal comment", zh="找不到该评论。")
     return comment
@@ -387,7 +385,7 @@ async def _comment_answer(request: Request, session, user: User, comment: Commen
     if is_fragment_request(request):
         author = await session.get(User, comment.author_id)
         cycle = await cycles.get(session, proposal.cycle_id)
-        staff = await engagement.moderates(session, user, cycle.jurisdiction_code)
+        staff = await comments.moderates(session, user, cycle.jurisdiction_code)
         return render(request, "proposals/detail.html", {
             "c": comment, "author": author.display_name if author else "",
             "staff": staff, "may_hide": staff and has_perm(user.role, Perm.comment_moderate),
@@ -409,7 +407,7 @@ async def report_comment(request: Request, comment_id: str, session: SessionDep,
     form = await request.form()
     async with attempting(session) as tried:
         data = parse_form(ReportIn, {"reason": str(form.get("reason", ""))}, {"reason": "举报理由"})
-        await engagement.report(session, actor=user, comment=comment, reason=data.reason)
+        await comments.report(session, actor=user, comment=comment, reason=data.reason)
     if exc := tried.refused:
         return await _comment_answer(request, session, user, comment, ok_param="reported",
                                      error=refusal_text(exc), status=exc.status)
@@ -429,7 +427,7 @@ async def hide_comment(request: Request, comment_id: str, session: SessionDep, u
         if not reason:
             raise Invalid("reason missing", zh="请填写隐藏理由（会公开显示）。")
         data = parse_form(HideIn, {"reason": reason}, {"reason": "隐藏理由"})
-        await engagement.hide(session, actor=user, comment=comment, reason=data.reason)
+        await comments.hide(session, actor=user, comment=comment, reason=data.reason)
     if exc := tried.refused:
         return await _comment_answer(request, session, user, comment, ok_param="hidden",
                                      error=refusal_text(exc), status=exc.status,

@@ -1,4 +1,4 @@
-"""JSON API: resident registration by mobile number, the inbox, the SMS outbox."""
+"""JSON API: resident registration by mobile number, the SMS outbox."""
 
 from __future__ import annotations
 
@@ -7,14 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from app.auth.api import client_address
-from app.auth.deps import CurrentUser, require
+from app.auth.deps import client_address, require
 from app.auth.roles import Perm
 from app.db import SessionDep
 from app.models import User
-from app.pagination import Page, PageDep
-from app.proposals import inbox
-from app.proposals.schemas import NotificationOut
 from app.residents import service
 from app.schemas import Input
 from app.users.schemas import UserCreated
@@ -64,22 +60,6 @@ async def register(body: Registration, request: Request, session: SessionDep):
                                   limits=request.app.state.rate_limits,
                                   address=client_address(request), **body.model_dump())
     return UserCreated(id=user.id, username=user.username, role=user.role)
-
-
-@router.get("/users/me/notifications", response_model=Page[NotificationOut])
-async def my_notifications(session: SessionDep, paging: PageDep, actor: CurrentUser):
-    """The in-app inbox: what happened to one's proposals."""
-    rows, total = await inbox.messages(session, actor, page=paging.page,
-                                       per_page=paging.per_page)
-    return Page(items=[NotificationOut(id=n.id, proposal_id=n.proposal_id, message=n.message,
-                                       read=n.read_at is not None, created_at=n.created_at)
-                       for n in rows], total=total, page=paging.page, per_page=paging.per_page)
-
-
-@router.post("/users/me/notifications/read", status_code=204)
-async def mark_notifications_read(session: SessionDep, actor: CurrentUser):
-    """Mark every message read."""
-    await inbox.mark_read(session, actor)
 
 
 @router.get("/sms-outbox", response_model=list[OutboxItem])

@@ -14,6 +14,11 @@ from app.models import SmsMessage
 log = logging.getLogger("minsheng.sms")
 
 
+def masked_phone(phone: str) -> str:
+    """138****5678: enough for a person to recognise their own number."""
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone
+
+
 class SmsSender(Protocol):
     """Sends one text message; raises on failure (the request then fails and nothing is kept)."""
 

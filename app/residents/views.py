@@ -1,32 +1,26 @@
-"""Pages: resident registration by SMS code, the inbox (站内消息), the staff SMS outbox."""
+"""Pages: resident registration by SMS code, the staff SMS outbox."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
 from app.auth import login_sessions
-from app.auth.api import client_address
+from app.auth.deps import client_address
 from app.auth.roles import Perm
 from app.db import SessionDep
 from app.errors import Invalid
 from app.jurisdictions import service as jurisdictions
 from app.models import User
-from app.pages.deps import LoggedIn, PageUser, page_perm
+from app.pages.deps import PageUser, page_perm
 from app.pages.forms import attempting, refusal_text
 from app.pages.render import redirect, render
-from app.proposals import inbox
 from app.residents import service
+from app.residents.sms import masked_phone
 
 router = APIRouter(include_in_schema=False)
 
 KEPT = ("phone", "display_name", "jurisdiction_code")  # never the code or the password
-INBOX_PER_PAGE = 20
 OUTBOX_LIMIT = 100
-
-
-def masked_phone(phone: str) -> str:
-    """138****5678: enough for a person to recognise their own number."""
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone
 
 
 def _form_values(form) -> dict[str, str]:
@@ -101,18 +95,6 @@ async def register(request: Request, session: SessionDep):
                                     status=exc.status)
     await login_sessions.start(session, request, user)
     return redirect(request, "/")
-
-
-@router.get("/inbox")
-async def inbox_page(request: Request, session: SessionDep, user: LoggedIn, page: str = "1"):
-    """The person's messages, newest first; opening the page marks them read."""
-    number = max(1, min(int(page) if page.isdigit() else 1, 100_000))
-    rows, total = await inbox.messages(session, user, page=number, per_page=INBOX_PER_PAGE)
-    unread = {n.id for n in rows if n.read_at is None}
-    await inbox.mark_read(session, user)
-    return render(request, "residents/inbox.html", {
-        "messages": rows, "unread": unread, "total": total, "page": number,
-        "per_page": INBOX_PER_PAGE})
 
 
 @router.get("/staff/sms-outbox")

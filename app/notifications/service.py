@@ -1,4 +1,8 @@
-"""The proposer's in-app inbox (站内消息)."""
+"""Notifications (站内消息): the in-app inbox of what happened to one's proposals.
+
+Shared by every domain that tells a person something: review and the reserve (proposals),
+listing as a candidate (candidates); read on the inbox page and the API.
+"""
 
 from __future__ import annotations
 

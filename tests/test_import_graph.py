@@ -70,3 +70,41 @@ def test_the_workflows_import_nothing_from_the_ballots():
     imported = {(m, i) for m in graph if m.startswith("app.workflows")
                 for i in graph[m] if i.startswith("app.ballots")}
     assert not imported
+
+
+BALLOT_LEAVES = ("app.ballots.errors", "app.ballots.marks", "app.ballots.queries")
+
+
+def function_level_imports(path: Path) -> set[str]:
+    """The modules a file imports inside a function body (absolute imports only)."""
+    found: set[str] = set()
+    for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def cycles_within(graph: dict[str, set[str]], prefix: str) -> list[str]:
+    """The modules under `prefix` that reach themselves through modules under `prefix`."""
+    inner = {m: {i for i in graph[m] if i.startswith(prefix)}
+             for m in graph if m.startswith(prefix)}
+    return sorted(m for m in inner if m in reachable(inner, m))
+
+
+def test_the_ballot_modules_import_in_one_direction():
+    """Service, casting, paper and devices share errors, queries and marks through leaf modules,
+    so no app.ballots module imports another inside a function and there is no cycle."""
+    graph = import_graph()
+    assert "app.ballots.queries" in graph["app.ballots.service"]  # the graph sees them
+    assert cycles_within(graph, "app.ballots.") == []
+    local = {path.name: sorted(m for m in function_level_imports(path) if m.startswith("app.ballots"))
+             for path in (APP / "ballots").glob("*.py")}
+    assert {name: mods for name, mods in local.items() if mods} == {}
+    for leaf in BALLOT_LEAVES:
+        assert not {m for m in graph[leaf] if m.startswith("app.ballots")}, leaf

@@ -22,14 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import ensure_token_user, invalid_token, password_change_required
 from app.auth.roles import Role
-from app.ballots.service import (
-    ROUND_LOCK_CLASS,
+from app.ballots.errors import (
+    already_voted,
     deputy_elsewhere,
+    no_ballot_left,
     not_a_deputy,
+    not_checked_in,
+    round_not_open,
     unknown_ballot,
 )
+from app.ballots.marks import canonical, check_marks
+from app.ballots.queries import ROUND_LOCK_CLASS
 from app.db import pg_autocommit, run_on_sqlite_thread, sqlite_write
-from app.errors import Conflict, Forbidden, Invalid
+from app.errors import Invalid
 from app.models import BallotRound, User, new_id
 from app.monitoring.metrics import counts_casts
 from app.workflows.ballot import BallotState
@@ -47,11 +52,6 @@ def new_receipt() -> str:
 def receipt_digest(code: str) -> str:
     """SHA-256 hex of the code as shown (upper case, with its dashes)."""
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
-
-
-def canonical(marks: dict[str, str]) -> str:
-    """The canonical JSON of a ballot's marks: keys sorted, no spaces (API.md)."""
-    return json.dumps(marks, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 # ----------------------------------------------------------------------------- casting
@@ -236,38 +236,6 @@ def ensure_may_cast(ballot: BallotRound, *, checked_in: bool, voted: bool = Fals
         raise round_not_open()
     if not checked_in:
         raise not_checked_in()
-
-
-def check_marks(seats: int, on_paper: set[str] | frozenset[str], marks: dict[str, str]) -> None:
-    """Marks only for candidates on the paper, never more 赞成 than seats (选举法 art. 44)."""
-    unknown = [cid for cid in marks if cid not in on_paper]
-    if unknown:
-        raise Invalid(f"Not on this round's ballot: {', '.join(unknown)}.",
-                      code="unknown_candidate", zh="选票上没有该候选项目。")
-    yes = sum(1 for m in marks.values() if m == "yes")
-    if yes > seats:
-        raise Invalid(f"{yes} 'yes' marks for {seats} seats: at most {seats}.",
-                      code="too_many_yes",
-                      zh=f"赞成票不能超过应选项目数 {seats} 个，您选了 {yes} 个。"
-                         "请把多出的改为反对或弃权。")
-
-
-def already_voted() -> Conflict:
-    return Conflict("You have already voted in this round; a ballot cannot be changed.",
-                    code="already_voted", zh="您已在本轮投票，选票投出后不能更改。")
-
-
-def round_not_open() -> Conflict:
-    return Conflict("This round is not open for voting.", code="round_not_open",
-                    zh="本轮票决不在投票时间内。")
-
-
-def not_checked_in() -> Forbidden:
-    return Forbidden("Check in before voting.", code="not_checked_in", zh="请先签到，再投票。")
-
-
-def no_ballot_left() -> Conflict:
-    return Conflict("No ballot left to fill.", code="no_ballot_left", zh="没有可用的选票。")
 
 
 # minsheng_cast's refusal codes (the marks' two are worded from the facts, see _cast_pg)

@@ -6,7 +6,7 @@ completely before anything is stored; its rows become content rows in a random o
 export's ballot numbers are not kept (a device number may say whose seat it was), and a
 `DeviceBallot` row marks each as coming from the devices.
 
-Marks and invalid ballots follow the paper rules (app/ballots/paper.py).
+Marks and invalid ballots follow the paper rules (app/ballots/marks.py).
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ import io
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.ballots.casting import canonical
-from app.ballots.paper import MARK_ALIASES, is_invalid, locked_staff_round
-from app.ballots.service import candidates_of
+from app.ballots.marks import MARK_ALIASES, canonical, is_invalid
+from app.ballots.queries import candidates_of, locked_staff_round
 from app.errors import Conflict, Invalid, TooLarge
 from app.models import BallotContent, BallotRound, DeviceBallot, User
 from app.workflows.ballot import BallotState
@@ -189,9 +187,3 @@ async def import_devices(session: AsyncSession, ballot: BallotRound, actor: User
                        entity_type="ballot_round", entity_id=ballot.id,
                        data={"imported": len(rows), "issued": issued})
     return len(rows)
-
-
-async def device_content_ids(session: AsyncSession, round_id: str) -> set[str]:
-    """The ids of the round's content rows that came from the devices."""
-    return set(await session.scalars(select(DeviceBallot.content_id).where(
-        DeviceBallot.round_id == round_id)))

@@ -18,7 +18,8 @@ from starlette.datastructures import UploadFile
 
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, Role
-from app.ballots import devices, paper, service
+from app.ballots import devices, paper, queries, service
+from app.ballots import sheets as paper_sheets
 from app.ballots.paper_api import PaperIssuedIn, PaperSheetIn
 from app.ballots.public_views import labels_ctx
 from app.cycles import service as cycles
@@ -65,8 +66,8 @@ async def _readings(session, ballot: BallotRound, sheets: set[int]) -> dict[int,
     """Both readings of each of `sheets` (the differing ones), in entry order."""
     if not sheets:
         return {}
-    entries = [e for e in await paper.entries_of(session, ballot.id) if e.sheet in sheets]
-    names = await paper.entrant_names(session, entries)
+    entries = [e for e in await paper_sheets.entries_of(session, ballot.id) if e.sheet in sheets]
+    names = await paper_sheets.entrant_names(session, entries)
     found: dict[int, list[Reading]] = {}
     for e in entries:
         found.setdefault(e.sheet, []).append(
@@ -74,7 +75,7 @@ async def _readings(session, ballot: BallotRound, sheets: set[int]) -> dict[int,
     return found
 
 
-def _next_sheet(sheets: list[paper.Sheet], username: str) -> int:
+def _next_sheet(sheets: list[paper_sheets.Sheet], username: str) -> int:
     """The first sheet number this account has not entered and may still enter."""
     taken = {s.sheet for s in sheets if username in s.entered_by or len(s.entered_by) >= 2}
     n = 1
@@ -95,10 +96,10 @@ async def _paper_page(request: Request, session, ballot: BallotRound, cycle: Cyc
                       problems: list[str] | None = None, result: int | None = None,
                       message: str | None = None, n: int = 0, correcting: int | None = None,
                       status: int = 200, block: str | None = None):
-    found = await paper.summary(session, ballot)
+    found = await paper_sheets.summary(session, ballot)
     candidates = await service.candidates_of(session, ballot.id)
     by_number = {s.sheet: s for s in found.sheets}
-    differing = [s for s in found.sheets if s.status == paper.SheetStatus.differs]
+    differing = [s for s in found.sheets if s.status == paper_sheets.SheetStatus.differs]
     # Admins keep the system; they see no ballot content (DOMAIN.md), so no readings.
     readings = ({} if user.role == Role.admin
                 else await _readings(session, ballot, {s.sheet for s in differing}))
@@ -121,14 +122,14 @@ async def _paper_page(request: Request, session, ballot: BallotRound, cycle: Cyc
         "titles": {c.id: f"{i}. {c.title}" for i, c in enumerate(candidates, 1)},
         "counts": found.as_dict(), "sheets": shown, "differing": differing,
         "readings": readings, "status_filter": status_filter, "FILTERS": FILTERS,
-        "MARKS": MARKS, "MARK_LABELS": dict(MARKS), "STATUS_LABELS": paper.STATUS_LABELS,
+        "MARKS": MARKS, "MARK_LABELS": dict(MARKS), "STATUS_LABELS": paper_sheets.STATUS_LABELS,
         "entry": entry,
         "errors": {k: _zh(request, [v])[0] for k, v in errors.items()},
         "problems": _zh(request, problems or []),
         "result": by_number.get(result) if result else None, "message": message, "n": n,
         "correcting": correcting if entry.get("sheet") == str(correcting) else None,
         "closed": closed, "editable": ballot.state in EDITABLE,
-        "devices": len(await devices.device_content_ids(session, ballot.id)),
+        "devices": len(await queries.device_content_ids(session, ballot.id)),
         "issued_value": typed.get("issued", str(ballot.paper_issued)),
         "device_issued_value": typed.get("device_issued", ""),
     }, status=status, block=block)

@@ -17,8 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.deps import ensure_scope
 from app.auth.roles import Role
+from app.ballots.errors import deputy_elsewhere, not_a_deputy, unknown_ballot
+from app.ballots.queries import (
+    ROUND_LOCK_CLASS,
+    candidates_of,
+    device_content_ids,
+    stored_ballots,
+)
+from app.ballots.sheets import ensure_resolved
 from app.ballots.tally import Ballot, Results, RoundFacts, tally
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid
 from app.jurisdictions.settings import settings_for
 from app.models import (
     BallotAttendance,
@@ -45,10 +53,6 @@ from app.workflows.ballot import (
 from app.workflows.candidate import CandidateState, required_candidates
 from app.workflows.cycle import CyclePhase
 
-# The class of the PostgreSQL advisory lock on a round: casts hold it shared, a close
-# exclusively (stop_casting), so a close waits for the casts under way.
-ROUND_LOCK_CLASS = 73_412
-
 # ----------------------------------------------------------------------------- loading
 
 async def get(session: AsyncSession, ballot_id: str) -> BallotRound:
@@ -65,19 +69,6 @@ async def get_with_cycle(session: AsyncSession, ballot_id: str) -> tuple[BallotR
     if row is None:
         raise unknown_ballot()
     return row[0], row[1]
-
-
-def unknown_ballot() -> NotFound:
-    return NotFound("There is no such ballot round.", code="unknown_ballot",
-                    zh="找不到该票决轮次。")
-
-
-async def candidates_of(session: AsyncSession, ballot_id: str) -> list[Candidate]:
-    """The candidates on the round's ballot paper, in their order."""
-    rows = await session.scalars(
-        select(Candidate).join(BallotCandidate, BallotCandidate.candidate_id == Candidate.id)
-        .where(BallotCandidate.round_id == ballot_id).order_by(BallotCandidate.position))
-    return list(rows)
 
 
 async def turnout(session: AsyncSession, ballot: BallotRound) -> dict:
@@ -206,16 +197,6 @@ def ensure_deputy_of(user: User, cycle: Cycle) -> None:
         raise not_a_deputy()
     if user.jurisdiction_code != cycle.jurisdiction_code:
         raise deputy_elsewhere()
-
-
-def not_a_deputy() -> Forbidden:
-    return Forbidden("Only deputies check in and vote.", code="not_a_deputy",
-                     zh="只有人大代表可以签到和投票。")
-
-
-def deputy_elsewhere() -> Forbidden:
-    return Forbidden("You are a deputy of another jurisdiction.", code="outside_jurisdiction",
-                     zh="您不是本级人大代表，不能参加本次票决。")
 
 
 def _ensure_attendance_open(ballot: BallotRound) -> None:
@@ -384,13 +365,6 @@ async def facts_of(session: AsyncSession, ballot: BallotRound) -> RoundFacts:
                       threshold_base=ballot.threshold_base)
 
 
-async def stored_ballots(session: AsyncSession, ballot_id: str) -> list[BallotContent]:
-    """Every returned ballot of the round, in canonical order (by content, never by time)."""
-    rows = await session.scalars(select(BallotContent).where(
-        BallotContent.round_id == ballot_id, BallotContent.filled.is_(True)))
-    return sorted(rows, key=lambda b: (b.marks or "", b.paper, b.invalid))
-
-
 async def count(session: AsyncSession, ballot: BallotRound, actor: User) -> Results:
     """计票: close → tallied with the results stored; more returned than issued → void."""
     cycle = await _cycle_of(session, ballot)
@@ -398,9 +372,7 @@ async def count(session: AsyncSession, ballot: BallotRound, actor: User) -> Resu
     if ballot.state != BallotState.closed:
         raise Conflict("Tally a round once it is closed.", code="wrong_state",
                        zh="投票结束后才能计票。")
-    from app.ballots import paper  # paper builds on this module
-
-    await paper.ensure_resolved(session, ballot)  # 409 while a paper sheet is unresolved
+    await ensure_resolved(session, ballot)  # 409 while a paper sheet is unresolved
     candidates = await candidates_of(session, ballot.id)
     contents = await stored_ballots(session, ballot.id)
     results = tally(await facts_of(session, ballot), [(c.id, c.title) for c in candidates],
@@ -474,8 +446,6 @@ async def bulletin(session: AsyncSession, ballot: BallotRound) -> dict:
     facts = await facts_of(session, ballot)
     receipts = sorted(await session.scalars(select(BallotReceipt.digest).where(
         BallotReceipt.round_id == ballot.id)))
-    from app.ballots.devices import device_content_ids  # devices builds on this module
-
     from_devices = await device_content_ids(session, ballot.id)
     ballots = []
     for b in await stored_ballots(session, ballot.id):

@@ -20,3 +20,14 @@ class ProjectState(StrEnum):
     adjusted = "adjusted"
     suspended = "suspended"
     terminated = "terminated"
+
+
+class ProposalState(StrEnum):
+    """ProposalState — 建议状态."""
+
+    submitted = "submitted"
+    accepted = "accepted"
+    rejected = "rejected"
+    merged = "merged"
+    adopted = "adopted"
+    carried = "carried"

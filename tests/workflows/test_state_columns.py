@@ -9,10 +9,10 @@ from sqlalchemy import create_engine, select
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (every table in the metadata)
-from app.models import Project
-from app.workflows.states import ProjectState
+from app.models import Project, Proposal
+from app.workflows.states import ProjectState, ProposalState
 
-TYPED = [(Project, ProjectState)]
+TYPED = [(Project, ProjectState), (Proposal, ProposalState)]
 
 
 def _engine(url: str):

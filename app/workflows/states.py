@@ -31,3 +31,12 @@ class ProposalState(StrEnum):
     merged = "merged"
     adopted = "adopted"
     carried = "carried"
+
+
+class CandidateState(StrEnum):
+    """CandidateState — 候选项目状态."""
+
+    drafted = "drafted"
+    gov_approved = "gov_approved"
+    party_approved = "party_approved"
+    reviewed = "reviewed"

@@ -9,10 +9,10 @@ from sqlalchemy import create_engine, select
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (every table in the metadata)
-from app.models import Project, Proposal
-from app.workflows.states import ProjectState, ProposalState
+from app.models import Candidate, Project, Proposal
+from app.workflows.states import CandidateState, ProjectState, ProposalState
 
-TYPED = [(Project, ProjectState), (Proposal, ProposalState)]
+TYPED = [(Candidate, CandidateState), (Project, ProjectState), (Proposal, ProposalState)]
 
 
 def _engine(url: str):

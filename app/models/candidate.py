@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime, new_id, utcnow
+from app.models.base import StrEnumType, UTCDateTime, new_id, utcnow
+from app.workflows.states import CandidateState
 
 
 class ResponsibleUnit(SQLModel, table=True):
@@ -42,7 +43,7 @@ class Candidate(SQLModel, table=True):
     targets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     deadline: date
     feasibility: str = Field(default="", sa_type=Text)
-    state: str = Field(sa_column=Column(String(16), nullable=False))
+    state: CandidateState = Field(sa_column=Column(StrEnumType(CandidateState, 16), nullable=False))
     version: int = 1
     created_by: str = Field(foreign_key="user_account.id", max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, String, UniqueConstraint
+from sqlalchemy import Column, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime, new_id, utcnow
+from app.models.base import StrEnumType, UTCDateTime, new_id, utcnow
+from app.workflows.states import ProjectState
 
 
 class Project(SQLModel, table=True):
@@ -35,5 +36,5 @@ class Project(SQLModel, table=True):
     # by the government (no ballot).
     yes: int | None = None
     ballot_id: str | None = Field(default=None, foreign_key="ballot_round.id", max_length=32)
-    state: str = Field(sa_column=Column(String(16), nullable=False))
+    state: ProjectState = Field(sa_column=Column(StrEnumType(ProjectState, 16), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

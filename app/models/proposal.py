@@ -17,7 +17,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime, new_id, utcnow
+from app.models.base import StrEnumType, UTCDateTime, new_id, utcnow
+from app.workflows.states import ProposalState
 
 # DOMAIN.md's default categories (瑶海区 2024); a cycle keeps its own copy.
 DEFAULT_CATEGORIES = ["就业创业", "社会保障", "困难群体救助", "教育", "卫生健康", "环境保护",
@@ -49,7 +50,7 @@ class Proposal(SQLModel, table=True):
     place: str = Field(default="", max_length=100)
     estimated_cost_wan: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     channel: str = Field(sa_column=Column(String(16), nullable=False))
-    state: str = Field(sa_column=Column(String(16), nullable=False))
+    state: ProposalState = Field(sa_column=Column(StrEnumType(ProposalState, 16), nullable=False))
     proposer_id: str | None = Field(default=None, foreign_key="user_account.id", max_length=32)
     # Who typed it in, when staff record a hotline call, a visit, a letter or a deputy's proposal.
     recorded_by: str | None = Field(default=None, foreign_key="user_account.id", max_length=32)

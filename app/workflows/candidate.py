@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,16 +14,7 @@ from app.jurisdictions.settings import settings_for
 from app.models import Candidate, Cycle, Jurisdiction
 from app.workflows.cycle import CyclePhase
 from app.workflows.engine import Transition, Workflow
-
-
-class CandidateState(StrEnum):
-    """CandidateState — 候选项目状态."""
-
-    drafted = "drafted"
-    gov_approved = "gov_approved"
-    party_approved = "party_approved"
-    reviewed = "reviewed"
-
+from app.workflows.states import CandidateState
 
 # The states of a candidate on a government's draft list (征求意见稿): through the government's
 # own approval chain (政府常务会议, and the 党委 step where the jurisdiction has one). The

@@ -7,24 +7,10 @@ cycle enters 公开); the supervision and evaluation issues move them.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from app.auth.roles import Role
 from app.i18n import N_
 from app.workflows.engine import Transition, Workflow
-
-
-class ProjectState(StrEnum):
-    """ProjectState — 项目状态."""
-
-    announced = "announced"
-    in_progress = "in_progress"
-    completed = "completed"
-    accepted = "accepted"
-    adjusted = "adjusted"
-    suspended = "suspended"
-    terminated = "terminated"
-
+from app.workflows.states import ProjectState
 
 STATE_LABELS = {
     ProjectState.announced: N_("已公告"),

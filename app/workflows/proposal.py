@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.roles import Role
@@ -11,18 +9,7 @@ from app.i18n import N_
 from app.models import Cycle, Proposal
 from app.workflows.cycle import CyclePhase
 from app.workflows.engine import Transition, Workflow
-
-
-class ProposalState(StrEnum):
-    """ProposalState — 建议状态."""
-
-    submitted = "submitted"
-    accepted = "accepted"
-    rejected = "rejected"
-    merged = "merged"
-    adopted = "adopted"
-    carried = "carried"
-
+from app.workflows.states import ProposalState
 
 STATE_LABELS = {
     ProposalState.submitted: N_("已提交"),

@@ -35,6 +35,7 @@ from app.models import (
     BallotParticipation,
     BallotReceipt,
     BallotRound,
+    Candidate,
     Comment,
     Cycle,
     Endorsement,
@@ -47,6 +48,7 @@ from app.models import (
 )
 from app.models.base import UTCDateTime
 from app.timeutil import CHINA_TZ, china_today
+from tests.auth.test_lockout import last_login_code
 from tests.conftest import make_settings, pg_database
 from tests.helpers import create_jurisdiction, create_user, page_login, run, token_headers
 from tests.test_config_and_cli import minsheng
@@ -293,6 +295,81 @@ def test_audit_chain_verifies_after_loading(loaded):
     assert run(client, audit.verify).ok
     r = minsheng(url, "audit", "verify")
     assert r.returncode == 0 and "intact" in r.stdout
+
+
+# What each workflow moves, and the attribute holding its state.
+WORKFLOW_ENTITIES = (("cycle", Cycle, "phase"), ("proposal", Proposal, "state"),
+                     ("candidate", Candidate, "state"), ("ballot_round", BallotRound, "state"),
+                     ("project", Project, "state"))
+
+
+def test_every_state_is_explained_by_its_transitions_and_the_audit_tells_the_same(loaded):
+    """The demo is a real run: each record's state is where its transition rows lead, from its
+    creation, each move made by a stored account (the demo's named people, not the loader) and
+    written in the audit chain too, and the chain verifies."""
+    client, _, _ = loaded
+
+    async def q(session):
+        users = {u.id: u.username for u in await session.scalars(select(User))}
+        states = {kind: {e.id: getattr(e, attr) for e in await session.scalars(select(model))}
+                  for kind, model, attr in WORKFLOW_ENTITIES}
+        moves = list(await session.scalars(select(StateTransition).order_by(
+            StateTransition.at, StateTransition.id)))
+        entries = list(await session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+        return users, states, moves, entries, await audit.verify(session)
+
+    users, states, moves, entries, verified = run(client, q)
+    assert verified.ok, verified.problem
+    # Every entry is by a stored account, or by the command line (`minsheng create-admin`
+    # making the first administrator, `minsheng demo` saying it loaded), as in a real run.
+    names = set(users.values())
+    assert {(e.actor, e.action) for e in entries if e.actor not in names} <= {
+        ("cli", "user.create"), ("cli", "demo.load")}
+    assert all(states.values()), {kind: len(found) for kind, found in states.items()}
+    chains: dict[tuple[str, str], list[StateTransition]] = {}
+    for move in moves:
+        chains.setdefault((move.entity_type, move.entity_id), []).append(move)
+    unexplained = []
+    for kind, found in states.items():
+        for entity_id, state in found.items():
+            chain = chains.pop((kind, entity_id), [])
+            steps = [(m.from_state, m.to_state) for m in chain]
+            linked = all(a[1] == b[0] for a, b in zip(steps, steps[1:], strict=False))
+            if not (steps and steps[0][0] is None and linked and steps[-1][1] == state):
+                unexplained.append((kind, entity_id, state, steps))
+    assert not unexplained, unexplained[:5]
+    assert not chains, list(chains)[:5]  # no transition of a record that is not there
+    strangers = {(m.actor_id, m.actor_username) for m in moves
+                 if users.get(m.actor_id) != m.actor_username}
+    assert not strangers, strangers
+    # Every move (not a creation) has its audit entry, by the same person, saying the same.
+    told = sorted((m.entity_type, m.entity_id, m.actor_username, m.from_state, m.to_state)
+                  for m in moves if m.from_state is not None)
+    audited = [(e.entity_type, e.entity_id, e.actor, json.loads(e.data)) for e in entries
+               if e.action.endswith(".transition")]
+    assert told == sorted((kind, entity_id, actor, data["from"], data["to"])
+                          for kind, entity_id, actor, data in audited)
+
+
+def test_demo_residents_registered_by_phone_as_residents_do(loaded):
+    """Each resident's number is on record (registration verifies it), so a demo resident can
+    log in with a code sent by SMS as any resident can."""
+    client, _, _ = loaded
+
+    async def q(session):
+        residents = list(await session.scalars(select(User).where(User.role == "resident")))
+        registered = set(await session.scalars(select(AuditEntry.actor).where(
+            AuditEntry.action == "resident.register")))
+        return residents, registered
+
+    residents, registered = run(client, q)
+    assert residents and all(r.phone == r.username for r in residents)
+    assert registered == {r.username for r in residents}
+    phone = residents[0].phone
+    assert client.post("/api/v1/auth/sms-code", json={"phone": phone}).status_code == 202
+    r = client.post("/api/v1/auth/sms-token", json={"phone": phone,
+                                                    "code": last_login_code(client, phone)})
+    assert r.status_code == 200, r.text
 
 
 def test_demo_command_prints_the_logins_and_what_to_click(loaded):

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.roles import Role
 from app.ballots import service as ballots
 from app.demo import lezhi, townships, ziyang
 from app.demo.calendar import DemoClock, Timeline, Years, beijing
@@ -36,7 +35,7 @@ from app.demo.people import (
     set_up,
 )
 from app.demo.script import FinishedYear, SolicitingYear
-from app.models import Cycle, Jurisdiction, Project, User, utcnow
+from app.models import Cycle, Jurisdiction, Project, utcnow
 from app.models.base import clock_at
 from app.projects.service import ANNOUNCED_PHASES
 from app.timeutil import CHINA_TZ
@@ -66,11 +65,8 @@ async def load(session: AsyncSession) -> DemoResult:
     now = utcnow()
     years = Years(now.astimezone(CHINA_TZ).date())
     clock = DemoClock(beijing(date(years.finished - 1, 8, 20), 9), limit=now)
-    # The loader acts as the administrator who set the installation up (never stored).
-    system = User(username="system", display_name="系统", role=Role.admin,
-                  jurisdiction_code=None, password_hash="!", is_active=False)
     with clock_at(clock):
-        people = await set_up(session, system)
+        people = await set_up(session)
         timeline = Timeline()
         county = FinishedYear(session, people, timeline, years.finished, spec=lezhi.FINISHED)
         county.schedule()
@@ -86,7 +82,7 @@ async def load(session: AsyncSession) -> DemoResult:
                 spec, years.soliciting_opened + timedelta(days=spec.opened_after), yesterday,
                 reserve)
         await timeline.play(clock)
-    await audit.record(session, actor="system", action="demo.load", entity_type="jurisdiction",
+    await audit.record(session, actor="cli", action="demo.load", entity_type="jurisdiction",
                        entity_id=COUNTY, data={"accounts": len(people.by_username),
                                                "finished_year": years.finished,
                                                "current_year": years.current})

@@ -10,6 +10,8 @@ runs them.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -30,8 +32,9 @@ from app.demo.people import JURISDICTIONS, People
 from app.demo.votes import design_ballots
 from app.models import BallotRound, Candidate, Cycle, Project, Proposal, User
 from app.projects import plans
-from app.proposals import engagement, review
+from app.proposals import engagement, hotline, review
 from app.proposals import service as proposals
+from app.proposals.hotline_file import FIELDS as HOTLINE_FIELDS
 from app.proposals.schemas import ProposalIn
 from app.timeutil import CHINA_TZ, china_today
 from app.workflows.ballot import BallotState
@@ -69,6 +72,7 @@ WORDS = {
         "announce": "经{meeting}研究确定（{number}），发布公告",
     },
 }
+PLACE_NAMES = {code: name for code, name, _, _ in JURISDICTIONS}
 LEVEL_WORDS = {"province": "city", "city": "city", "county": "county"}
 # Days after the announcement that plans were published: on time first, then the late ones.
 PLAN_DAYS = [9, 12, 14, 17, 19, 21, 23, 25, 27, 28]
@@ -150,18 +154,40 @@ class Year:
         return self.people.residents_in(self.code) + self.people.deputies[self.code][:80]
 
     async def _propose(self, spec: specs.ProposalSpec, made: datetime) -> None:
+        """A resident or deputy proposes on their phone, or staff record what came in by
+        another channel; a 12345 record with its 工单号 comes in the hotline's daily export."""
+        if spec.ref:
+            await self._import_hotline_record(spec, made)
+            return
         staff = spec.channel not in ("online", "deputy")
-        received = made - timedelta(hours=14)  # a hotline call of the evening before
         body = ProposalIn.model_validate({
             "title": spec.title, "description": spec.description, "category": spec.category,
             "location_code": spec.location, "place": spec.place,
             "estimated_cost_wan": spec.cost, "channel": spec.channel if staff else None,
-            "proposer_name": spec.by if staff else "", "proposer_phone": spec.phone,
-            "source_ref": spec.ref and spec.ref.format(y=received.astimezone(CHINA_TZ).year)})
+            "proposer_name": spec.by if staff else "", "proposer_phone": spec.phone})
         actor = self.gov if staff else self.people[spec.by]
         self.proposals[spec.key] = await proposals.create(
-            self.session, actor=actor, cycle=self.cycle, **body.model_dump(),
-            received_at=received if spec.ref else None)
+            self.session, actor=actor, cycle=self.cycle, **body.model_dump())
+
+    async def _import_hotline_record(self, spec: specs.ProposalSpec, made: datetime) -> None:
+        """Government staff import the 12345 export of the day (the call of the evening before)
+        as they import any export: app/proposals/hotline.py checks and files it."""
+        received = (made - timedelta(hours=14)).astimezone(CHINA_TZ)
+        ref = spec.ref.format(y=received.year)
+        labels = {name: label for name, (label, _) in HOTLINE_FIELDS.items()}
+        row = {"source_ref": ref, "received_at": received.strftime("%Y-%m-%d %H:%M"),
+               "proposer_name": spec.by, "proposer_phone": spec.phone, "title": spec.title,
+               "description": spec.description, "category": spec.category,
+               "location_code": PLACE_NAMES[spec.location], "place": spec.place,
+               "estimated_cost_wan": spec.cost or "", "channel": "12345热线"}
+        export = io.StringIO()
+        writer = csv.DictWriter(export, [labels[name] for name in row])
+        writer.writeheader()
+        writer.writerow({labels[name]: value for name, value in row.items()})
+        result = await hotline.import_file(
+            self.session, actor=self.gov, cycle=self.cycle, data=export.getvalue().encode(),
+            filename=f"12345工单导出_{received:%Y%m%d}.csv")
+        self.proposals[spec.key] = await self.session.get(Proposal, result.rows[0].proposal_id)
 
     async def _decide(self, spec: specs.ProposalSpec) -> None:
         target = self.proposals[spec.merge_into].id if spec.merge_into else None

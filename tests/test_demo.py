@@ -27,6 +27,7 @@ from app.ballots.bulletin import differences, recompute
 from app.demo import ziyang
 from app.demo.calendar import Years, congress_session
 from app.demo.people import JURISDICTIONS, STAFF
+from app.errors import Conflict
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import (
@@ -450,6 +451,16 @@ def test_an_admin_made_before_the_demo_keeps_its_account_and_the_year_moves_on(c
     assert client.get(f"/api/v1/cycles/{result.cycle_id}").json()["phase"] == "screening"
 
 
+def test_the_demo_is_not_loaded_over_an_admin_name_held_by_someone_else(client):
+    """The demo sets its county up as the administrator 'admin': an 'admin' account of another
+    role stops it, saying why, and nothing is loaded."""
+    create_jurisdiction(client, "anyue", "安岳县", "county")
+    create_user(client, "admin", "gov_staff", "anyue")
+    with pytest.raises(Conflict, match="not an active administrator"):
+        run(client, demo.load)
+    assert run(client, lambda s: s.get(Jurisdiction, demo.COUNTY)) is None
+
+
 def test_the_guide_names_the_address_the_service_is_reached_at():
     result = demo.DemoResult(loaded=True, cycle_id="c", finished_cycle_id="f", round_ids=["r"],
                              project_id="p")
@@ -565,9 +576,11 @@ def test_city_year_dates_fit_together(loaded):
             Proposal.cycle_id == cid, Proposal.channel == "hotline"))).all()
         plans = list(await session.scalars(select(ProjectPlan.published_at).join(
             Project, Project.id == ProjectPlan.project_id).where(Project.cycle_id == cid)))
-        return comments, hotline, plans
+        imports = list(await session.scalars(select(AuditEntry.data).where(
+            AuditEntry.action == "proposal.import", AuditEntry.entity_id == cid)))
+        return comments, hotline, plans, imports
 
-    comments, hotline, plans = run(client, q)
+    comments, hotline, plans, imports = run(client, q)
     for c in comments:
         handled = c.hidden_at or c.answered_at
         assert at["commenting"] < beijing(c.created_at) < beijing(handled) < at["announced"]
@@ -575,6 +588,8 @@ def test_city_year_dates_fit_together(loaded):
     assert len(hotline) == 6
     assert all(re.fullmatch(rf"ZY{year - 1}\d{{7}}", ref) for ref, _, _ in hotline)
     assert all(received < created for _, received, created in hotline)
+    # … imported from the hotline's export of the day, as staff import one.
+    assert sorted(json.loads(d)["created"] for d in imports) == [1] * 6
     assert len(plans) == 10 and all(
         adopted < beijing(p).date() <= adopted + timedelta(days=30) for p in plans)
 

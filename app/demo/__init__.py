@@ -6,7 +6,9 @@ instead of 票决), everything made through the services at the dates it would h
 - app/demo/people.py — jurisdictions, staff, deputy rosters, residents, responsible units
 - app/demo/lezhi.py, townships.py, ziyang.py — the content: proposals, candidates, votes,
   comments on a draft list, plans
-- app/demo/script.py, government.py — playing a year through the services, step by step
+- app/demo/year.py — playing a year through the services, step by step: 筹备 and 征集
+- app/demo/decided.py, balloted.py, government.py — a decided year: the candidates and plans,
+  decided by the deputies' ballot (初定 → 票决 → 公开) or by the government (征求意见)
 
 Loading twice changes nothing: a database that has 乐至县 already is only described.
 """
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.ballots import service as ballots
 from app.demo import lezhi, townships, ziyang
+from app.demo.balloted import FinishedYear
 from app.demo.calendar import DemoClock, Timeline, Years, beijing
 from app.demo.government import GovernmentYear
 from app.demo.people import (
@@ -34,7 +37,7 @@ from app.demo.people import (
     STAFF,
     set_up,
 )
-from app.demo.script import FinishedYear, SolicitingYear
+from app.demo.year import SolicitingYear
 from app.models import Cycle, Jurisdiction, Project, utcnow
 from app.models.base import clock_at
 from app.projects.service import ANNOUNCED_PHASES

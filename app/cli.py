@@ -112,8 +112,13 @@ def cmd_jurisdictions_import(args) -> int:
 
 def cmd_demo(args) -> int:
     from app import demo
+    from app.errors import DomainError
 
-    result = asyncio.run(_with_session(demo.load))
+    try:
+        result = asyncio.run(_with_session(demo.load))
+    except DomainError as exc:
+        print(f"the demo was not loaded: {exc.message}", file=sys.stderr)
+        return 1
     print("demo data loaded" if result.loaded else "demo data already present; nothing changed")
     print(demo.logins_text())
     print()

@@ -27,6 +27,7 @@ from app.ballots.bulletin import differences, recompute
 from app.demo import ziyang
 from app.demo.calendar import Years, congress_session
 from app.demo.people import JURISDICTIONS, STAFF
+from app.errors import Conflict
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import (
@@ -35,6 +36,7 @@ from app.models import (
     BallotParticipation,
     BallotReceipt,
     BallotRound,
+    Candidate,
     Comment,
     Cycle,
     Endorsement,
@@ -47,6 +49,7 @@ from app.models import (
 )
 from app.models.base import UTCDateTime
 from app.timeutil import CHINA_TZ, china_today
+from tests.auth.test_lockout import last_login_code
 from tests.conftest import make_settings, pg_database
 from tests.helpers import create_jurisdiction, create_user, page_login, run, token_headers
 from tests.test_config_and_cli import minsheng
@@ -295,6 +298,81 @@ def test_audit_chain_verifies_after_loading(loaded):
     assert r.returncode == 0 and "intact" in r.stdout
 
 
+# What each workflow moves, and the attribute holding its state.
+WORKFLOW_ENTITIES = (("cycle", Cycle, "phase"), ("proposal", Proposal, "state"),
+                     ("candidate", Candidate, "state"), ("ballot_round", BallotRound, "state"),
+                     ("project", Project, "state"))
+
+
+def test_every_state_is_explained_by_its_transitions_and_the_audit_tells_the_same(loaded):
+    """The demo is a real run: each record's state is where its transition rows lead, from its
+    creation, each move made by a stored account (the demo's named people, not the loader) and
+    written in the audit chain too, and the chain verifies."""
+    client, _, _ = loaded
+
+    async def q(session):
+        users = {u.id: u.username for u in await session.scalars(select(User))}
+        states = {kind: {e.id: getattr(e, attr) for e in await session.scalars(select(model))}
+                  for kind, model, attr in WORKFLOW_ENTITIES}
+        moves = list(await session.scalars(select(StateTransition).order_by(
+            StateTransition.at, StateTransition.id)))
+        entries = list(await session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+        return users, states, moves, entries, await audit.verify(session)
+
+    users, states, moves, entries, verified = run(client, q)
+    assert verified.ok, verified.problem
+    # Every entry is by a stored account, or by the command line (`minsheng create-admin`
+    # making the first administrator, `minsheng demo` saying it loaded), as in a real run.
+    names = set(users.values())
+    assert {(e.actor, e.action) for e in entries if e.actor not in names} <= {
+        ("cli", "user.create"), ("cli", "demo.load")}
+    assert all(states.values()), {kind: len(found) for kind, found in states.items()}
+    chains: dict[tuple[str, str], list[StateTransition]] = {}
+    for move in moves:
+        chains.setdefault((move.entity_type, move.entity_id), []).append(move)
+    unexplained = []
+    for kind, found in states.items():
+        for entity_id, state in found.items():
+            chain = chains.pop((kind, entity_id), [])
+            steps = [(m.from_state, m.to_state) for m in chain]
+            linked = all(a[1] == b[0] for a, b in zip(steps, steps[1:], strict=False))
+            if not (steps and steps[0][0] is None and linked and steps[-1][1] == state):
+                unexplained.append((kind, entity_id, state, steps))
+    assert not unexplained, unexplained[:5]
+    assert not chains, list(chains)[:5]  # no transition of a record that is not there
+    strangers = {(m.actor_id, m.actor_username) for m in moves
+                 if users.get(m.actor_id) != m.actor_username}
+    assert not strangers, strangers
+    # Every move (not a creation) has its audit entry, by the same person, saying the same.
+    told = sorted((m.entity_type, m.entity_id, m.actor_username, m.from_state, m.to_state)
+                  for m in moves if m.from_state is not None)
+    audited = [(e.entity_type, e.entity_id, e.actor, json.loads(e.data)) for e in entries
+               if e.action.endswith(".transition")]
+    assert told == sorted((kind, entity_id, actor, data["from"], data["to"])
+                          for kind, entity_id, actor, data in audited)
+
+
+def test_demo_residents_registered_by_phone_as_residents_do(loaded):
+    """Each resident's number is on record (registration verifies it), so a demo resident can
+    log in with a code sent by SMS as any resident can."""
+    client, _, _ = loaded
+
+    async def q(session):
+        residents = list(await session.scalars(select(User).where(User.role == "resident")))
+        registered = set(await session.scalars(select(AuditEntry.actor).where(
+            AuditEntry.action == "resident.register")))
+        return residents, registered
+
+    residents, registered = run(client, q)
+    assert residents and all(r.phone == r.username for r in residents)
+    assert registered == {r.username for r in residents}
+    phone = residents[0].phone
+    assert client.post("/api/v1/auth/sms-code", json={"phone": phone}).status_code == 202
+    r = client.post("/api/v1/auth/sms-token", json={"phone": phone,
+                                                    "code": last_login_code(client, phone)})
+    assert r.status_code == 200, r.text
+
+
 def test_demo_command_prints_the_logins_and_what_to_click(loaded):
     _, result, url = loaded
     r = minsheng(url, "demo")
@@ -371,6 +449,16 @@ def test_an_admin_made_before_the_demo_keeps_its_account_and_the_year_moves_on(c
                     json={"to": "screening", "reason": "征集期满，转入项目初定"})
     assert r.status_code == 200, r.text
     assert client.get(f"/api/v1/cycles/{result.cycle_id}").json()["phase"] == "screening"
+
+
+def test_the_demo_is_not_loaded_over_an_admin_name_held_by_someone_else(client):
+    """The demo sets its county up as the administrator 'admin': an 'admin' account of another
+    role stops it, saying why, and nothing is loaded."""
+    create_jurisdiction(client, "anyue", "安岳县", "county")
+    create_user(client, "admin", "gov_staff", "anyue")
+    with pytest.raises(Conflict, match="not an active administrator"):
+        run(client, demo.load)
+    assert run(client, lambda s: s.get(Jurisdiction, demo.COUNTY)) is None
 
 
 def test_the_guide_names_the_address_the_service_is_reached_at():
@@ -488,9 +576,11 @@ def test_city_year_dates_fit_together(loaded):
             Proposal.cycle_id == cid, Proposal.channel == "hotline"))).all()
         plans = list(await session.scalars(select(ProjectPlan.published_at).join(
             Project, Project.id == ProjectPlan.project_id).where(Project.cycle_id == cid)))
-        return comments, hotline, plans
+        imports = list(await session.scalars(select(AuditEntry.data).where(
+            AuditEntry.action == "proposal.import", AuditEntry.entity_id == cid)))
+        return comments, hotline, plans, imports
 
-    comments, hotline, plans = run(client, q)
+    comments, hotline, plans, imports = run(client, q)
     for c in comments:
         handled = c.hidden_at or c.answered_at
         assert at["commenting"] < beijing(c.created_at) < beijing(handled) < at["announced"]
@@ -498,6 +588,8 @@ def test_city_year_dates_fit_together(loaded):
     assert len(hotline) == 6
     assert all(re.fullmatch(rf"ZY{year - 1}\d{{7}}", ref) for ref, _, _ in hotline)
     assert all(received < created for _, received, created in hotline)
+    # … imported from the hotline's export of the day, as staff import one.
+    assert sorted(json.loads(d)["created"] for d in imports) == [1] * 6
     assert len(plans) == 10 and all(
         adopted < beijing(p).date() <= adopted + timedelta(days=30) for p in plans)
 

@@ -6,7 +6,9 @@ instead of 票决), everything made through the services at the dates it would h
 - app/demo/people.py — jurisdictions, staff, deputy rosters, residents, responsible units
 - app/demo/lezhi.py, townships.py, ziyang.py — the content: proposals, candidates, votes,
   comments on a draft list, plans
-- app/demo/script.py, government.py — playing a year through the services, step by step
+- app/demo/year.py — playing a year through the services, step by step: 筹备 and 征集
+- app/demo/decided.py, balloted.py, government.py — a decided year: the candidates and plans,
+  decided by the deputies' ballot (初定 → 票决 → 公开) or by the government (征求意见)
 
 Loading twice changes nothing: a database that has 乐至县 already is only described.
 """
@@ -20,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.roles import Role
 from app.ballots import service as ballots
 from app.demo import lezhi, townships, ziyang
+from app.demo.balloted import FinishedYear
 from app.demo.calendar import DemoClock, Timeline, Years, beijing
 from app.demo.government import GovernmentYear
 from app.demo.people import (
@@ -35,8 +37,8 @@ from app.demo.people import (
     STAFF,
     set_up,
 )
-from app.demo.script import FinishedYear, SolicitingYear
-from app.models import Cycle, Jurisdiction, Project, User, utcnow
+from app.demo.year import SolicitingYear
+from app.models import Cycle, Jurisdiction, Project, utcnow
 from app.models.base import clock_at
 from app.projects.service import ANNOUNCED_PHASES
 from app.timeutil import CHINA_TZ
@@ -66,11 +68,8 @@ async def load(session: AsyncSession) -> DemoResult:
     now = utcnow()
     years = Years(now.astimezone(CHINA_TZ).date())
     clock = DemoClock(beijing(date(years.finished - 1, 8, 20), 9), limit=now)
-    # The loader acts as the administrator who set the installation up (never stored).
-    system = User(username="system", display_name="系统", role=Role.admin,
-                  jurisdiction_code=None, password_hash="!", is_active=False)
     with clock_at(clock):
-        people = await set_up(session, system)
+        people = await set_up(session)
         timeline = Timeline()
         county = FinishedYear(session, people, timeline, years.finished, spec=lezhi.FINISHED)
         county.schedule()
@@ -86,7 +85,7 @@ async def load(session: AsyncSession) -> DemoResult:
                 spec, years.soliciting_opened + timedelta(days=spec.opened_after), yesterday,
                 reserve)
         await timeline.play(clock)
-    await audit.record(session, actor="system", action="demo.load", entity_type="jurisdiction",
+    await audit.record(session, actor="cli", action="demo.load", entity_type="jurisdiction",
                        entity_id=COUNTY, data={"accounts": len(people.by_username),
                                                "finished_year": years.finished,
                                                "current_year": years.current})

@@ -15,7 +15,8 @@ from app.comments.schemas import HideIn, ReportIn
 from app.cycles import service as cycles
 from app.demo import specs
 from app.demo.calendar import beijing
-from app.demo.script import WORDS, DecidedYear
+from app.demo.decided import DecidedYear
+from app.demo.year import WORDS
 from app.govlist import comments, draft
 from app.govlist.schemas import AdoptionIn, AnswerIn, DraftCommentIn
 from app.models import Comment

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.passwords import hash_password_async
 from app.auth.roles import Role
 from app.candidates import service as candidates
+from app.errors import Conflict
 from app.jurisdictions import service as jurisdictions
 from app.models import User
+from app.residents import service as residents
 from app.users import service as users
 
 COUNTY = "lezhi"
@@ -110,7 +112,6 @@ class People:
         return [r for r in self.residents if code in within(r.jurisdiction_code)]
 
 
-
 def _names(count: int, rng: random.Random) -> list[str]:
     names, seen = [], set()
     while len(names) < count:
@@ -123,28 +124,56 @@ def _names(count: int, rng: random.Random) -> list[str]:
     return names
 
 
-async def _account(session: AsyncSession, system: User, username: str, name: str, role: str,
+async def administrator(session: AsyncSession) -> User:
+    """The demo's administrator, who sets the installation up: the `admin` account, made as
+    `minsheng create-admin` makes one if it is not there (one made before the demo keeps its
+    own password)."""
+    admin = await users.by_username(session, "admin")
+    if admin is None:
+        username, name, _, _ = STAFF[0]
+        return await users.create_admin(session, username=username, password=DEMO_PASSWORD,
+                                        display_name=name)
+    if admin.role != Role.admin or not admin.is_active:
+        raise Conflict("The account 'admin' is there but is not an active administrator; the "
+                       "demo sets its county up as 'admin'.", code="demo_admin_taken",
+                       zh="账号 admin 已存在但不是启用的系统管理员，演示数据须由 admin 加载。")
+    return admin
+
+
+async def _account(session: AsyncSession, admin: User, username: str, name: str, role: str,
                    code: str) -> User:
-    """The demo's account, or the one already there by that name (an `admin` made with
-    `minsheng create-admin` before the demo keeps its own password)."""
+    """The demo's account, or the one already there by that name."""
     existing = await users.by_username(session, username)
     if existing is not None:
         return existing
-    return await users.create(session, actor=system, username=username, password=DEMO_PASSWORD,
+    return await users.create(session, actor=admin, username=username, password=DEMO_PASSWORD,
                               display_name=name, role=role, jurisdiction_code=code)
 
 
-async def set_up(session: AsyncSession, system: User) -> People:
-    """Jurisdictions, accounts and responsible units, as an administrator would add them."""
+async def _resident(session: AsyncSession, phone: str, name: str, code: str) -> User:
+    """A resident registered with their number, as residents register themselves (the demo's
+    numbers reach no phone, so no code is texted), or the account already there."""
+    existing = await users.by_username(session, phone)
+    if existing is not None:
+        return existing
+    return await residents.register_verified(session, phone=phone, password=DEMO_PASSWORD,
+                                             display_name=name, jurisdiction_code=code)
+
+
+async def set_up(session: AsyncSession) -> People:
+    """Jurisdictions and accounts as the administrator adds them, residents registering, each
+    congress's staff importing its deputy roster (the administrator where the demo has none)
+    and each government's staff its responsible units."""
+    admin = await administrator(session)
     for code, name, level, parent in JURISDICTIONS:
-        await jurisdictions.create(session, actor=system, code=code, name=name, level=level,
+        await jurisdictions.create(session, actor=admin, code=code, name=name, level=level,
                                    parent_code=parent, division_code=DIVISION_CODES.get(code))
     people = People()
+    people.by_username[admin.username] = admin
     for username, name, role, code in STAFF:
-        people.by_username[username] = await _account(session, system, username, name, role,
-                                                      code)
+        people.by_username[username] = await _account(session, admin, username, name, role, code)
     for phone, name, code in RESIDENTS:
-        resident = await _account(session, system, phone, name, Role.resident, code)
+        resident = await _resident(session, phone, name, code)
         people.by_username[phone] = resident
         people.residents.append(resident)
     # The rosters share the one demo password, hashed once (argon2 takes ~20 ms a hash).
@@ -153,11 +182,13 @@ async def set_up(session: AsyncSession, system: User) -> People:
     for code, count in DEPUTY_COUNTS.items():
         roster = [(f"{code}-d{i:03d}", name, shared_hash, False)
                   for i, name in enumerate(_names(count, rng), start=1)]
-        deputies = await users.store_roster(session, actor=system, jurisdiction_code=code,
-                                            people=roster)
+        deputies = await users.store_roster(
+            session, actor=people.by_username.get(f"{code}-congress", admin),
+            jurisdiction_code=code, people=roster)
         people.deputies[code] = deputies
         people.by_username.update((d.username, d) for d in deputies)
     for code, names in UNITS.items():
         for name in names:
-            await candidates.add_unit(session, actor=system, jurisdiction_code=code, name=name)
+            await candidates.add_unit(session, actor=people[f"{code}-gov"],
+                                      jurisdiction_code=code, name=name)
     return people

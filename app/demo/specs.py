@@ -2,7 +2,7 @@
 
 The content itself is in app/demo/lezhi.py (the county), app/demo/townships.py and
 app/demo/ziyang.py (the city); the code that plays it through the services is in
-app/demo/script.py and app/demo/government.py.
+app/demo/year.py, decided.py, balloted.py and government.py.
 """
 
 from __future__ import annotations

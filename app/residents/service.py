@@ -150,6 +150,26 @@ async def register(session: AsyncSession, *, settings: Settings, limits: RateLim
     The code is checked before anything that depends on the number being registered, so a
     wrong code is answered alike for every number.
     """
+    phone, display_name, jurisdiction = await _checked(session, phone, password, display_name,
+                                                       jurisdiction_code)
+    await consume_code(session, settings=settings, limits=limits, phone=phone, code=code,
+                       purpose=REGISTER, address=address, jurisdiction_code=jurisdiction.code)
+    return await _enrol(session, phone, password, display_name, jurisdiction)
+
+
+async def register_verified(session: AsyncSession, *, phone: str, password: str,
+                            display_name: str, jurisdiction_code: str) -> User:
+    """`register` for a number proved some other way than by a code this service texted: the
+    same checks, account and `resident.register` entry. No face calls it (a person registers
+    with a code); the demo's residents, whose numbers reach no phone, are registered by it."""
+    phone, display_name, jurisdiction = await _checked(session, phone, password, display_name,
+                                                       jurisdiction_code)
+    return await _enrol(session, phone, password, display_name, jurisdiction)
+
+
+async def _checked(session: AsyncSession, phone: str, password: str, display_name: str,
+                   jurisdiction_code: str) -> tuple[str, str, Jurisdiction]:
+    """The registration's number, name and jurisdiction, or 422/404 saying what is wrong."""
     phone = normalise_phone(phone)
     display_name = (display_name or "").strip()
     if not 1 <= len(display_name) <= 50:
@@ -158,8 +178,11 @@ async def register(session: AsyncSession, *, settings: Settings, limits: RateLim
                       else f"称呼太长：最多 50 字，现有 {len(display_name)} 字。")
     jurisdiction = await jurisdictions.get(session, jurisdiction_code)
     check_policy(password, username=phone, phone=phone, display_name=display_name)
-    await consume_code(session, settings=settings, limits=limits, phone=phone, code=code,
-                       purpose=REGISTER, address=address, jurisdiction_code=jurisdiction.code)
+    return phone, display_name, jurisdiction
+
+
+async def _enrol(session: AsyncSession, phone: str, password: str, display_name: str,
+                 jurisdiction: Jurisdiction) -> User:
     taken = await session.scalar(select(User.id).where(
         (User.username == phone) | (User.phone == phone)))
     if taken:

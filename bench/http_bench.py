@@ -438,7 +438,8 @@ def fmt_ms(v: float | None) -> str:
 def print_table(results: list[Result], meta: dict) -> None:
     print(f"\nminsheng HTTP bench — {meta['loadgen']}, {meta['connections']} connections, "
           f"{meta['duration_s']:g}s each (+{meta['warmup_s']:g}s warm-up), database "
-          f"{meta['database']}, 1 uvicorn worker, {meta['cpus']} CPUs")
+          f"{meta['database']}, 1 uvicorn worker, {meta['cpus']} CPUs"
+          + (f", data version in {meta['data_version']}" if meta.get("data_version") else ""))
     head = ("endpoint", "req/s", "p50", "p99", "vs hello", "server CPU/req", "errors")
     rows = [(r.endpoint, f"{r.requests_per_sec:,.0f}", fmt_ms(r.p50_ms), fmt_ms(r.p99_ms),
              "-" if r.ratio is None else f"{r.ratio:.2f}×",

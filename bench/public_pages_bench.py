@@ -196,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     p.add_argument("--page-cache-seconds", type=float,
                    help="MINSHENG_PAGE_CACHE_SECONDS for the shared-copy rows (the app's default)")
+    p.add_argument("--data-version-url",
+                   help="MINSHENG_DATA_VERSION_URL (default: a file in the run's folder; e.g. "
+                        "redis://127.0.0.1:6379/0 as production has it)")
     p.add_argument("--uncached-sessions", action="store_true",
                    help="also measure the logged-in rows rendered for every request")
     args = p.parse_args(argv)
@@ -206,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     procs, tmp, env = run.procs, run.tmp, run.env
     if args.page_cache_seconds is not None:
         env["MINSHENG_PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)
+    env["MINSHENG_DATA_VERSION_URL"] = args.data_version_url or (tmp / "data-version").as_uri()
     try:
         seeded = seed(env, args.deputies, args.candidates, args.seats)
         port = free_port()
@@ -259,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in results:
             r.ratio = r.requests_per_sec / hello if hello else None
         print_table(results, {"loadgen": f"wrk -t{args.threads} -c{args.connections}",
+                              "data_version": env["MINSHENG_DATA_VERSION_URL"].split(":")[0],
                               "connections": args.connections, "duration_s": args.duration,
                               "warmup_s": args.warmup, "database": args.database,
                               "cpus": os.cpu_count()})

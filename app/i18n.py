@@ -10,6 +10,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup
 
 LOCALES = {"zh_Hans": "简体", "zh_Hant": "繁體"}
 HTML_LANG = {"zh_Hans": "zh-CN", "zh_Hant": "zh-TW"}
@@ -45,6 +46,19 @@ def translations(locale: str) -> NullTranslations:
 def to_traditional(text: str) -> str:
     """Convert a dynamic sentence (an error message, say) for zh_Hant pages."""
     return _converter().convert(text)
+
+
+def in_script(text):
+    """A dynamic message (a refusal's sentence, a notification, a sentence built in code) in
+    the script of the page being rendered: traditional characters on zh_Hant pages, as it is
+    (simplified) otherwise. Templates apply it as the filter `|in_script` to every message
+    that does not come from the catalog (tests/test_messages_in_script.py checks); messages
+    are made in simplified Chinese and stay so until then (the JSON API answers them so).
+    Anything not a string (None, a number) is given back unchanged; markup stays markup."""
+    if not isinstance(text, str) or not text or current_locale.get() != "zh_Hant":
+        return text
+    converted = to_traditional(str(text))
+    return Markup(converted) if isinstance(text, Markup) else converted
 
 
 @lru_cache

@@ -144,7 +144,7 @@ async def vote(request: Request, ballot_id: str, session: SessionDep, user: Logg
     async with attempting(session) as tried:
         marks = _read_marks(form, candidates)
     if exc := tried.refused:
-        return await _round_page(request, session, user, ballot, cycle, error=exc.zh,
+        return await _round_page(request, session, user, ballot, cycle, error=refusal_text(exc),
                                  status=exc.status, poll=False)
     async with attempting(session) as tried:
         if step == "edit":

@@ -25,10 +25,10 @@ from app.ballots.public_views import labels_ctx
 from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import DomainError, Invalid
-from app.i18n import COOKIE, N_, pick_locale, to_traditional
+from app.i18n import N_
 from app.models import BallotRound, Cycle, User
 from app.pages.deps import page_perm
-from app.pages.forms import attempting, parse_form
+from app.pages.forms import attempting, parse_form, refusal_text
 from app.pages.render import is_fragment_request, redirect, render
 from app.workflows.ballot import BallotState
 
@@ -84,12 +84,6 @@ def _next_sheet(sheets: list[paper_sheets.Sheet], username: str) -> int:
     return n
 
 
-def _zh(request: Request, texts: list[str]) -> list[str]:
-    """The service's sentences in the page's script (render converts only `error`)."""
-    locale = pick_locale(request.cookies.get(COOKIE), request.app.state.settings.default_locale)
-    return [to_traditional(t) for t in texts] if locale == "zh_Hant" else texts
-
-
 async def _paper_page(request: Request, session, ballot: BallotRound, cycle: Cycle, user: User,
                       *, status_filter: str = "", entry: dict | None = None,
                       typed: dict | None = None, errors: dict | None = None,
@@ -124,8 +118,7 @@ async def _paper_page(request: Request, session, ballot: BallotRound, cycle: Cyc
         "readings": readings, "status_filter": status_filter, "FILTERS": FILTERS,
         "MARKS": MARKS, "MARK_LABELS": dict(MARKS), "STATUS_LABELS": paper_sheets.STATUS_LABELS,
         "entry": entry,
-        "errors": {k: _zh(request, [v])[0] for k, v in errors.items()},
-        "problems": _zh(request, problems or []),
+        "errors": errors, "problems": problems or [],
         "result": by_number.get(result) if result else None, "message": message, "n": n,
         "correcting": correcting if entry.get("sheet") == str(correcting) else None,
         "closed": closed, "editable": ballot.state in EDITABLE,
@@ -141,7 +134,7 @@ async def _refused(request: Request, session, ballot: BallotRound, cycle: Cycle,
     await session.refresh(ballot)  # the savepoint's rollback expired what it had changed
     problems = [zh for _, zh in exc.problems] if isinstance(exc, devices.DeviceFileInvalid) else []
     return await _paper_page(request, session, ballot, cycle, user, status=exc.status,
-                             errors={where: exc.zh or exc.message}, problems=problems, **kwargs)
+                             errors={where: refusal_text(exc)}, problems=problems, **kwargs)
 
 
 @router.get("/staff/ballots/{ballot_id}/paper")

@@ -216,7 +216,7 @@ async def _refused(request: Request, session, ballot: BallotRound, cycle: Cycle,
                    block: str | None = None, attendance: bool = False):
     """The control page again with the service's sentence; nothing of the action is kept."""
     await session.refresh(ballot)  # the savepoint's rollback expired what it had changed
-    message = exc.zh or exc.message
+    message = refusal_text(exc)
     return await _control_page(request, session, ballot, cycle, q=q,
                                error=None if block else message,
                                attendance_error=message if attendance else None,

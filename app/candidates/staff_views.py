@@ -21,7 +21,6 @@ from app.candidates.views import (
     _staff_cycle,
     explain,
     labels_ctx,
-    localized,
     wan,
 )
 from app.db import SessionDep
@@ -187,7 +186,7 @@ async def _form_page(request: Request, session, user: User, cycle: Cycle, v: dic
         **labels_ctx(), "cycle": cycle, "candidate": candidate, "form": v, "error": error,
         "units": await service.units(session, cycle.jurisdiction_code),
         "may_add_unit": has_perm(user.role, Perm.unit_manage), "unit_note": unit_note,
-        "unit_error": localized(request, unit_error), "FIELD_NAMES": FIELD_NAMES, "funding_n": funding_n,
+        "unit_error": unit_error, "FIELD_NAMES": FIELD_NAMES, "funding_n": funding_n,
         "target_n": target_n, "open": open_,
         "action": (f"/staff/candidates/{candidate.id}/edit" if candidate
                    else f"/staff/cycles/{cycle.id}/candidates/new"),
@@ -347,7 +346,7 @@ async def _chain_page(request: Request, session, user: User, cycle: Cycle, *,
         "publicity": publicity or {
             "start": cycle.publicity_start.isoformat() if cycle.publicity_start else "",
             "end": cycle.publicity_end.isoformat() if cycle.publicity_end else ""},
-        "publicity_error": localized(request, publicity_error), "publicity_saved": publicity_saved,
+        "publicity_error": publicity_error, "publicity_saved": publicity_saved,
     }, status=status)
 
 
@@ -383,11 +382,11 @@ async def move_candidate(request: Request, candidate_id: str, session: SessionDe
         if not fragment:
             return await _chain_page(request, session, user, cycle, error=message,
                                      status=exc.status, failed={"id": candidate.id,
-                                                                "error": localized(request, message),
+                                                                "error": message,
                                                                 "reason": reason})
         card = (await _cards(session, user, cycle, [candidate]))[0]
         return render(request, "candidates/chain.html", {
-            **labels_ctx(), "cycle": cycle, "card": {**card, "error": localized(request, message),
+            **labels_ctx(), "cycle": cycle, "card": {**card, "error": message,
                                                 "reason": reason},
         }, status=exc.status, block="card")
     if not fragment:

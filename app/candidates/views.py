@@ -15,7 +15,7 @@ from app.cycles import service as cycles
 from app.db import SessionDep
 from app.errors import Forbidden, Invalid, NotFound
 from app.govlist.draft import draft_published
-from app.i18n import COOKIE, N_, pick_locale, to_traditional
+from app.i18n import N_
 from app.jurisdictions import service as jurisdictions
 from app.models import Candidate, Cycle, User
 from app.pages import forms
@@ -51,13 +51,6 @@ MOVE_LABELS = {CandidateState.gov_approved: N_("政府常务会议通过"),
                CandidateState.party_approved: N_("党委会议通过"),
                CandidateState.reviewed: N_("人大审查通过"),
                CandidateState.drafted: N_("退回修改")}
-
-
-def localized(request: Request, text: str | None) -> str | None:
-    """A sentence made here, in traditional characters on zh_Hant pages (render() converts
-    only `error` and `message`)."""
-    locale = pick_locale(request.cookies.get(COOKIE), request.app.state.settings.default_locale)
-    return to_traditional(text) if text and locale == "zh_Hant" else text
 
 
 def labels_ctx() -> dict:

@@ -307,7 +307,7 @@ async def cycle_story(session: AsyncSession, cycle: Cycle,
     show_counts = settings_for(jurisdiction).publish_vote_counts
     moves = await phase_history(session, cycle)
     figures = await _proposal_figures(session, cycle)
-    candidates = await _candidates(session, cycle) if reached(cycle, "screening") else []
+    candidates = await _candidates(session, cycle) if reached(cycle, CyclePhase.screening) else []
     by_government = draft.is_government(cycle)
     figures_of_comments = None
     if by_government:
@@ -318,7 +318,7 @@ async def cycle_story(session: AsyncSession, cycle: Cycle,
             BallotRound.cycle_id == cycle.id).order_by(BallotRound.round)))
     rounds = [r for r in all_rounds if r.state == BallotState.published and r.results]
     projects: list[Project] = []
-    if reached(cycle, "announced"):
+    if reached(cycle, CyclePhase.announced):
         projects = list(await session.scalars(select(Project).where(
             Project.cycle_id == cycle.id)))
     # 公告 order: the rounds in order, each round's selections ranked by yes.
@@ -327,7 +327,7 @@ async def cycle_story(session: AsyncSession, cycle: Cycle,
         for cid in r.results.get("selected_ids") or []:
             place.setdefault(cid, len(place))
     dropped = draft.left_out_ids(cycle)
-    if by_government and reached(cycle, "announced"):  # 公告 order: the draft list's
+    if by_government and reached(cycle, CyclePhase.announced):  # 公告 order: the draft list's
         for c in candidates:
             if c.id not in dropped:
                 place.setdefault(c.id, len(place))

@@ -28,6 +28,7 @@ from app.pages.forms import attempt, parse_form, refusal_text, refuse_nul
 from app.pages.render import is_fragment_request, redirect, render
 from app.ratelimit import COMMENTS_PER_PERSON
 from app.timeutil import china_today
+from app.workflows.states import CyclePhase
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,7 +56,7 @@ async def _public_page(request: Request, session, user: User | None, cycle: Cycl
     return render(request, "govlist/draft_list.html", {
         "cycle": cycle, "jurisdiction": d.jurisdiction, "d": d, "wan": wan,
         "comments": _grouped(await comments.list_comments(session, cycle)),
-        "comments_open": cycle.phase == "commenting", "staff": moderator, "may_hide": moderator,
+        "comments_open": cycle.phase == CyclePhase.commenting, "staff": moderator, "may_hide": moderator,
         "may_answer": (user is not None and has_perm(user.role, Perm.list_adopt)
                        and await in_scope(session, user, cycle.jurisdiction_code)),
         "message": message, "message_for": message_for or "list", "comment_body": body,
@@ -177,7 +178,7 @@ async def _staff_page(request: Request, session, user: User, cycle: Cycle, *,
         "document_number": record.get("document_number", ""), "left_out": left}
     return render(request, "govlist/staff.html", {
         "cycle": cycle, "jurisdiction": d.jurisdiction, "d": d, "waiting": waiting,
-        "may_answer": has_perm(user.role, Perm.list_adopt) and cycle.phase == "commenting",
+        "may_answer": has_perm(user.role, Perm.list_adopt) and cycle.phase == CyclePhase.commenting,
         "may_hide": has_perm(user.role, Perm.comment_moderate), "failed": failed or {},
         "adoption_error": adoption_error, "form": form, "today": china_today().isoformat(),
         "notice": notice, "wan": wan}, status=status)

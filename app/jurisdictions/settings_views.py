@@ -20,7 +20,7 @@ from app.jurisdictions.registry import REGISTRY, SettingSpec, by_stage
 from app.jurisdictions.settings import CATEGORIES_MAX, defaults_for, settings_for
 from app.models import Jurisdiction, User
 from app.pages.deps import page_perm
-from app.pages.forms import attempting, refuse_nul
+from app.pages.forms import attempting, refusal_text, refuse_nul
 from app.pages.render import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -114,7 +114,7 @@ async def _page(request: Request, session, user: User, jurisdiction: Jurisdictio
         "shown": json.dumps(shown or current, ensure_ascii=False),
         "blank_rows": BLANK_CATEGORY_ROWS, "categories_max": CATEGORIES_MAX,
         "reason": reason, "reason_errors": [p.zh for p in problems if p.setting == "reason"],
-        "error": (error.zh or error.message) if error else None,
+        "error": refusal_text(error) if error else None,
         "saved": _count(request.query_params.get("saved", "")),
         "unchanged": "unchanged" in request.query_params}, status=status)
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime, new_id, utcnow
+from app.models.base import StrEnumType, UTCDateTime, new_id, utcnow
+from app.workflows.states import BallotState
 
 
 class BallotRound(SQLModel, table=True):
@@ -41,7 +42,7 @@ class BallotRound(SQLModel, table=True):
     quorum: int  # ⌈num/den × T⌉ deputies present before the round may open
     signoffs_required: int = 2
     shortfall_policy: str = Field(default="further_round", max_length=16)
-    state: str = Field(sa_column=Column(String(16), nullable=False))
+    state: BallotState = Field(sa_column=Column(StrEnumType(BallotState, 16), nullable=False))
     parent_id: str | None = Field(default=None, foreign_key="ballot_round.id", max_length=32)
     paper_issued: int = 0  # paper ballots handed out (electronic ones: one slot per check-in)
     # Voting devices handed out, as given with the device import; None: nothing imported.

@@ -69,7 +69,11 @@ class UTCDateTime(TypeDecorator):
 
 class StrEnumType(TypeDecorator):
     """A workflow's state stored as its plain value in a VARCHAR(length); Python code gets the
-    enum member back. The database type is the same as `String(length)` (no migration)."""
+    enum member back. The database type is the same as `String(length)` (no migration).
+
+    A value written (insert, update) must be one of the enum's, else the statement fails with a
+    ValueError before it reaches the database; a value compared with (`==`, `in_`) is bound as a
+    plain string, so a filter with an unknown string (a page's query string) matches nothing."""
 
     impl = String
     cache_ok = True
@@ -78,9 +82,11 @@ class StrEnumType(TypeDecorator):
         super().__init__(length)
         self.enum = enum
 
+    def coerce_compared_value(self, op, value):
+        return String(self.impl.length)
+
     def process_bind_param(self, value, dialect):
-        # Plain str for the driver; a filter with an unknown string simply matches nothing.
-        return None if value is None else str(value)
+        return None if value is None else self.enum(value).value
 
     def process_result_value(self, value, dialect):
         return None if value is None else self.enum(value)

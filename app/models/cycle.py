@@ -7,8 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime, new_id, utcnow
+from app.models.base import StrEnumType, UTCDateTime, new_id, utcnow
 from app.models.proposal import DEFAULT_CATEGORIES
+from app.workflows.states import CyclePhase
 
 
 class Cycle(SQLModel, table=True):
@@ -25,7 +26,8 @@ class Cycle(SQLModel, table=True):
     # The proposal categories of this cycle (DOMAIN.md default: the ten of 瑶海区 2024).
     categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES),
                                   sa_column=Column(JSON, nullable=False))
-    phase: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    phase: CyclePhase = Field(sa_column=Column(StrEnumType(CyclePhase, 32), nullable=False,
+                                                index=True))
     # 公示: the days the reviewed candidate list is open for residents' comments.
     publicity_start: date | None = None
     publicity_end: date | None = None

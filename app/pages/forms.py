@@ -133,5 +133,6 @@ async def attempt(session, action) -> DomainError | None:
 
 
 def refusal_text(exc: DomainError) -> str:
-    """The sentence a page shows for a refusal: the Chinese one when the service gave it."""
+    """The sentence a page shows for a refusal: the Chinese one when the service gave it. The
+    one place that picks it; the template shows it through `|in_script` (the visitor's script)."""
     return exc.zh or exc.message

@@ -25,9 +25,9 @@ from app.i18n import (
     LOCALES,
     current_locale,
     gettext,
+    in_script,
     ngettext,
     pick_locale,
-    to_traditional,
 )
 from app.resources import templates_dir
 from app.schemas import LIMITS
@@ -49,6 +49,9 @@ def _local_time(value: datetime | None) -> str:
 
 
 env.filters["local_time"] = _local_time
+# A dynamic message (a refusal, a notification, a sentence built in code) in the page's script:
+# every template applies it to such a message (tests/test_messages_in_script.py checks).
+env.filters["in_script"] = in_script
 env.install_gettext_callables(gettext, ngettext, newstyle=True)
 env.globals.update(PHASE_LABELS={str(k): v for k, v in PHASE_LABELS.items()},
                    TIMELINE=[str(p) for p in TIMELINE],
@@ -101,10 +104,6 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         ctx = {"request": request, "csrf_token": _csrf_token(request), "locale": locale,
                "html_lang": HTML_LANG[locale], "user": _layout_user(request, shared)}
         ctx.update(context or {})
-        if locale == "zh_Hant":
-            for key in ("error", "message", "advice"):
-                if isinstance(ctx.get(key), str):
-                    ctx[key] = to_traditional(ctx[key])
         tmpl = env.get_template(template)
         if block and is_fragment_request(request):
             html = "".join(tmpl.blocks[block](tmpl.new_context(ctx)))

@@ -107,16 +107,16 @@ async def _form_project(session, user: User, project_id: str) -> tuple[Project, 
 async def _form_page(request: Request, session, project: Project, v: dict, *,
                      error: str | None = None, status: int = 200):
     view = await plans.view(session, project)
-    closed = None
+    closed_error = None
     async with attempting(session) as tried:
         await plans.ensure_open(session, view.cycle, project)
     if exc := tried.refused:
-        closed = refusal_text(exc)
+        closed_error = refusal_text(exc)
     years = list(range(view.announced_on.year, project.deadline.year + 1))
     return render(request, "projects/plan_form.html", {
         "v": view, "p": project, "cycle": view.cycle, "form": v, "error": error,
-        "closed": closed, "years": years, "cross_year": len(years) > 1,
-        "wan": display.wan}, status=max(status, 409) if closed else status)
+        "closed_error": closed_error, "years": years, "cross_year": len(years) > 1,
+        "wan": display.wan}, status=max(status, 409) if closed_error else status)
 
 
 @router.get("/staff/projects/{project_id}/plan")

@@ -25,7 +25,7 @@ from app.audit import service as audit
 from app.auth.roles import Role
 from app.errors import Forbidden, Invalid
 from app.models import Cycle, Jurisdiction, User
-from app.pages.forms import field_messages
+from app.pages.forms import field_messages, refusal_text
 from app.proposals import service
 from app.proposals.hotline_file import FIELDS, Table, read_export
 from app.proposals.schemas import ProposalIn, normalise_source_ref
@@ -220,7 +220,7 @@ def _check_row(row: ImportRow, table: Table, actor: User, cycle: Cycle,
             proposer_phone=values["proposer_phone"] or "", source_ref=None):
         if name in flagged:
             continue
-        zh = exc.zh or exc.message
+        zh = refusal_text(exc)
         if exc.code == "unknown_category":  # a file has no list to pick from: name them
             zh = (f"“{values['category'][:20]}”不是本年度的类别，请改为："
                   f"{'、'.join(cycle.categories)}")

@@ -114,7 +114,7 @@ async def confirm(request: Request, cycle_id: str, session: SessionDep,
     if isinstance(exc := tried.refused, hotline.ImportRowsInvalid):
         # the file or the cycle changed since the preview
         return _page(request, cycle, result=exc.result, filename=filename,
-                     error=exc.zh, status=exc.status)
+                     error=refusal_text(exc), status=exc.status)
     if exc:
         return _page(request, cycle, error=refusal_text(exc), status=exc.status)
     if result.count("created"):

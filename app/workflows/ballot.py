@@ -6,8 +6,6 @@ created → open (quorum present, scrutineers named) → closed → tallied → 
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,18 +13,7 @@ from app.auth.roles import Role
 from app.i18n import N_
 from app.models import BallotAttendance, BallotRound, BallotScrutineer
 from app.workflows.engine import Transition, Workflow
-
-
-class BallotState(StrEnum):
-    """BallotState — 票决轮次状态."""
-
-    created = "created"
-    open = "open"
-    closed = "closed"
-    tallied = "tallied"
-    published = "published"
-    void = "void"
-
+from app.workflows.states import BallotState
 
 # A round not yet published or void: a cycle has at most one, and is not announced while it has.
 UNFINISHED = (BallotState.created, BallotState.open, BallotState.closed, BallotState.tallied)

@@ -17,21 +17,7 @@ from app.jurisdictions.settings import settings_for
 from app.models import Cycle, Jurisdiction, utcnow
 from app.workflows.cycle_guard import ready_to_announce
 from app.workflows.engine import Transition, Workflow
-
-
-class CyclePhase(StrEnum):
-    """CyclePhase — 周期阶段."""
-
-    draft = "draft"
-    soliciting = "soliciting"
-    screening = "screening"
-    commenting = "commenting"
-    balloting = "balloting"
-    announced = "announced"
-    supervising = "supervising"
-    evaluating = "evaluating"
-    closed = "closed"
-
+from app.workflows.states import CyclePhase
 
 PHASE_LABELS = {
     CyclePhase.draft: N_("筹备"),

@@ -140,7 +140,7 @@ class Workflow:
             refusal = await move.guard(session, entity, reason)
             if refusal:
                 raise Conflict(refusal[0], code="guard_failed", zh=refusal[1])
-        setattr(entity, self.state_attr, target)
+        setattr(entity, self.state_attr, self.states(target))
         if hook := self.on_enter.get(self.states(target)):
             hook(entity)
         record = StateTransition(entity_type=self.entity_type, entity_id=entity.id,

@@ -40,3 +40,28 @@ class CandidateState(StrEnum):
     gov_approved = "gov_approved"
     party_approved = "party_approved"
     reviewed = "reviewed"
+
+
+class CyclePhase(StrEnum):
+    """CyclePhase — 周期阶段."""
+
+    draft = "draft"
+    soliciting = "soliciting"
+    screening = "screening"
+    commenting = "commenting"
+    balloting = "balloting"
+    announced = "announced"
+    supervising = "supervising"
+    evaluating = "evaluating"
+    closed = "closed"
+
+
+class BallotState(StrEnum):
+    """BallotState — 票决轮次状态."""
+
+    created = "created"
+    open = "open"
+    closed = "closed"
+    tallied = "tallied"
+    published = "published"
+    void = "void"

@@ -77,6 +77,9 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     engine = state.write_engine if writing else state.engine
     async with _sqlite_writer_turn(state, writing), AsyncSession(
             engine, expire_on_commit=False) as session:
+        # A read-only request may remember what it read under the data's version (a search:
+        # app/proposals/search.py); a writing one's version may yet be rolled back.
+        session.info["read_only"] = not writing
         try:
             yield session
             await session.commit()

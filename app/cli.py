@@ -27,15 +27,22 @@ async def _with_session(fn, write: bool = True):
                                 expire_on_commit=False) as session:
             result = await fn(session)
             await session.commit()
-            return result
     finally:
         await engine.dispose()
+    if write:  # the workers' kept pages may show what this changed (app/dataversion.py)
+        from app.dataversion import bump_for_command
+
+        bump_for_command(settings)
+    return result
 
 
 def cmd_db_upgrade(args) -> int:
     from app.migrate import upgrade
 
     upgrade(revision=args.revision)
+    from app.dataversion import bump_for_command
+
+    bump_for_command(get_settings())
     print(f"database at revision {args.revision}: {get_settings().database_url.split('@')[-1]}")
     return 0
 

@@ -82,8 +82,12 @@ class Settings(BaseSettings):
     # cost PostgreSQL a new backend process each time.
     db_pool_size: int = Field(20, ge=1, le=500)
     db_pool_timeout_s: float = Field(30, gt=0)
-    # How long anonymous visitors share one rendering of a public page (app/caching.py); 0: off.
+    # How long a kept rendering of a page may serve at most (app/caching.py; the data's version
+    # decides sooner); 0: nothing is kept.
     page_cache_seconds: float = Field(10.0, ge=0, le=300)
+    # Where the data's version lives, shared by every worker (app/dataversion.py): redis://…
+    # or file:///…; unset: the rate-limit Redis if there is one, else var/data-version.
+    data_version_url: str | None = None
     # The audit chain's anchors (docs/audit.md): the Ed25519 private key (PEM) that signs them,
     # kept outside the database; the anchor log the signed heads are appended to; and, for a
     # web service that should not read the private key, the public key (base64) it publishes.

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import re
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
@@ -247,6 +249,58 @@ async def _sqlite_writer_turn(state, writing: bool) -> AsyncIterator[None]:
         yield
     finally:
         lock.release()
+
+
+class SqliteReaders:
+    """A worker's threads for small read-only statements outside any request's session (the
+    cached pages' identity lookup, app/auth/page_identity.py): each thread keeps its own sqlite3
+    connection, so a statement costs one hand-over to a thread and back, with no ORM or pool."""
+
+    def __init__(self, database: str, settings: Settings, threads: int = 2) -> None:
+        self._database = database
+        self._settings = settings
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="sqlite-reader")
+
+    def _connection(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self._database, check_same_thread=False,
+                                 timeout=self._settings.sqlite_busy_timeout_ms / 1000)
+            _sqlite_setup(db, self._settings)
+            self._local.db = db
+        return db
+
+    def _fetch_one(self, sql: str, params: dict) -> tuple | None:
+        return self._connection().execute(sql, params).fetchone()
+
+    async def fetch_one(self, sql: str, params: dict) -> tuple | None:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, self._fetch_one, sql, params)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
+
+
+_NAMED = re.compile(r"(?<!:):([a-z_]+)")
+
+
+async def fetch_one(state, sql: str, params: dict) -> tuple | None:
+    """One row of a small read-only statement (`:name` parameters), outside the request's
+    session, in as few hand-overs as each database allows: a reader thread of a SQLite file
+    (SqliteReaders), one round trip on PostgreSQL's hot pool, else a session of the engine."""
+    readers: SqliteReaders | None = getattr(state, "sqlite_readers", None)
+    if readers is not None:
+        return await readers.fetch_one(sql, params)
+    hot_pool = getattr(state, "hot_pool", None)
+    if hot_pool is not None:
+        async with hot_pool.connection() as connection:
+            cursor = await connection.execute(_NAMED.sub(r"%(\1)s", sql), params)
+            return await cursor.fetchone()
+    from sqlalchemy import text
+
+    async with AsyncSession(state.engine) as session:
+        return (await session.execute(text(sql), params)).first()
 
 
 # scope="function": the commit happens before the response goes out, so a failed commit

@@ -22,6 +22,7 @@ from app.admin.views import router as admin_pages
 from app.audit.anchors import startup_warning as audit_startup_warning
 from app.audit.api import router as audit_api
 from app.auth.api import router as auth_api
+from app.auth.page_identity import identify
 from app.auth.session_views import router as session_pages
 from app.auth.sms_api import router as sms_auth_api
 from app.auth.sms_views import router as sms_auth_pages
@@ -43,7 +44,8 @@ from app.compression import Compression
 from app.config import Settings, get_settings, retired_variables
 from app.cycles.api import router as cycles_api
 from app.cycles.views import router as cycle_pages
-from app.db import SqliteWriter, make_engine, make_hot_pool
+from app.dataversion import open_version
+from app.db import SqliteReaders, SqliteWriter, make_engine, make_hot_pool
 from app.errors import ERROR_RESPONSES, NotFound
 from app.govlist.api import router as govlist_api
 from app.govlist.views import router as govlist_pages
@@ -137,6 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sqlite_writer = writer
         if writer:
             writer.start()
+        # Small reads outside a request's session (the cached pages' identity lookup).
+        readers = app.state.sqlite_readers = (SqliteReaders(database, settings)
+                                              if writer else None)
         hot_pool = app.state.hot_pool = make_hot_pool(settings)  # PostgreSQL's casting
         if hot_pool:
             await hot_pool.open()
@@ -145,6 +150,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if writer:
                 await asyncio.to_thread(writer.stop)
+            if readers:
+                readers.close()
             if hot_pool:
                 await hot_pool.close()
             await engine.dispose()
@@ -159,6 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    # The data's version, shared by the workers (app/dataversion.py): kept pages go by it.
+    app.state.data_version = open_version(settings) if settings.page_cache_seconds > 0 else None
     # Writing requests on SQLite take the write lock at BEGIN (see app/db.py).
     app.state.write_engine = (engine.execution_options(sqlite_immediate=True)
                               if settings.is_sqlite else engine)
@@ -217,11 +226,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: the request observer wraps everything, sessions sit next to the app.
     app.add_middleware(RouteProbe)  # tells RequestObserver the route template
     app.add_middleware(CastFastPath)  # casting answered before FastAPI's routing (see there)
+    # Inside the session (it reads who is logged in), outside the app.
+    app.add_middleware(HttpCaching, seconds=settings.page_cache_seconds,
+                       version=app.state.data_version, identify=identify)
     app.add_middleware(SessionMiddleware, secret_key=settings.effective_secret,
                        session_cookie=SESSION_COOKIE, max_age=settings.session_ttl_seconds,
                        same_site="lax", https_only=settings.cookie_secure)
-    app.add_middleware(HttpCaching, seconds=settings.page_cache_seconds,
-                       session_cookie=SESSION_COOKIE)
     app.add_middleware(CSRFMiddleware, secret=settings.effective_secret,
                        secure=settings.cookie_secure)
     app.add_middleware(Compression)  # outside app/caching.py: ETags of the uncompressed body

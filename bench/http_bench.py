@@ -319,17 +319,21 @@ def parse_wrk(out: str) -> dict:
             "requests": int(total.group(1)) if total else 0, "errors": errors}
 
 
-def run_wrk(url: str, seconds: float, connections: int, threads: int) -> dict:
+def run_wrk(url: str, seconds: float, connections: int, threads: int,
+            headers: dict[str, str] | None = None) -> dict:
     secs = max(1, round(seconds))
     cmd = [shutil.which("wrk") or "wrk", f"-t{threads}", f"-c{connections}", f"-d{secs}s",
            "--latency", "--timeout", "10s", url]
+    for name, value in (headers or {}).items():
+        cmd[1:1] = ["-H", f"{name}: {value}"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 30, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     return parse_wrk(done.stdout)
 
 
-async def _httpx_load(url: str, seconds: float, connections: int) -> dict:
+async def _httpx_load(url: str, seconds: float, connections: int,
+                      headers: dict[str, str] | None = None) -> dict:
     import httpx
 
     latencies: list[float] = []
@@ -346,7 +350,7 @@ async def _httpx_load(url: str, seconds: float, connections: int) -> dict:
             while time.perf_counter() < deadline:
                 t0 = time.perf_counter()
                 try:
-                    r = await client.get(url)
+                    r = await client.get(url, headers=headers)
                     await r.aread()
                     ok = r.status_code < 400
                 except httpx.HTTPError:
@@ -374,8 +378,9 @@ async def _httpx_load(url: str, seconds: float, connections: int) -> dict:
             "requests": len(latencies) + errors, "errors": errors}
 
 
-def run_httpx(url: str, seconds: float, connections: int, threads: int) -> dict:
-    return asyncio.run(_httpx_load(url, seconds, connections))
+def run_httpx(url: str, seconds: float, connections: int, threads: int,
+              headers: dict[str, str] | None = None) -> dict:
+    return asyncio.run(_httpx_load(url, seconds, connections, headers))
 
 
 # ----------------------------------------------------------------------------- the run
@@ -388,6 +393,7 @@ class Target:
     env: dict[str, str]
     path: str
     port: int
+    headers: dict[str, str] | None = None  # e.g. a logged-in session's Cookie
 
 
 def measure(target: Target, procs: Processes, tmp: Path, load, args) -> Result:
@@ -398,15 +404,18 @@ def measure(target: Target, procs: Processes, tmp: Path, load, args) -> Result:
     log(f"{target.name}: starting {' '.join(target.cmd[2:4])} on port {target.port}")
     proc = procs.start(target.cmd, env=target.env, log_path=log_path)
     try:
-        wait_ready(proc, url, log_path)
-        probe = httpx.get(url, timeout=5.0)
+        # a page for logged-in people only answers anonymous probes with a redirect
+        wait_ready(proc, url if not target.headers else
+                   f"http://127.0.0.1:{target.port}/healthz", log_path)
+        probe = httpx.get(url, timeout=5.0, headers=target.headers)
         size = len(probe.content)
+        more = {"headers": target.headers} if target.headers else {}
         if args.warmup > 0:
             log(f"{target.name}: warm-up {args.warmup:g}s")
-            load(url, args.warmup, args.connections, args.threads)
+            load(url, args.warmup, args.connections, args.threads, **more)
         log(f"{target.name}: measuring {args.duration:g}s, {args.connections} connections")
         before = cpu_sample(proc.pid)
-        r = load(url, args.duration, args.connections, args.threads)
+        r = load(url, args.duration, args.connections, args.threads, **more)
         cpu = cpu_usage(before, cpu_sample(proc.pid), r["requests"])
         if proc.poll() is not None:
             raise RuntimeError(f"{target.name} server died during the run:\n"

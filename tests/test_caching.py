@@ -1,5 +1,6 @@
-"""HTTP caching (app/caching.py): ETag, Cache-Control and 304 on GETs; the short-lived shared copy
-of public pages for anonymous visitors, each with their own CSRF token."""
+"""HTTP caching (app/caching.py): ETag, Cache-Control and 304 on GETs; the kept renderings of
+pages for anonymous visitors, each with their own CSRF token (logged-in people:
+tests/test_kept_pages.py)."""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def test_anonymous_visitors_share_one_rendering_each_with_their_own_token(client
     assert "改过的标题" not in cached.get(f"/cycles/{cycle_id}").text  # the copy is still there
 
 
-def test_a_write_through_this_worker_empties_the_shared_copy(client, world, cached):
+def test_a_write_through_this_worker_moves_the_version_on(client, world, cached):
     cycle_id, _ = balloting_cycle(client, world, candidates=3)
     assert "乐至县2025年民生实事项目" in cached.get(f"/cycles/{cycle_id}").text
     _retitle(client, cycle_id, "改过的标题")
@@ -124,21 +125,20 @@ def test_junk_and_refused_writes_leave_the_shared_copy(client, world, cached):
     assert "改过的标题" not in cached.get(f"/cycles/{cycle_id}").text
 
 
-def test_a_cast_leaves_the_shared_copy(client, world, cached):
-    """A cast changes no public page until the tally is published; a hall casting must not
-    keep every reader rendering pages afresh."""
+def test_a_cast_moves_the_version_on_and_logging_in_does_not(client, world, cached):
+    """A cast changes the turnout and the deputy's own round page: kept pages are drawn afresh.
+    Logging in changes no page beyond the parts filled in per request."""
     cycle_id, candidates = balloting_cycle(client, world, candidates=3)
     ballot_id = walk_round(client, world, "open", cycle_id=cycle_id)
     assert "乐至县2025年民生实事项目" in cached.get(f"/cycles/{cycle_id}").text
     _retitle(client, cycle_id, "改过的标题")
-    r = cached.post(f"{API}/ballots/{ballot_id}/votes", json={"marks": {candidates[0]: "yes"}},
-                    headers=world.headers("deputy"))
-    assert r.status_code == 201, r.text
-    assert "改过的标题" not in cached.get(f"/cycles/{cycle_id}").text
-    # logging in through the form changes no public page either
     browser = TestClient(cached.app)
     assert page_login(browser, world.users["resident"].username).status_code == 303
     assert "改过的标题" not in cached.get(f"/cycles/{cycle_id}").text
+    r = cached.post(f"{API}/ballots/{ballot_id}/votes", json={"marks": {candidates[0]: "yes"}},
+                    headers=world.headers("deputy"))
+    assert r.status_code == 201, r.text
+    assert "改过的标题" in cached.get(f"/cycles/{cycle_id}").text
 
 
 def test_a_form_page_posted_back_keeps_working_after_a_cached_view(client, world, cached):

@@ -57,6 +57,24 @@ def test_db_upgrade_is_idempotent(client, database_url):
     assert r.returncode == 0 and "revision head" in r.stdout
 
 
+def test_a_command_that_writes_moves_the_data_version_on(client, database_url, tmp_path):
+    """The workers' kept pages (app/caching.py) must not outlive a change made by a command."""
+    from app.dataversion import FileVersion
+
+    path = tmp_path / "data-version"
+    env = {**os.environ, "MINSHENG_DATABASE_URL": database_url, "MINSHENG_ENV": "development",
+           "MINSHENG_DATA_VERSION_URL": path.as_uri()}
+    r = subprocess.run([sys.executable, "-m", "app.cli", "create-admin", "--username",
+                        "version-admin", "--password-stdin"], input="admin-pass-123\n", env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert FileVersion(path).read() == 1
+    r = subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert FileVersion(path).read() == 2
+
+
 def test_create_admin_reads_the_password_from_stdin(client, world, database_url):
     r = minsheng(database_url, "create-admin", "--username", "root-admin", "--password-stdin",
                  stdin="admin-pass-123\n")

@@ -175,4 +175,4 @@ async def results_page(request: Request, ballot_id: str, session: SessionDep, us
         "turnout": await turnout_ctx(session, ballot),
         "void_reason": await void_reason(session, ballot)
         if ballot.state == BallotState.void else "",
-        "is_staff": await _is_staff_of(session, user, ballot)})
+        "is_staff": await _is_staff_of(session, user, ballot)}, shared=True)

@@ -110,7 +110,7 @@ async def public_list(request: Request, cycle_id: str, session: SessionDep, user
     cycle = await cycles.get(session, cycle_id)
     return render(request, "candidates/list.html", {
         **await _public_ctx(session, cycle),
-        "staff": await _is_staff_of(session, user, cycle)})
+        "staff": await _is_staff_of(session, user, cycle)}, shared=True)
 
 
 @router.get("/cycles/{cycle_id}/candidates/print")

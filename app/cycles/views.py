@@ -39,7 +39,8 @@ async def home(request: Request, session: SessionDep, user: PageUser):
     by_j: dict[str, list[Cycle]] = {}
     for c in cycles:
         by_j.setdefault(c.jurisdiction_code, []).append(c)
-    return render(request, "home.html", {"jurisdictions": all_j, "cycles_by_j": by_j})
+    return render(request, "home.html", {"jurisdictions": all_j, "cycles_by_j": by_j},
+                  shared=True)
 
 
 async def _moves_for(session, user: User | None, cycle: Cycle) -> list:
@@ -93,8 +94,9 @@ async def _cycle_page(request: Request, session, user: User | None, cycle: Cycle
         ctx.update(story=told, jurisdiction=told.jurisdiction, history=told.history,
                    ballot_section=cycle_section(told.all_rounds),
                    PROJECT_STATES=PROJECT_STATES, wan=wan)
+    # The same for everyone of one role in one jurisdiction (moves, scope: role and grants).
     return render(request, "cycles/detail.html", ctx, status=status, block="phase_panel",
-                  headers=headers)
+                  headers=headers, shared=True)
 
 
 @router.get("/cycles/new")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.auth.roles import ROLE_LABELS, Perm, has_perm
+from app.caching import (
+    ID_PLACEHOLDER,
+    NAME_PLACEHOLDER,
+    PAGE_CACHE_MARK,
+    UNREAD,
+    USERNAME_PLACEHOLDER,
+)
 from app.i18n import (
     COOKIE,
     HTML_LANG,
@@ -60,15 +68,38 @@ def is_fragment_request(request: Request) -> bool:
             and request.headers.get("hx-boosted") != "true")
 
 
+def _layout_user(request: Request, shared: bool):
+    """The person the layout shows: as they are, or, when the page is rendered to be kept
+    (app/caching.py), with their own parts as placeholders that are filled in per request —
+    their name and unread count, and on a page `shared` by everyone of their role and
+    jurisdiction also their id and user name."""
+    user = getattr(request.state, "user", None)
+    mark = request.scope.get(PAGE_CACHE_MARK)
+    if mark is None:
+        return user
+    mark["shared"] = shared or user is None  # a view that asked nobody shows nobody's page
+    if user is None:
+        return None
+    return replace(user, display_name=NAME_PLACEHOLDER, unread=UNREAD,
+                   **({"id": ID_PLACEHOLDER, "username": USERNAME_PLACEHOLDER}
+                      if shared else {}))
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
            status: int = 200, block: str | None = None,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
-    """Render `template`; with `block` and an htmx request, only that block."""
+           headers: dict[str, str] | None = None, shared: bool = False) -> HTMLResponse:
+    """Render `template`; with `block` and an htmx request, only that block.
+
+    `shared`: the page shows the same to everyone of the visitor's role and jurisdiction
+    (nothing of the person but the layout's name and unread count), so one kept rendering
+    serves them all (app/caching.py); else a logged-in person's rendering is kept for their
+    login session alone.
+    """
     locale = pick_locale(request.cookies.get(COOKIE), request.app.state.settings.default_locale)
     token = current_locale.set(locale)
     try:
         ctx = {"request": request, "csrf_token": _csrf_token(request), "locale": locale,
-               "html_lang": HTML_LANG[locale], "user": getattr(request.state, "user", None)}
+               "html_lang": HTML_LANG[locale], "user": _layout_user(request, shared)}
         ctx.update(context or {})
         if locale == "zh_Hant":
             for key in ("error", "message", "advice"):

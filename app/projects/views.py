@@ -66,4 +66,4 @@ async def project_page(request: Request, project_id: str, session: SessionDep,
         "STATE_LABELS": {str(k): val for k, val in STATE_LABELS.items()},
         "wan": display.wan, "item_text": display.item_text,
         "funding_total": plans.funding_total(v.plan.funding) if v.plan else None,
-        "may_edit": user is not None and plans.may_write(user)})
+        "may_edit": user is not None and plans.may_write(user)}, shared=True)

@@ -1,0 +1,84 @@
+"""Who a page's visitor is, in one statement: for serving a kept page to a logged-in person
+(app/caching.py) without the request's database session.
+
+The signed session cookie (already decoded by Starlette's SessionMiddleware) names the user, the
+token version and the login session's secret; one statement reads that session's row with its
+account, the account's grants and the count of unread messages — what decides which kept copy
+fits (role, jurisdiction, grants) and what is filled into it (name, unread count). The rules
+are those of app/auth/login_sessions.py `user_of`; anything else (no such session, ended,
+expired, a generated password still to change, a session due to be touched) answers None and
+the request goes the ordinary way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from app.auth.login_sessions import (
+    SESSION_ID,
+    SESSION_USER,
+    SESSION_VERSION,
+    needs_touch,
+    session_key,
+)
+from app.db import fetch_one
+from app.models import utcnow
+
+IDENTITY_SQL = """
+SELECT u.id, u.username, u.display_name, u.role, u.jurisdiction_code, u.is_active,
+       u.token_version, u.must_change_password, s.user_id, s.ended_at, s.expires_at,
+       s.last_seen_at,
+       (SELECT count(*) FROM notification n WHERE n.user_id = u.id AND n.read_at IS NULL),
+       (SELECT count(*) FROM jurisdiction_grant g WHERE g.user_id = u.id)
+FROM login_session s JOIN user_account u ON u.id = s.user_id
+WHERE s.id = :key
+"""
+
+
+@dataclass(frozen=True)
+class PageIdentity:
+    """PageIdentity — 页面访问者: the logged-in person as the kept pages need them."""
+
+    id: str
+    username: str
+    display_name: str
+    role: str
+    jurisdiction_code: str | None
+    unread: int
+    has_grants: bool
+    session_key: str
+
+    @property
+    def audience(self) -> tuple:
+        """Who sees the same shared page: one role in one jurisdiction; a person holding grants
+        into other jurisdictions sees their own copy."""
+        return (self.role, self.jurisdiction_code or "", self.id if self.has_grants else "")
+
+
+def _utc(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)  # SQLite: naive UTC text
+
+
+async def identify(state, session: dict) -> PageIdentity | None:
+    """The visitor of a running session whose page may come from a kept copy, else None."""
+    uid, version, secret = (session.get(SESSION_USER), session.get(SESSION_VERSION),
+                            session.get(SESSION_ID))
+    if not (isinstance(uid, str) and isinstance(version, int) and isinstance(secret, str)
+            and secret):
+        return None
+    key = session_key(secret)
+    row = await fetch_one(state, IDENTITY_SQL, {"key": key})
+    if row is None:
+        return None
+    (user_id, username, display_name, role, jurisdiction, active, token_version, must_change,
+     session_user, ended, expires, last_seen, unread, grants) = row
+    now = utcnow()
+    if (user_id != uid or session_user != uid or not active or token_version != version
+            or must_change or ended is not None or _utc(expires) <= now
+            or needs_touch(_utc(last_seen), now)):
+        return None
+    return PageIdentity(user_id, username, display_name, role, jurisdiction, int(unread),
+                        bool(grants), key)

@@ -1,0 +1,145 @@
+"""The data's version (数据版本): a number that every write which went through moves on, shared by
+all the workers that serve one database, so that a kept rendering of a page (app/caching.py) is
+served only while nothing it shows can have changed.
+
+Where it lives (MINSHENG_DATA_VERSION_URL):
+
+- unset: in Redis when MINSHENG_RATE_LIMIT_URL is a redis:// address (production requires a shared
+  rate-limit store, so several machines sharing one PostgreSQL share this too), otherwise in the
+  file `var/data-version` (8 bytes, memory-mapped), shared by the workers of one machine;
+- `redis://host:port/db`: that Redis (one INCR per write, one GET per cached page);
+- `file:///path/to/file`: that file.
+
+A write moves the version on after its commit and before its answer goes out (app/caching.py), so
+the writer, and anyone whose request starts after that answer, on any worker, gets the change. A
+reader reads the version before it reads the data, so a rendering is never kept under a version
+newer than what it shows. The `minsheng` commands that write move it on too (app/cli.py). Changes
+made outside the app (SQL by hand) are not seen: kept renderings also expire after
+MINSHENG_PAGE_CACHE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import mmap
+import os
+import struct
+from pathlib import Path
+from typing import Protocol
+
+from app.config import Settings, data_dir
+
+log = logging.getLogger("minsheng")
+_WORD = struct.Struct("<Q")
+
+
+class DataVersion(Protocol):
+    async def current(self) -> int: ...
+
+    async def bump(self) -> None: ...
+
+    def bump_now(self) -> None:
+        """Move the version on from synchronous code (the command line)."""
+
+    async def close(self) -> None: ...
+
+
+class FileVersion:
+    """The version as 8 bytes of a memory-mapped file: reading it is a memory read; moving it on
+    takes the file's lock for the increment, so two workers never lose one."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        if os.fstat(self._fd).st_size < _WORD.size:
+            os.ftruncate(self._fd, _WORD.size)
+        self._map = mmap.mmap(self._fd, _WORD.size)
+
+    def read(self) -> int:
+        return _WORD.unpack_from(self._map)[0]
+
+    async def current(self) -> int:
+        return self.read()
+
+    def bump_now(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            _WORD.pack_into(self._map, 0, (self.read() + 1) % (1 << 64))
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    async def bump(self) -> None:
+        self.bump_now()
+
+    def close_now(self) -> None:
+        self._map.close()
+        os.close(self._fd)
+
+    async def close(self) -> None:
+        self.close_now()
+
+
+class RedisVersion:
+    """The version as one Redis key, named after the database so that installations sharing a
+    Redis do not share it."""
+
+    def __init__(self, url: str, database_url: str) -> None:
+        import coredis
+
+        self.url = url
+        self.key = "minsheng:data-version:" + hashlib.sha256(
+            database_url.encode()).hexdigest()[:16]
+        self._client = coredis.Redis.from_url(url)
+
+    async def current(self) -> int:
+        return int(await self._client.get(self.key) or 0)
+
+    async def bump(self) -> None:
+        await self._client.incr(self.key)
+
+    def bump_now(self) -> None:
+        import asyncio
+
+        async def once() -> None:
+            import coredis
+
+            client = coredis.Redis.from_url(self.url)
+            await client.incr(self.key)
+
+        asyncio.run(once())
+
+    async def close(self) -> None:
+        pass  # coredis closes its pool's connections when it is collected
+
+
+def version_url(settings: Settings) -> str:
+    """Where the data's version lives for these settings (see the module's docstring)."""
+    if settings.data_version_url:
+        return settings.data_version_url
+    if settings.rate_limit_url and settings.rate_limit_url.startswith(("redis://", "rediss://")):
+        return settings.rate_limit_url
+    return (data_dir() / "data-version").as_uri()
+
+
+def open_version(settings: Settings) -> FileVersion | RedisVersion:
+    url = version_url(settings)
+    if url.startswith(("redis://", "rediss://")):
+        return RedisVersion(url, settings.database_url)
+    if url.startswith("file://"):
+        return FileVersion(Path(url.removeprefix("file://")))
+    raise ValueError(f"MINSHENG_DATA_VERSION_URL must be redis://… or file:///…, not {url!r}")
+
+
+def bump_for_command(settings: Settings) -> None:
+    """After a `minsheng` command wrote to the database: the pages the workers keep are old."""
+    try:
+        version = open_version(settings)
+        version.bump_now()
+        if isinstance(version, FileVersion):
+            version.close_now()
+    except Exception as exc:  # noqa: BLE001 - the command's work is done; the pages expire anyway
+        log.warning("the data version was not moved on (%s: %s); kept pages expire within "
+                    "MINSHENG_PAGE_CACHE_SECONDS", exc.__class__.__name__, exc)

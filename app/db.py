@@ -80,8 +80,13 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with _sqlite_writer_turn(state, writing), AsyncSession(
             engine, expire_on_commit=False) as session:
         # A read-only request may remember what it read under the data's version (a search:
-        # app/proposals/search.py); a writing one's version may yet be rolled back.
+        # app/proposals/search.py), a writing one's version may yet be rolled back; it may read
+        # outside its session, on the worker's SQLite reader threads or PostgreSQL's hot pool
+        # (app/proposals/listing.py).
         session.info["read_only"] = not writing
+        session.info["sqlite_readers"] = (None if writing
+                                          else getattr(state, "sqlite_readers", None))
+        session.info["pg_hot_pool"] = None if writing else getattr(state, "hot_pool", None)
         try:
             yield session
             await session.commit()
@@ -273,6 +278,20 @@ class SqliteReaders:
 
     def _fetch_one(self, sql: str, params: dict) -> tuple | None:
         return self._connection().execute(sql, params).fetchone()
+
+    def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        db = self._connection()
+        db.execute("BEGIN")
+        try:
+            return fn(db)
+        finally:
+            db.execute("ROLLBACK")  # a read: nothing to keep, the snapshot ends
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` on a reader thread in one read transaction (one snapshot): a read
+        of several statements in one hand-over (the public proposal list, app/proposals/
+        listing.py). `fn` must not write."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._run, fn)
 
     async def fetch_one(self, sql: str, params: dict) -> tuple | None:
         return await asyncio.get_running_loop().run_in_executor(

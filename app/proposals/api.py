@@ -131,10 +131,10 @@ async def list_proposals(
 
 
 @router.get("/cycles/{cycle_id}/proposals/similar", response_model=list[SimilarOut])
-async def similar_proposals(cycle: CurrentCycle, session: SessionDep,
+async def similar_proposals(cycle_id: str, session: SessionDep,
                             text: Annotated[str, Query(max_length=200)] = ""):
     """Proposals like `text` (a title being typed), so a resident can endorse instead."""
-    rows = await listing.similar(session, cycle.id, text)
+    rows = await listing.similar(session, cycle_id, text)  # 404 for an unknown cycle
     return [SimilarOut(id=p.id, title=p.title, state=p.state, endorsements=p.endorsement_count)
             for p in rows]
 

@@ -20,17 +20,16 @@ PostgreSQL a remembered page is two statements.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
-from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import run_on_sqlite_thread
 from app.errors import NotFound
-from app.models import Cycle, Proposal
 from app.proposals import search
 from app.search.text import query_words
 from app.workflows.proposal import ProposalState
@@ -48,7 +47,7 @@ SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
 COLUMNS = ("id", "cycle_id", "title", "category", "location_code", "place", "channel", "state",
            "endorsement_count", "created_at")
 _SQL_COLUMNS = ", ".join(COLUMNS)
-_T = Proposal.__table__
+T = TypeVar("T")
 
 
 @dataclass
@@ -115,8 +114,7 @@ async def page(session: AsyncSession, cycle_id: str, f: ListFilter, *, page: int
     ask = _Ask(scope, words, f.sort if f.sort in SORTS else "newest", (page - 1) * per_page,
                per_page, _database(session))
     if session.bind.dialect.name == "sqlite":
-        found_cycle, rows, total = await run_on_sqlite_thread(
-            session, lambda conn: _sqlite_page(conn, ask))
+        found_cycle, rows, total = await _on_sqlite(session, lambda conn: _sqlite_page(conn, ask))
     else:
         found_cycle, rows, total = await _pg_page(session, ask)
     if not found_cycle:
@@ -130,23 +128,25 @@ async def similar(session: AsyncSession, cycle_id: str, text: str, *, limit: int
 
     `text` is a title being typed: its last word is matched as a prefix, the others whole;
     one-character words are dropped when longer ones are left (路 alone matches thousands).
-    An unknown cycle has none.
+    404 if the cycle is unknown.
     """
     found = query_words(text)
     if len(found) > 1 and any(len(w) > 1 for w in found):
         found = [w for w in found if len(w) > 1]
-    if not found:
-        return []
     typing = not text[-1:].isspace()
+    # Nothing searchable: no words, nothing similar (the cycle is still checked).
     words = search.Words(found, any_word=True,
                          exact=[i < len(found) - 1 or not typing for i in range(len(found))])
     # A few more than asked, so the excluded one and ties on rank leave enough.
     ask = _Ask(search.Scope(cycle_id, list(LIVE_STATES)), words, "similar", 0,
                limit + (1 if exclude_id else 0) + 20, _database(session))
     if session.bind.dialect.name == "sqlite":
-        ranked, rows = await run_on_sqlite_thread(session, lambda conn: _sqlite_similar(conn, ask))
+        found_cycle, ranked, rows = await _on_sqlite(session,
+                                                     lambda conn: _sqlite_similar(conn, ask))
     else:
-        ranked, rows = await _pg_similar(session, ask)
+        found_cycle, ranked, rows = await _pg_similar(session, ask)
+    if not found_cycle:
+        raise _unknown_cycle()
     rank = dict(ranked)
     rows = [r for r in rows if r.id != exclude_id]
     rows.sort(key=lambda r: (rank[r.id], -r.endorsement_count, r.id))
@@ -160,12 +160,21 @@ def _in_order(rows: Sequence[Listed], ids: Sequence[str]) -> list[Listed]:
 
 # ----------------------------------------------------------------------------- SQLite
 
+async def _on_sqlite(session: AsyncSession, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """`fn(connection)` in one hand-over: on a reader thread of the worker for a read-only
+    request (its session then never begins), else on the session's connection."""
+    readers = session.info.get("sqlite_readers")
+    if readers is not None:
+        return await readers.run(fn)
+    return await run_on_sqlite_thread(session, fn)
+
+
 def _sqlite_listed(row: tuple) -> Listed:
     *head, created_at = row
     return Listed(*head, created_at=datetime.fromisoformat(created_at).replace(tzinfo=UTC))
 
 
-def _sqlite_order(sort: str) -> str:
+def _sql_order(sort: str) -> str:
     return ", ".join(f"{c} DESC" if desc else c for c, desc in SORTS[sort]) + ", id"
 
 
@@ -183,14 +192,14 @@ def _sqlite_page(conn: sqlite3.Connection, ask: _Ask) -> tuple[bool, list[Listed
         return False, [], 0
     if ask.words is not None and not ask.words.words:
         return True, [], 0
-    where, params = search.sqlite_scope(scope)
+    where, params = search.scope_sql(scope, "?")
     if ask.words is None:
         total = search.sqlite_tally_total(conn, scope)
         if not total:
             return True, [], 0
         rows = conn.execute(
             f"SELECT {_SQL_COLUMNS} FROM proposal WHERE {where} ORDER BY "
-            f"{_sqlite_order(ask.sort)} LIMIT ? OFFSET ?",
+            f"{_sql_order(ask.sort)} LIMIT ? OFFSET ?",
             [*params, ask.limit, ask.offset]).fetchall()
         return True, [_sqlite_listed(r) for r in rows], total
     match = search.fts5_match(scope, ask.words)
@@ -207,7 +216,7 @@ def _sqlite_page(conn: sqlite3.Connection, ask: _Ask) -> tuple[bool, list[Listed
         return [_sqlite_listed(r) for r in conn.execute(
             f"SELECT {_SQL_COLUMNS} FROM proposal WHERE cycle_id = ? AND +rowid IN "
             "(SELECT rowid FROM proposal_fts WHERE proposal_fts MATCH ?) "
-            f"ORDER BY {_sqlite_order(ask.sort)} LIMIT ? OFFSET ?",
+            f"ORDER BY {_sql_order(ask.sort)} LIMIT ? OFFSET ?",
             (scope.cycle_id, match, ask.limit, ask.offset))]
 
     if ask.sort == "endorsed":  # changes with every 附议, which moves no version
@@ -222,7 +231,11 @@ def _sqlite_page(conn: sqlite3.Connection, ask: _Ask) -> tuple[bool, list[Listed
     return True, _sqlite_by_ids(conn, ids), total
 
 
-def _sqlite_similar(conn: sqlite3.Connection, ask: _Ask) -> tuple[list, list[Listed]]:
+def _sqlite_similar(conn: sqlite3.Connection, ask: _Ask) -> tuple[bool, list, list[Listed]]:
+    if conn.execute("SELECT 1 FROM cycle WHERE id = ?", (ask.scope.cycle_id,)).fetchone() is None:
+        return False, [], []
+    if not ask.words.words:
+        return True, [], []
     at = search.sqlite_version(conn, ask.database, ask.scope.cycle_id)
     match = search.fts5_match(ask.scope, ask.words)
     ranked = search.remembered_sync(at, ask.key("similar", ask.limit), lambda: tuple(
@@ -230,70 +243,104 @@ def _sqlite_similar(conn: sqlite3.Connection, ask: _Ask) -> tuple[list, list[Lis
                      "WHERE proposal_fts MATCH ? ORDER BY rank LIMIT ?) AS r "
                      "JOIN proposal AS p ON p.rowid = r.rowid ORDER BY r.rank",
                      (match, ask.limit)).fetchall()))
-    return list(ranked), _sqlite_by_ids(conn, [i for i, _ in ranked])
+    return True, list(ranked), _sqlite_by_ids(conn, [i for i, _ in ranked])
 
 
 # ----------------------------------------------------------------------------- PostgreSQL
 
-def _pg_select():
-    return select(*(_T.c[c] for c in COLUMNS))
+class _PgReads:
+    """Driver-level statements (`%s` parameters) of one PostgreSQL read: on a connection of the
+    hot pool (autocommit: one round trip each, no BEGIN or COMMIT) for a read-only request,
+    else on the session's connection."""
+
+    def __init__(self, session: AsyncSession, connection=None) -> None:
+        self.session = session
+        self.connection = connection
+
+    async def rows(self, sql: str, params: Sequence) -> list[tuple]:
+        if self.connection is not None:
+            return await (await self.connection.execute(sql, params)).fetchall()
+        return list((await (await self.session.connection()).exec_driver_sql(
+            sql, tuple(params))).all())
+
+    async def by_ids(self, ids: Sequence[str]) -> list[Listed]:
+        if not ids:
+            return []
+        rows = await self.rows(f"SELECT {_SQL_COLUMNS} FROM proposal WHERE id = ANY(%s)",
+                               [list(ids)])
+        return _in_order([_pg_listed(r) for r in rows], ids)
+
+    async def cycle_and(self, cycle_id: str, sql: str, params: Sequence) -> tuple[bool, int]:
+        """Whether the cycle exists, and the number `sql` (a scalar subquery) gives."""
+        (found, number), = await self.rows(
+            f"SELECT EXISTS (SELECT 1 FROM cycle WHERE id = %s), ({sql})", [cycle_id, *params])
+        return found, int(number or 0)
 
 
-async def _pg_by_ids(session: AsyncSession, ids: Sequence[str]) -> list[Listed]:
-    if not ids:
-        return []
-    rows = await session.execute(_pg_select().where(_T.c.id.in_(ids)))
-    return _in_order([Listed(*r) for r in rows], ids)
+@asynccontextmanager
+async def _pg_reads(session: AsyncSession) -> AsyncIterator[_PgReads]:
+    pool = session.info.get("pg_hot_pool")
+    if pool is None:
+        yield _PgReads(session)
+        return
+    async with pool.connection() as connection:
+        yield _PgReads(session, connection)
+
+
+def _pg_listed(row: tuple) -> Listed:
+    *head, created_at = row
+    return Listed(*head, created_at=created_at.astimezone(UTC))
+
+
+_PG_VERSION = "SELECT coalesce(sum(changes), 0) FROM proposal_tally WHERE cycle_id = %s"
 
 
 async def _pg_page(session: AsyncSession, ask: _Ask) -> tuple[bool, list[Listed], int]:
     scope, words = ask.scope, ask.words
-    cycle = exists().where(Cycle.__table__.c.id == scope.cycle_id)
-    if words is None:
-        found_cycle, total = (await session.execute(select(
-            cycle, search.tally_total(scope).scalar_subquery()))).one()
-        if not found_cycle or not total:
-            return found_cycle, [], int(total or 0)
-        where = [_T.c.cycle_id == scope.cycle_id, _T.c.state.in_(scope.states)]
-        if scope.category:
-            where.append(_T.c.category == scope.category)
-        if scope.location_code:
-            where.append(_T.c.location_code == scope.location_code)
-        order = [_T.c[c].desc() if desc else _T.c[c] for c, desc in SORTS[ask.sort]]
-        rows = await session.execute(_pg_select().where(*where).order_by(*order, _T.c.id)
-                                     .offset(ask.offset).limit(ask.limit))
-        return True, [Listed(*r) for r in rows], int(total)
-    found_cycle, number = (await session.execute(select(
-        cycle, search.version_number(scope.cycle_id).scalar_subquery()))).one()
-    if not found_cycle or not words.words:
-        return found_cycle, [], 0
-    at = search.Version(ask.database, scope.cycle_id, int(number)) if ask.database else None
-    total = await search.remembered(session, at, ask.key("total"),
-                                    lambda: search.count(session, scope, words))
-    if not total:
-        return True, [], 0
+    async with _pg_reads(session) as db:
+        if words is None:
+            where, params = search.scope_sql(scope, "%s")
+            found_cycle, total = await db.cycle_and(
+                scope.cycle_id, f"SELECT coalesce(sum(proposals), 0) FROM proposal_tally "
+                                f"WHERE {where}", params)
+            if not found_cycle or not total:
+                return found_cycle, [], total
+            rows = await db.rows(f"SELECT {_SQL_COLUMNS} FROM proposal WHERE {where} ORDER BY "
+                                 f"{_sql_order(ask.sort)} LIMIT %s OFFSET %s",
+                                 [*params, ask.limit, ask.offset])
+            return True, [_pg_listed(r) for r in rows], total
+        found_cycle, number = await db.cycle_and(scope.cycle_id, _PG_VERSION, [scope.cycle_id])
+        if not found_cycle or not words.words:
+            return found_cycle, [], 0
+        at = search.Version(ask.database, scope.cycle_id, number) if ask.database else None
+        total = await search.remembered(session, at, ask.key("total"),
+                                        lambda: search.count(session, scope, words))
+        if not total:
+            return True, [], 0
 
-    async def page_ids() -> tuple[str, ...]:
-        await search.plan_for_memory(session)
-        return tuple((await session.scalars(search.pg_page(
-            scope, words, ask.sort, offset=ask.offset, limit=ask.limit))).all())
+        async def page_ids() -> tuple[str, ...]:
+            await search.plan_for_memory(session)
+            return tuple((await session.scalars(search.pg_page(
+                scope, words, ask.sort, offset=ask.offset, limit=ask.limit))).all())
 
-    # The endorsed order changes with every 附议, which moves no version: read each time.
-    ids = await search.remembered(session, at if ask.sort != "endorsed" else None,
-                                  ask.key("page", ask.sort, ask.offset, ask.limit), page_ids)
-    return True, await _pg_by_ids(session, ids), total
+        # The endorsed order changes with every 附议, which moves no version: read each time.
+        ids = await search.remembered(session, at if ask.sort != "endorsed" else None,
+                                      ask.key("page", ask.sort, ask.offset, ask.limit), page_ids)
+        return True, await db.by_ids(ids), total
 
 
-async def _pg_similar(session: AsyncSession, ask: _Ask) -> tuple[list, list[Listed]]:
-    number = await session.scalar(search.version_number(ask.scope.cycle_id))
-    at = search.Version(ask.database, ask.scope.cycle_id, int(number)) if ask.database else None
+async def _pg_similar(session: AsyncSession, ask: _Ask) -> tuple[bool, list, list[Listed]]:
+    cycle_id = ask.scope.cycle_id
+    async with _pg_reads(session) as db:
+        found_cycle, number = await db.cycle_and(cycle_id, _PG_VERSION, [cycle_id])
+        if not found_cycle or not ask.words.words:
+            return found_cycle, [], []
+        at = search.Version(ask.database, cycle_id, number) if ask.database else None
 
-    async def ranked() -> tuple:
-        await search.plan_for_memory(session)
-        rows = await session.execute(search.pg_ranked(ask.scope, ask.words,
-                                                       ask.limit))
-        return tuple((key, rank) for key, rank in rows)
+        async def ranked() -> tuple:
+            await search.plan_for_memory(session)
+            rows = await session.execute(search.pg_ranked(ask.scope, ask.words, ask.limit))
+            return tuple((key, rank) for key, rank in rows)
 
-    best = await search.remembered(session, at, ask.key("similar", ask.limit), ranked)
-    return list(best), await _pg_by_ids(session, [i for i, _ in best])
-
+        best = await search.remembered(session, at, ask.key("similar", ask.limit), ranked)
+        return True, list(best), await db.by_ids([i for i, _ in best])

@@ -103,20 +103,21 @@ def fts5_match(scope: Scope, words: Words | None) -> str:
     return match
 
 
-def sqlite_scope(scope: Scope) -> tuple[str, list]:
-    """The WHERE clause (over proposal) and its parameters for the proposals in `scope`."""
-    where = f"cycle_id = ? AND state IN ({', '.join('?' * len(scope.states))})"
+def scope_sql(scope: Scope, mark: str) -> tuple[str, list]:
+    """The WHERE clause (over proposal or proposal_tally) and its parameters for the proposals
+    in `scope`; `mark` is the driver's parameter marker (sqlite3 `?`, psycopg `%s`)."""
+    where = f"cycle_id = {mark} AND state IN ({', '.join([mark] * len(scope.states))})"
     params: list = [scope.cycle_id, *(str(s) for s in scope.states)]
     for name, value in (("category", scope.category), ("location_code", scope.location_code)):
         if value:
-            where += f" AND {name} = ?"
+            where += f" AND {name} = {mark}"
             params.append(value)
     return where, params
 
 
 def sqlite_tally_total(conn: sqlite3.Connection, scope: Scope) -> int:
     """How many proposals are in `scope`, from proposal_tally."""
-    where, params = sqlite_scope(scope)
+    where, params = scope_sql(scope, "?")
     return conn.execute(f"SELECT coalesce(sum(proposals), 0) FROM proposal_tally WHERE {where}",
                         params).fetchone()[0]
 
@@ -210,17 +211,6 @@ def pg_page(scope: Scope, words: Words, sort: str, *, offset: int, limit: int) -
 
 
 # ----------------------------------------------------------------------------- totals, memo
-
-def tally_total(scope: Scope) -> Select:
-    """How many proposals are in `scope`, from proposal_tally (a few dozen rows a cycle)."""
-    t = _TALLY.c
-    where = [t.cycle_id == scope.cycle_id, t.state.in_([str(s) for s in scope.states])]
-    if scope.category:
-        where.append(t.category == scope.category)
-    if scope.location_code:
-        where.append(t.location_code == scope.location_code)
-    return select(func.coalesce(func.sum(t.proposals), 0)).where(*where)
-
 
 def version_number(cycle_id: str) -> Select:
     """The cycle's version: how often its proposals changed (see the module's docstring)."""

@@ -12,9 +12,11 @@ many is decided here once:
   ranked ids of a similar lookup under the cycle's version (search.Memo): until a proposal of the
   cycle changes, the next request only reads the version and its 20 rows.
 
-On SQLite all of it runs on the connection's thread in one hand-over (db.run_on_sqlite_thread);
-aiosqlite would hand every statement over four times (cursor, execute, fetch, close). On
-PostgreSQL a remembered page is two statements.
+A read-only request reads outside its session: on SQLite all of it in one hand-over to one of
+the worker's reader threads (db.SqliteReaders.run: one read transaction; through aiosqlite every
+statement would be handed over four times — cursor, execute, fetch, close — plus BEGIN and
+COMMIT), on PostgreSQL on the hot pool's autocommit connections (a remembered page: two round
+trips, no BEGIN or COMMIT). A writing request reads the same way on its session's connection.
 """
 
 from __future__ import annotations
@@ -166,6 +168,7 @@ async def _on_sqlite(session: AsyncSession, fn: Callable[[sqlite3.Connection], T
     readers = session.info.get("sqlite_readers")
     if readers is not None:
         return await readers.run(fn)
+    await session.flush()  # the raw statements see what the session holds, as a query would
     return await run_on_sqlite_thread(session, fn)
 
 
@@ -176,6 +179,14 @@ def _sqlite_listed(row: tuple) -> Listed:
 
 def _sql_order(sort: str) -> str:
     return ", ".join(f"{c} DESC" if desc else c for c, desc in SORTS[sort]) + ", id"
+
+
+def filtered_page_sql(scope: search.Scope, sort: str, mark: str) -> tuple[str, list]:
+    """The page of a list without words: the statement (its parameters end with LIMIT and
+    OFFSET, to be appended) and its scope's parameters; `mark` is the driver's marker."""
+    where, params = search.scope_sql(scope, mark)
+    return (f"SELECT {_SQL_COLUMNS} FROM proposal WHERE {where} ORDER BY {_sql_order(sort)} "
+            f"LIMIT {mark} OFFSET {mark}", params)
 
 
 def _sqlite_by_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Listed]:
@@ -192,15 +203,12 @@ def _sqlite_page(conn: sqlite3.Connection, ask: _Ask) -> tuple[bool, list[Listed
         return False, [], 0
     if ask.words is not None and not ask.words.words:
         return True, [], 0
-    where, params = search.scope_sql(scope, "?")
     if ask.words is None:
         total = search.sqlite_tally_total(conn, scope)
         if not total:
             return True, [], 0
-        rows = conn.execute(
-            f"SELECT {_SQL_COLUMNS} FROM proposal WHERE {where} ORDER BY "
-            f"{_sql_order(ask.sort)} LIMIT ? OFFSET ?",
-            [*params, ask.limit, ask.offset]).fetchall()
+        sql, params = filtered_page_sql(scope, ask.sort, "?")
+        rows = conn.execute(sql, [*params, ask.limit, ask.offset]).fetchall()
         return True, [_sqlite_listed(r) for r in rows], total
     match = search.fts5_match(scope, ask.words)
     at = search.sqlite_version(conn, ask.database, scope.cycle_id)
@@ -281,6 +289,7 @@ class _PgReads:
 async def _pg_reads(session: AsyncSession) -> AsyncIterator[_PgReads]:
     pool = session.info.get("pg_hot_pool")
     if pool is None:
+        await session.flush()  # the raw statements see what the session holds, as a query would
         yield _PgReads(session)
         return
     async with pool.connection() as connection:
@@ -305,9 +314,8 @@ async def _pg_page(session: AsyncSession, ask: _Ask) -> tuple[bool, list[Listed]
                                 f"WHERE {where}", params)
             if not found_cycle or not total:
                 return found_cycle, [], total
-            rows = await db.rows(f"SELECT {_SQL_COLUMNS} FROM proposal WHERE {where} ORDER BY "
-                                 f"{_sql_order(ask.sort)} LIMIT %s OFFSET %s",
-                                 [*params, ask.limit, ask.offset])
+            sql, params = filtered_page_sql(scope, ask.sort, "%s")
+            rows = await db.rows(sql, [*params, ask.limit, ask.offset])
             return True, [_pg_listed(r) for r in rows], total
         found_cycle, number = await db.cycle_and(scope.cycle_id, _PG_VERSION, [scope.cycle_id])
         if not found_cycle or not words.words:

@@ -245,12 +245,16 @@ def _sqlite_similar(conn: sqlite3.Connection, ask: _Ask) -> tuple[bool, list, li
     if not ask.words.words:
         return True, [], []
     at = search.sqlite_version(conn, ask.database, ask.scope.cycle_id)
-    match = search.fts5_match(ask.scope, ask.words)
+    # The words alone are matched and ranked (bm25), the scope is the proposal's own columns:
+    # with the facets in the query bm25 first counted the rows of every facet — the cycle's
+    # and each live state's, 100,000 and more — for each lookup, and the states' weights put
+    # accepted proposals before submitted ones of the same words.
+    where, params = search.scope_sql(ask.scope, "?")
     ranked = search.remembered_sync(at, ask.key("similar", ask.limit), lambda: tuple(
-        conn.execute("SELECT p.id, r.rank FROM (SELECT rowid, rank FROM proposal_fts "
-                     "WHERE proposal_fts MATCH ? ORDER BY rank LIMIT ?) AS r "
-                     "JOIN proposal AS p ON p.rowid = r.rowid ORDER BY r.rank",
-                     (match, ask.limit)).fetchall()))
+        conn.execute("SELECT proposal.id, proposal_fts.rank FROM proposal_fts "
+                     "JOIN proposal ON proposal.rowid = proposal_fts.rowid "
+                     f"WHERE proposal_fts MATCH ? AND {where} ORDER BY proposal_fts.rank LIMIT ?",
+                     [search.fts5_words(ask.words), *params, ask.limit]).fetchall()))
     return True, list(ranked), _sqlite_by_ids(conn, [i for i, _ in ranked])
 
 

@@ -97,10 +97,14 @@ def fts5_match(scope: Scope, words: Words | None) -> str:
                           for group in scope.facets())
     match = f"facets : ({facets})"
     if words and words.words:
-        terms = [f'"{w}"' + ("" if words._is_exact(i) else "*")
-                 for i, w in enumerate(words.words)]
-        match += " AND search_text : (" + (" OR " if words.any_word else " AND ").join(terms) + ")"
+        match += " AND " + fts5_words(words)
     return match
+
+
+def fts5_words(words: Words) -> str:
+    """The FTS5 query of the words alone, in the text's column."""
+    terms = [f'"{w}"' + ("" if words._is_exact(i) else "*") for i, w in enumerate(words.words)]
+    return "search_text : (" + (" OR " if words.any_word else " AND ").join(terms) + ")"
 
 
 def scope_sql(scope: Scope, mark: str) -> tuple[str, list]:

@@ -745,6 +745,10 @@ def main(argv: list[str] | None = None) -> int:
         if r["total"] <= 0 or not any("电梯" in it["title"] for it in r["items"]):
             raise RuntimeError(f"q=電梯 found no 电梯 proposal: total {r['total']}")
         log(f"q=電梯 finds {r['total']} proposals, e.g. {r['items'][0]['title']}")
+        # Every worker and its reader threads up and connected before the first asks are timed.
+        neutral = tmp / "neutral.lua"
+        write_lua(neutral, [f"/api/v1/cycles/{cycle_id}/proposals?state=carried"])
+        run_wrk(base_url, neutral, 1, 4)
 
         wanted = set(args.only.split(",")) if args.only else None
         every_kind = kinds(cycle_id, made["categories"])

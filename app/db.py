@@ -72,10 +72,10 @@ def _sqlite_setup(connection, settings: Settings) -> None:
     cursor.close()
 
 
-async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session and one transaction per request; committed before the response is sent."""
-    state = request.app.state
-    writing = request.method not in SAFE_METHODS
+@asynccontextmanager
+async def request_session(state, writing: bool) -> AsyncIterator[AsyncSession]:
+    """One session and one transaction for a request (its SessionDep, or a fast path's answer
+    outside the router): committed at the end, rolled back on an error."""
     engine = state.write_engine if writing else state.engine
     async with _sqlite_writer_turn(state, writing):
         session = AsyncSession(engine, expire_on_commit=False)
@@ -100,6 +100,12 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         finally:
             if session.in_transaction() or session.identity_map:
                 await session.close()
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session and one transaction per request; committed before the response is sent."""
+    async with request_session(request.app.state, request.method not in SAFE_METHODS) as session:
+        yield session
 
 
 async def run_on_sqlite_thread(session: AsyncSession, fn: Callable[[sqlite3.Connection], T]) -> T:

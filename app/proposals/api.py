@@ -31,6 +31,7 @@ from app.proposals.schemas import (
     ReviewIn,
     SimilarOut,
     StateOut,
+    summary,
 )
 from app.ratelimit import HOTLINE_IMPORTS_PER_ACCOUNT, proposals_rule
 from app.workflows.proposal import ProposalState
@@ -43,13 +44,6 @@ async def _proposal(proposal_id: str, session: SessionDep) -> Proposal:
 
 
 CurrentProposal = Annotated[Proposal, Depends(_proposal)]
-
-
-def summary(p: Proposal | listing.Listed) -> ProposalSummary:
-    return ProposalSummary(id=p.id, cycle_id=p.cycle_id, title=p.title, category=p.category,
-                           location_code=p.location_code, place=p.place, channel=p.channel,
-                           state=p.state, endorsements=p.endorsement_count,
-                           created_at=p.created_at)
 
 
 @router.post("/cycles/{cycle_id}/proposals", status_code=201, response_model=ProposalCreated)

@@ -72,19 +72,40 @@ def _sqlite_setup(connection, settings: Settings) -> None:
     cursor.close()
 
 
-async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session and one transaction per request; committed before the response is sent."""
-    state = request.app.state
-    writing = request.method not in SAFE_METHODS
+@asynccontextmanager
+async def request_session(state, writing: bool) -> AsyncIterator[AsyncSession]:
+    """One session and one transaction for a request (its SessionDep, or a fast path's answer
+    outside the router): committed at the end, rolled back on an error."""
     engine = state.write_engine if writing else state.engine
-    async with _sqlite_writer_turn(state, writing), AsyncSession(
-            engine, expire_on_commit=False) as session:
+    async with _sqlite_writer_turn(state, writing):
+        session = AsyncSession(engine, expire_on_commit=False)
+        # A read-only request may remember what it read under the data's version (a search:
+        # app/proposals/search.py), a writing one's version may yet be rolled back; it may read
+        # outside its session, on the worker's SQLite reader threads or PostgreSQL's hot pool
+        # (app/proposals/listing.py).
+        session.info["read_only"] = not writing
+        session.info["sqlite_readers"] = (None if writing
+                                          else getattr(state, "sqlite_readers", None))
+        session.info["pg_hot_pool"] = None if writing else getattr(state, "hot_pool", None)
+        # A session the request never used (it read elsewhere) has nothing to commit or close:
+        # skipping them saves 0.2 ms of a small read.
         try:
             yield session
-            await session.commit()
+            if session.in_transaction():
+                await session.commit()
         except BaseException:
-            await session.rollback()
+            if session.in_transaction():
+                await session.rollback()
             raise
+        finally:
+            if session.in_transaction() or session.identity_map:
+                await session.close()
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session and one transaction per request; committed before the response is sent."""
+    async with request_session(request.app.state, request.method not in SAFE_METHODS) as session:
+        yield session
 
 
 async def run_on_sqlite_thread(session: AsyncSession, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -270,6 +291,20 @@ class SqliteReaders:
 
     def _fetch_one(self, sql: str, params: dict) -> tuple | None:
         return self._connection().execute(sql, params).fetchone()
+
+    def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        db = self._connection()
+        db.execute("BEGIN")
+        try:
+            return fn(db)
+        finally:
+            db.execute("ROLLBACK")  # a read: nothing to keep, the snapshot ends
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` on a reader thread in one read transaction (one snapshot): a read
+        of several statements in one hand-over (the public proposal list, app/proposals/
+        listing.py). `fn` must not write."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._run, fn)
 
     async def fetch_one(self, sql: str, params: dict) -> tuple | None:
         return await asyncio.get_running_loop().run_in_executor(

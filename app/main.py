@@ -66,6 +66,7 @@ from app.projects.api import router as projects_api
 from app.projects.staff_views import router as project_staff_pages
 from app.projects.views import router as project_pages
 from app.proposals.api import router as proposals_api
+from app.proposals.fastpath import ListFastPath
 from app.proposals.hotline_views import router as hotline_pages
 from app.proposals.staff_views import router as proposal_staff_pages
 from app.proposals.views import router as proposal_pages
@@ -226,6 +227,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: the request observer wraps everything, sessions sit next to the app.
     app.add_middleware(RouteProbe)  # tells RequestObserver the route template
     app.add_middleware(CastFastPath)  # casting answered before FastAPI's routing (see there)
+    app.add_middleware(ListFastPath)  # the public proposal list and similar lookup, likewise
     # Inside the session (it reads who is logged in), outside the app.
     app.add_middleware(HttpCaching, seconds=settings.page_cache_seconds,
                        version=app.state.data_version, identify=identify)

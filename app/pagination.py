@@ -22,8 +22,9 @@ class PageParams(BaseModel):
     per_page: int
 
 
-def _page_params(page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-                 per_page: Annotated[int, Query(ge=1, le=100)] = 20) -> PageParams:
+async def _page_params(page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                       per_page: Annotated[int, Query(ge=1, le=100)] = 20) -> PageParams:
+    # async: FastAPI would run a plain function in its thread pool, a hand-over per request.
     return PageParams(page=page, per_page=per_page)
 
 

@@ -171,13 +171,33 @@ def wait_ready(proc: subprocess.Popen, url: str, log_path: Path) -> None:
                        f"{log_path.read_text(errors='replace')[-3000:]}")
 
 
+def tree_cpu_ticks(pid: int) -> int:
+    """utime + stime of `pid` and of every process below it (uvicorn --workers N serves from
+    children of its supervisor), plus what their reaped children used. Raises OSError if `pid`
+    is gone."""
+    stats: dict[int, tuple[int, int]] = {}  # pid → (parent, ticks)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            f = stat.read_text().rsplit(")", 1)[1].split()
+            stats[int(stat.parent.name)] = (int(f[1]), sum(int(x) for x in f[11:15]))
+        except (OSError, ValueError, IndexError):
+            continue
+    if pid not in stats:
+        raise OSError(f"no process {pid}")
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += stats[p][1]
+        todo.extend(c for c, (parent, _) in stats.items() if parent == p)
+    return total
+
+
 def cpu_sample(pid: int) -> dict | None:
     """CPU seconds so far: the server process, our load generator (wrk is a waited child, or
     this process for httpx) and the whole machine (busy time from /proc/stat). Linux only."""
     try:
         tick = os.sysconf("SC_CLK_TCK")
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        server = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        server = tree_cpu_ticks(pid) / tick
         cpu = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         machine = (sum(cpu[:8]) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
     except (OSError, ValueError, IndexError):

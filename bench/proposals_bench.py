@@ -5,15 +5,17 @@ One run: a throwaway database (SQLite in a temp dir, or with --database postgres
 PostgreSQL database, dropped afterwards) is migrated with `minsheng db upgrade`, loaded with
 `minsheng demo`, then filled with --rows (100,000) generated proposals in the demo cycle:
 Chinese titles and descriptions composed from livelihood themes × places × details, with
-search_text from app.search.text.index_text, as the app writes it. Then one single-worker
-uvicorn serves it and wrk measures, kind after kind, a page of 20 of:
+search_text from app.search.text.index_text, as the app writes it. Then uvicorn with
+--server-workers (2) worker processes serves it and wrk measures, kind after kind, a page of 20 of:
 
   list newest, list by endorsements, one category, category+location+state, full-text search
   with a common word, a rarer word, a traditional-character word, two words, and the
   similar-proposals lookup (a title being typed)
 
 each rotating through several query values (a wrk Lua script), at -c16 (throughput, latency
-under load) and at -c1 (pure latency). p95 comes from the Lua done() hook. Target: p95 < 50 ms.
+under load) and at -c1 (pure latency). p95 comes from the Lua done() hook. Target: p95 < 50 ms
+for every kind at -c16 (MET / MISSED per kind); app ms/req is the CPU of the uvicorn processes
+(supervisor and workers) per request at -c1.
 
     .venv/bin/python bench/proposals_bench.py                        # SQLite
     .venv/bin/python bench/proposals_bench.py --database postgresql --json /tmp/pb.json
@@ -642,14 +644,12 @@ def print_table(results: list[KindResult], meta: dict) -> None:
           f"target p95 < {TARGET_P95_MS:g} ms")
     head = ("kind", "hits (total)", f"c{c} req/s", f"c{c} p50", f"c{c} p95", f"c{c} p99",
             "c1 req/s", "c1 p50", "c1 p95", "c1 p99", "app ms/req", "db ms/req", "other CPU",
-            "errors", "flag")
+            "1st ask", "errors", f"p95 < {TARGET_P95_MS:g} ms at c{c}")
     rows = []
     for r in results:
-        flags = []
-        if r.single.get("p95", 0) > TARGET_P95_MS:
-            flags.append("SLOW c1")
-        if r.loaded.get("p95", 0) > TARGET_P95_MS:
-            flags.append(f"over c{c}")
+        flag = "MET" if r.loaded["p95"] < TARGET_P95_MS else "MISSED"
+        if r.single["p95"] >= TARGET_P95_MS:
+            flag += " (c1 too)"
         rows.append((r.kind, fmt_hits(r.hits), f"{r.loaded['rps']:,.0f}",
                      fmt_ms(r.loaded["p50"]), fmt_ms(r.loaded["p95"]), fmt_ms(r.loaded["p99"]),
                      f"{r.single['rps']:,.0f}", fmt_ms(r.single["p50"]),
@@ -657,7 +657,8 @@ def print_table(results: list[KindResult], meta: dict) -> None:
                      fmt_ms(r.single.get("server_ms_per_req")),
                      fmt_ms(r.single.get("db_ms_per_req")),
                      f"{max(r.loaded.get('other_cores', 0), r.single.get('other_cores', 0)):.2f}",
-                     str(r.loaded["errors"] + r.single["errors"]), ", ".join(flags) or "ok"))
+                     fmt_ms(max(r.extra.get("first_ms") or [0])),
+                     str(r.loaded["errors"] + r.single["errors"]), flag))
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
 
     def line(cells) -> str:
@@ -673,12 +674,14 @@ def print_table(results: list[KindResult], meta: dict) -> None:
           + ", ".join(str(x) for x in next((r.extra.get("any_word_matches", [])
                                            for r in results if r.kind == "similar"), []))
           + ")")
-    print("app ms/req, db ms/req: CPU time of the uvicorn process and of PostgreSQL per request "
+    print("app ms/req, db ms/req: CPU time of the uvicorn processes and of PostgreSQL per request "
           "at -c1; other CPU: cores used by anything else during the kind's runs (the larger of "
-          "the two; over 0.2 means the machine was not idle and the latencies are noisy)")
-    print(f"SLOW c1 = p95 over {TARGET_P95_MS:g} ms with one request at a time (the query "
-          f"itself); over c{c} = p95 over target with {c} concurrent connections (queueing "
-          f"on one worker included)\n")
+          "the two; over 0.2 means the machine was not idle and the latencies are noisy); 1st "
+          "ask: the slowest first request of a query value (one at a time, before the warm-up: "
+          "nothing remembered yet)")
+    print(f"MET / MISSED: p95 under {TARGET_P95_MS:g} ms or not with {c} concurrent "
+          f"connections on {meta['server_workers']} worker(s) (queueing included); (c1 too): "
+          f"one request at a time misses it as well (the query itself)\n")
 
 
 # ----------------------------------------------------------------------------- main
@@ -696,8 +699,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--single-duration", type=float, default=5.0,
                    help="seconds per kind at -c1 (5)")
     p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per kind (2)")
-    p.add_argument("--server-workers", type=int, default=1,
-                   help="uvicorn worker processes serving the app (1)")
+    p.add_argument("--server-workers", type=int, default=2,
+                   help="uvicorn worker processes serving the app (2)")
     p.add_argument("--only", help="comma-separated kinds to measure (all)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON here")
     args = p.parse_args(argv)
@@ -742,6 +745,12 @@ def main(argv: list[str] | None = None) -> int:
         if r["total"] <= 0 or not any("电梯" in it["title"] for it in r["items"]):
             raise RuntimeError(f"q=電梯 found no 电梯 proposal: total {r['total']}")
         log(f"q=電梯 finds {r['total']} proposals, e.g. {r['items'][0]['title']}")
+        # Every worker and its reader threads up and connected before the first asks are timed.
+        neutral = tmp / "neutral.lua"
+        write_lua(neutral, [f"/api/v1/cycles/{cycle_id}/proposals?state=carried"])
+        run_wrk(base_url, neutral, 1, 4)
+        # One client for the first asks: a new httpx client per request costs 20–50 ms itself.
+        client = httpx.Client(timeout=30)
 
         wanted = set(args.only.split(",")) if args.only else None
         every_kind = kinds(cycle_id, made["categories"])
@@ -754,9 +763,13 @@ def main(argv: list[str] | None = None) -> int:
         for name, what, paths in every_kind:
             if wanted and name not in wanted:
                 continue
-            hits, extra = [], {}
+            hits, extra = [], {"first_ms": []}
             for path in paths:
-                resp = httpx.get(base_url + path, timeout=30).raise_for_status().json()
+                # The first ask of each query value: nothing remembered yet (app/proposals/
+                # search.py keeps a search's results until the cycle changes).
+                t0 = time.perf_counter()
+                resp = client.get(base_url + path).raise_for_status().json()
+                extra["first_ms"].append((time.perf_counter() - t0) * 1000)
                 hits.append(len(resp) if isinstance(resp, list) else resp["total"])
                 if isinstance(resp, dict) and len(resp["items"]) != min(20, resp["total"]):
                     raise RuntimeError(f"{path}: {len(resp['items'])} items of {resp['total']}")
@@ -778,6 +791,7 @@ def main(argv: list[str] | None = None) -> int:
             if proc.poll() is not None:
                 raise RuntimeError(f"server died:\n{log_path.read_text(errors='replace')[-3000:]}")
             results.append(KindResult(name, what, hits, loaded, single, extra))
+        client.close()
 
         meta = {"database": args.database, "rows": made["stats"]["rows"],
                 "connections": args.connections, "duration_s": args.duration,
@@ -785,14 +799,10 @@ def main(argv: list[str] | None = None) -> int:
                 "cpus": os.cpu_count(), "server_workers": args.server_workers,
                 "generate_insert_s": made["generate_insert_s"]}
         print_table(results, meta)
-        slow = [r.kind for r in results if r.single["p95"] > TARGET_P95_MS]
-        loaded_slow = [r.kind for r in results if r.loaded["p95"] > TARGET_P95_MS]
-        if slow:
-            print(f"over target one at a time (p95 > {TARGET_P95_MS:g} ms at -c1): "
-                  + ", ".join(slow))
-        if loaded_slow:
-            print(f"over target under load (p95 > {TARGET_P95_MS:g} ms at "
-                  f"-c{args.connections}): " + ", ".join(loaded_slow))
+        missed = [r.kind for r in results if r.loaded["p95"] >= TARGET_P95_MS]
+        print(f"target p95 < {TARGET_P95_MS:g} ms at -c{args.connections} on "
+              f"{args.server_workers} worker(s): "
+              + (f"MISSED by {', '.join(missed)}" if missed else "MET by every kind"))
         busy = [f"{r.kind} {max(r.loaded.get('other_cores', 0), r.single.get('other_cores', 0)):.2f}"
                 for r in results
                 if max(r.loaded.get("other_cores", 0), r.single.get("other_cores", 0)) > 0.2]

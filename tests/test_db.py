@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db import SqliteWriter, make_engine, run_on_sqlite_thread
+from app.db import SqliteReaders, SqliteWriter, make_engine, run_on_sqlite_thread
 
 
 def _settings(path) -> Settings:
@@ -111,3 +111,37 @@ def test_run_on_sqlite_thread_uses_the_session_transaction(tmp_path):
 
     asyncio.run(main())
     assert _rows(path) == [8]
+
+
+def test_a_reader_runs_a_function_in_one_read_transaction(tmp_path):
+    """SqliteReaders.run: several statements in one snapshot, in one hand-over; a function
+    that raises leaves no transaction open behind it."""
+    path = tmp_path / "r.db"
+    _table(path)
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO t (n) VALUES (1)")
+    readers = SqliteReaders(str(path), _settings(path), threads=1)
+
+    def two_reads(db: sqlite3.Connection) -> tuple[list[int], list[int]]:
+        first = [n for (n,) in db.execute("SELECT n FROM t")]
+        with sqlite3.connect(path) as other:  # committed meanwhile by someone else
+            other.execute("INSERT INTO t (n) VALUES (2)")
+        return first, [n for (n,) in db.execute("SELECT n FROM t ORDER BY n")]
+
+    def fails(db: sqlite3.Connection) -> None:
+        db.execute("SELECT n FROM t").fetchall()
+        raise ValueError("refused")
+
+    async def main():
+        snapshot = await readers.run(two_reads)
+        with pytest.raises(ValueError):
+            await readers.run(fails)
+        return snapshot, await readers.run(lambda db: (db.in_transaction, [
+            n for (n,) in db.execute("SELECT n FROM t ORDER BY n")]))
+
+    try:
+        snapshot, after = asyncio.run(main())
+    finally:
+        readers.close()
+    assert snapshot == ([1], [1])  # the second read saw the same snapshot
+    assert after == (True, [1, 2])  # a new transaction, which sees the row

@@ -27,6 +27,7 @@ from app.models.proposal import (
     Endorsement,
     Proposal,
     ProposalPhoto,
+    ProposalTally,
 )
 from app.models.user import JurisdictionGrant, User
 from app.models.workflow import StateTransition
@@ -37,6 +38,6 @@ __all__ = ["DEFAULT_CATEGORIES", "AuditAnchor", "AuditEntry", "BallotAttendance"
            "CandidateSource", "ResponsibleUnit", "Comment", "CommentReport", "Cycle", "Endorsement",
            "Jurisdiction", "JurisdictionGrant", "JurisdictionLevel", "Notification", "Project",
            "LoginSession",
-           "ProjectPlan", "ProjectPlanVersion",
+           "ProjectPlan", "ProjectPlanVersion", "ProposalTally",
            "Proposal",
            "ProposalPhoto", "SmsCode", "SmsMessage", "StateTransition", "User", "new_id", "utcnow"]

@@ -35,8 +35,9 @@ class Proposal(SQLModel, table=True):
         Index("ix_proposal_cycle_state", "cycle_id", "state", "created_at"),
         Index("ix_proposal_cycle_category", "cycle_id", "category", "created_at"),
         Index("ix_proposal_cycle_location", "cycle_id", "location_code", "created_at"),
-        # Covers the public list's filters, so its total is counted from the index alone.
-        Index("ix_proposal_cycle_facets", "cycle_id", "state", "category", "location_code"),
+        # The public list filtered by state, category and place, newest first, walks this.
+        Index("ix_proposal_cycle_facets", "cycle_id", "state", "category", "location_code",
+              "created_at"),
         # A channel's own record number (12345 工单号) is recorded once per cycle.
         Index("uq_proposal_cycle_source_ref", "cycle_id", "source_ref", unique=True),
     )
@@ -70,6 +71,27 @@ class Proposal(SQLModel, table=True):
     # Folded, segmented words of title, description and place for the full-text index.
     search_text: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ProposalTally(SQLModel, table=True):
+    """How many proposals (建议) a cycle holds per state, category and place, and how often that
+    part of the cycle changed: the public list's totals without counting 100,000 rows.
+
+    Kept by triggers on proposal (migrations/versions/2026-12-07-0710_proposal_tally.py), in the
+    same transaction as the change. `changes` grows whenever a proposal of the bucket is added,
+    removed or changes its state, category, place, words or time: the sum over a cycle is the
+    version of everything a search of it can find (app/proposals/search.py). Endorsements do not
+    count as changes. Never written by the app.
+    """
+
+    __tablename__ = "proposal_tally"
+
+    cycle_id: str = Field(primary_key=True, max_length=32)
+    state: str = Field(primary_key=True, max_length=16)
+    category: str = Field(primary_key=True, max_length=32)
+    location_code: str = Field(primary_key=True, max_length=32)
+    proposals: int = Field(sa_column=Column(Integer, nullable=False))
+    changes: int = Field(sa_column=Column(Integer, nullable=False))
 
 
 class Endorsement(SQLModel, table=True):

@@ -14,7 +14,7 @@ from app.db import SessionDep
 from app.errors import Invalid, TooLarge
 from app.models import Proposal, User
 from app.pagination import Page, PageDep
-from app.proposals import engagement, export, hotline, photos, review, service
+from app.proposals import engagement, export, hotline, listing, photos, review, service
 from app.proposals.detail import proposal_out
 from app.proposals.hotline_file import MAX_FILE_BYTES
 from app.proposals.schemas import (
@@ -31,6 +31,7 @@ from app.proposals.schemas import (
     ReviewIn,
     SimilarOut,
     StateOut,
+    summary,
 )
 from app.ratelimit import HOTLINE_IMPORTS_PER_ACCOUNT, proposals_rule
 from app.workflows.proposal import ProposalState
@@ -43,13 +44,6 @@ async def _proposal(proposal_id: str, session: SessionDep) -> Proposal:
 
 
 CurrentProposal = Annotated[Proposal, Depends(_proposal)]
-
-
-def summary(p: Proposal) -> ProposalSummary:
-    return ProposalSummary(id=p.id, cycle_id=p.cycle_id, title=p.title, category=p.category,
-                           location_code=p.location_code, place=p.place, channel=p.channel,
-                           state=p.state, endorsements=p.endorsement_count,
-                           created_at=p.created_at)
 
 
 @router.post("/cycles/{cycle_id}/proposals", status_code=201, response_model=ProposalCreated)
@@ -114,26 +108,27 @@ def import_out(result: hotline.ImportResult) -> ImportOut:
 
 @router.get("/cycles/{cycle_id}/proposals", response_model=Page[ProposalSummary])
 async def list_proposals(
-        cycle: CurrentCycle, session: SessionDep, paging: PageDep,
+        cycle_id: str, session: SessionDep, paging: PageDep,
         q: Annotated[str, Query(max_length=100, description="words, simplified or traditional")] = "",
         category: Annotated[str | None, Query(max_length=32)] = None,
         state: ProposalState | None = None,
         location_code: Annotated[str | None, Query(max_length=32)] = None,
         sort: Annotated[str, Query(pattern="^(newest|oldest|endorsed)$")] = "newest"):
     """The cycle's proposals: filter, search (q), sort by newest or most endorsed."""
-    f = service.ListFilter(q=q, category=category, state=state, location_code=location_code,
+    f = listing.ListFilter(q=q, category=category, state=state, location_code=location_code,
                            sort=sort)
-    rows, total = await service.list_page(session, cycle, f, page=paging.page,
-                                          per_page=paging.per_page)
+    # listing.page answers 404 for an unknown cycle itself (in the same hand-over).
+    rows, total = await listing.page(session, cycle_id, f, page=paging.page,
+                                     per_page=paging.per_page)
     return Page(items=[summary(p) for p in rows], total=total, page=paging.page,
                 per_page=paging.per_page)
 
 
 @router.get("/cycles/{cycle_id}/proposals/similar", response_model=list[SimilarOut])
-async def similar_proposals(cycle: CurrentCycle, session: SessionDep,
+async def similar_proposals(cycle_id: str, session: SessionDep,
                             text: Annotated[str, Query(max_length=200)] = ""):
     """Proposals like `text` (a title being typed), so a resident can endorse instead."""
-    rows = await service.similar(session, cycle.id, text)
+    rows = await listing.similar(session, cycle_id, text)  # 404 for an unknown cycle
     return [SimilarOut(id=p.id, title=p.title, state=p.state, endorsements=p.endorsement_count)
             for p in rows]
 

@@ -95,6 +95,14 @@ class ProposalSummary(BaseModel):
     created_at: datetime
 
 
+def summary(p) -> ProposalSummary:
+    """A proposal (a Proposal, or a listing.Listed row) as a list shows it."""
+    return ProposalSummary(id=p.id, cycle_id=p.cycle_id, title=p.title, category=p.category,
+                           location_code=p.location_code, place=p.place, channel=p.channel,
+                           state=p.state, endorsements=p.endorsement_count,
+                           created_at=p.created_at)
+
+
 class ProposalOut(ProposalSummary):
     description: str
     estimated_cost_wan: Decimal | None

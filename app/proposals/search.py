@@ -5,12 +5,22 @@ facets — cycle, state, category, location — and, on PostgreSQL, its sort key
 (migrations/versions/2026-11-22-2130_search_facets.py), so "how many live proposals of this
 cycle in 交通出行 mention 道路" never reads the proposals themselves. A query is folded and segmented like the text; each
 word is matched as a prefix (so 电 finds 电梯) unless `exact`.
+
+A list without words is counted on proposal_tally (kept by triggers). What a search finds is
+remembered per worker (MEMO), keyed by the cycle's version — the sum of proposal_tally.changes,
+which grows in the very transaction that adds, removes or changes a proposal's state, category,
+place, words or time — so a change made through any worker is seen by the next request anywhere.
+Only read-only requests use it (a write's uncommitted version must not name a result).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -25,11 +35,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models import ProposalTally
+
+T = TypeVar("T")
+
 # The search structures live outside the models (created by the migration).
 _FTS = table("proposal_fts", column("rowid"), column("rank"))
 _PG = table("proposal_search", *(column(name) for name in (
     "proposal_id", "cycle_id", "state", "category", "location_code", "created_at",
     "endorsement_count", "vector")))
+_TALLY = ProposalTally.__table__
 
 
 RANK_POOL = 500
@@ -43,6 +58,10 @@ class Scope:
     states: Sequence[str]
     category: str | None = None
     location_code: str | None = None
+
+    def key(self) -> tuple:
+        return (self.cycle_id, tuple(str(s) for s in self.states), self.category,
+                self.location_code)
 
     def facets(self) -> list[list[str]]:
         """The facet tokens as a conjunction of alternatives."""
@@ -65,18 +84,56 @@ class Words:
     def _is_exact(self, i: int) -> bool:
         return i < len(self.exact) and self.exact[i]
 
+    def key(self) -> tuple:
+        return (tuple(self.words), self.any_word,
+                tuple(self._is_exact(i) for i in range(len(self.words))))
+
 
 # ----------------------------------------------------------------------------- SQLite
 
-def _fts5_match(scope: Scope, words: Words | None) -> str:
+def fts5_match(scope: Scope, words: Words | None) -> str:
+    """The FTS5 query: `scope`'s facets and, if given, the words."""
     facets = " AND ".join("(" + " OR ".join(f'"{t}"' for t in group) + ")"
                           for group in scope.facets())
     match = f"facets : ({facets})"
     if words and words.words:
-        terms = [f'"{w}"' + ("" if words._is_exact(i) else "*")
-                 for i, w in enumerate(words.words)]
-        match += " AND search_text : (" + (" OR " if words.any_word else " AND ").join(terms) + ")"
+        match += " AND " + fts5_words(words)
     return match
+
+
+def fts5_words(words: Words) -> str:
+    """The FTS5 query of the words alone, in the text's column."""
+    terms = [f'"{w}"' + ("" if words._is_exact(i) else "*") for i, w in enumerate(words.words)]
+    return "search_text : (" + (" OR " if words.any_word else " AND ").join(terms) + ")"
+
+
+def scope_sql(scope: Scope, mark: str) -> tuple[str, list]:
+    """The WHERE clause (over proposal or proposal_tally) and its parameters for the proposals
+    in `scope`; `mark` is the driver's parameter marker (sqlite3 `?`, psycopg `%s`)."""
+    where = f"cycle_id = {mark} AND state IN ({', '.join([mark] * len(scope.states))})"
+    params: list = [scope.cycle_id, *(str(s) for s in scope.states)]
+    for name, value in (("category", scope.category), ("location_code", scope.location_code)):
+        if value:
+            where += f" AND {name} = {mark}"
+            params.append(value)
+    return where, params
+
+
+def sqlite_tally_total(conn: sqlite3.Connection, scope: Scope) -> int:
+    """How many proposals are in `scope`, from proposal_tally."""
+    where, params = scope_sql(scope, "?")
+    return conn.execute(f"SELECT coalesce(sum(proposals), 0) FROM proposal_tally WHERE {where}",
+                        params).fetchone()[0]
+
+
+def sqlite_version(conn: sqlite3.Connection, database: str | None,
+                   cycle_id: str) -> Version | None:
+    """The cycle's version, read on the connection's thread (None: nothing to remember)."""
+    if database is None:
+        return None
+    number = conn.execute("SELECT coalesce(sum(changes), 0) FROM proposal_tally "
+                          "WHERE cycle_id = ?", (cycle_id,)).fetchone()[0]
+    return Version(database, cycle_id, number)
 
 
 # ----------------------------------------------------------------------------- PostgreSQL
@@ -110,7 +167,7 @@ def _ids(dialect: str, scope: Scope, words: Words | None) -> Select:
     """The rowids (SQLite) or ids (PostgreSQL) of the matching proposals."""
     if dialect == "sqlite":
         return select(_FTS.c.rowid).where(
-            literal_column("proposal_fts").op("MATCH")(_fts5_match(scope, words)))
+            literal_column("proposal_fts").op("MATCH")(fts5_match(scope, words)))
     return select(_PG.c.proposal_id).where(*_pg_where(scope, words))
 
 
@@ -120,23 +177,12 @@ async def count(session: AsyncSession, scope: Scope, words: Words | None = None)
     return await session.scalar(select(func.count()).select_from(ids)) or 0
 
 
-def restrict(query: Select, dialect: str, scope: Scope, words: Words | None) -> Select:
-    """`query` (over proposal) narrowed to the proposals in `scope` matching `words`."""
-    ids = _ids(dialect, scope, words)
-    # On SQLite the unary + keeps the planner from driving the query by the matches (and then
-    # sorting all of them): it walks the cycle's index in the order asked for and stops at the
-    # page, checking each row against the matches.
-    key = literal_column("+proposal.rowid" if dialect == "sqlite" else "proposal.id")
-    return query.where(key.in_(ids.scalar_subquery()))
+def pg_ranked(scope: Scope, words: Words, limit: int) -> Select:
+    """PostgreSQL: (proposal id, rank) of the best `limit` matches, best first (rank ascending).
 
-
-def ranked_ids(dialect: str, scope: Scope, words: Words, limit: int) -> Select:
-    """(key, rank) of the best `limit` matches, best first; rank ascending is better."""
-    if dialect == "sqlite":
-        return (_ids(dialect, scope, words).add_columns(_FTS.c.rank.label("rank"))
-                .order_by(_FTS.c.rank).limit(limit))
-    # PostgreSQL ranks among the RANK_POOL newest matches: ts_rank reads each vector, and a
-    # title being typed ("小区 … 电梯") can share a word with a fifth of the cycle.
+    It ranks among the RANK_POOL newest matches: ts_rank reads each vector, and a title being
+    typed ("小区 … 电梯") can share a word with a fifth of the cycle.
+    """
     pool = (select(_PG.c.proposal_id, _PG.c.vector).where(*_pg_where(scope, words))
             .order_by(_PG.c.created_at.desc()).limit(RANK_POOL).subquery())
     rank = (-func.ts_rank(pool.c.vector, _pg_tsquery(_pg_words(words)))).label("rank")
@@ -166,3 +212,87 @@ def pg_page(scope: Scope, words: Words, sort: str, *, offset: int, limit: int) -
         sort, (_PG.c.created_at.desc(),))
     return (select(_PG.c.proposal_id).where(*_pg_where(scope, words))
             .order_by(*order, _PG.c.proposal_id).offset(offset).limit(limit))
+
+
+# ----------------------------------------------------------------------------- totals, memo
+
+def version_number(cycle_id: str) -> Select:
+    """The cycle's version: how often its proposals changed (see the module's docstring)."""
+    return select(func.coalesce(func.sum(_TALLY.c.changes), 0)).where(
+        _TALLY.c.cycle_id == cycle_id)
+
+
+class Memo:
+    """The latest search results of one worker process, least recently used forgotten first.
+
+    A key starts with (database, cycle, version): once a proposal of the cycle changes, the
+    version moves on and older entries are never asked for again.
+    """
+
+    def __init__(self, entries: int = 4096) -> None:
+        self.entries = entries
+        self._data: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()  # SQLite reads it on the connections' threads
+
+    def get(self, key: Hashable) -> object | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: object) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.entries:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+MEMO = Memo()
+
+
+@dataclass(frozen=True)
+class Version:
+    """Where a read-only request's search results may be remembered: database, cycle, version."""
+
+    database: str
+    cycle_id: str
+    number: int
+
+
+async def remembered(session: AsyncSession, at: Version | None, key: tuple,
+                     compute: Callable[[], Awaitable[T]]) -> T:
+    """PostgreSQL: `compute()`'s result, remembered under `key` at version `at` (no version:
+    computed each time).
+
+    Each statement reads a new snapshot (READ COMMITTED): a result is kept only if the version
+    is still `at` after computing it.
+    """
+    if at is None:
+        return await compute()
+    full = (at, *key)
+    value = MEMO.get(full)
+    if value is None:
+        value = await compute()
+        if int(await session.scalar(version_number(at.cycle_id)) or 0) == at.number:
+            MEMO.put(full, value)
+    return value  # type: ignore[return-value]
+
+
+def remembered_sync(at: Version | None, key: tuple, compute: Callable[[], T]) -> T:
+    """`compute()`'s result, remembered under `key` at version `at`; on SQLite's thread, whose
+    transaction reads one snapshot throughout."""
+    if at is None:
+        return compute()
+    full = (at, *key)
+    value = MEMO.get(full)
+    if value is None:
+        value = compute()
+        MEMO.put(full, value)
+    return value  # type: ignore[return-value]
+

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,8 +18,9 @@ from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.i18n import N_
 from app.jurisdictions import service as jurisdictions
 from app.models import Cycle, Jurisdiction, Proposal, User
-from app.proposals import search
-from app.search.text import index_text, query_words
+from app.proposals import listing
+from app.proposals.listing import LIVE_STATES, ListFilter, Sort  # noqa: F401 (re-exported)
+from app.search.text import index_text
 from app.workflows.cycle import CyclePhase
 from app.workflows.proposal import PROPOSAL_WORKFLOW, ProposalState
 
@@ -31,9 +31,6 @@ RECORDED_PROPOSERS = {"hotline": N_("12345热线群众"), "visit": N_("走访群
                       "letter": N_("来信群众")}
 # What staff write when a caller gave no name.
 ANONYMOUS_NAMES = {"匿名", "匿名来电", "匿名来信", "无", "不详"}
-# States shown to the public by default; merged ones live on inside the proposal they joined.
-LIVE_STATES = (ProposalState.submitted, ProposalState.accepted, ProposalState.adopted)
-Sort = Literal["newest", "oldest", "endorsed"]
 
 
 async def get(session: AsyncSession, proposal_id: str) -> Proposal:
@@ -243,104 +240,27 @@ async def create_many(session: AsyncSession, *, actor: User, cycle: Cycle,
     return proposals
 
 
-@dataclass
-class ListFilter:
-    """What the public list may be narrowed by."""
-
-    q: str = ""
-    category: str | None = None
-    state: str | None = None
-    location_code: str | None = None
-    sort: Sort = "newest"
-
-
-# Each sort order has its index within a cycle (ix_proposal_cycle_created / _endorsed).
-_SORTS = {
-    "newest": (Proposal.created_at.desc(),),
-    "oldest": (Proposal.created_at,),
-    "endorsed": (Proposal.endorsement_count.desc(), Proposal.created_at.desc()),
-}
-
-
 async def list_page(session: AsyncSession, cycle: Cycle, f: ListFilter, *, page: int,
                     per_page: int) -> tuple[list[Proposal], int]:
-    """A page of a cycle's proposals, filtered, searched and sorted, with the total.
-
-    A filtered list is counted on ix_proposal_cycle_facets alone. A search is counted by the
-    search index alone (its facets hold cycle, state, category and place); on SQLite its page
-    walks the cycle's proposals in the order asked for, keeping those the index matched (the
-    first page of a common word stops after a few dozen rows); on PostgreSQL the same walk runs
-    over proposal_search (search.pg_page).
-    """
-    dialect = session.bind.dialect.name
-    scope = search.Scope(cycle.id, [f.state] if f.state else list(LIVE_STATES),
-                         category=f.category, location_code=f.location_code)
-    words = None
-    if f.q.strip():
-        found = query_words(f.q)
-        if not found:
-            return [], 0
-        words = search.Words(found)
-    order = _SORTS.get(f.sort, _SORTS["newest"])
-    query = select(Proposal).where(Proposal.cycle_id == cycle.id)
-    if words is None:
-        query = query.where(Proposal.state.in_(scope.states))
-        if f.category:
-            query = query.where(Proposal.category == f.category)
-        if f.location_code:
-            query = query.where(Proposal.location_code == f.location_code)
-        # Counted on ix_proposal_cycle_facets alone (an index-only scan).
-        total = await session.scalar(query.with_only_columns(func.count()))
-    elif dialect == "sqlite":
-        total = await search.count(session, scope, words)
-        query = search.restrict(query, dialect, scope, words)
-    else:
-        return await _pg_search_page(session, scope, words, f.sort, page=page, per_page=per_page)
-    if not total:
-        return [], 0
-    rows = await session.scalars(query.order_by(*order, Proposal.id)
-                                 .offset((page - 1) * per_page).limit(per_page))
-    return list(rows), total
-
-
-async def _pg_search_page(session: AsyncSession, scope: search.Scope, words: search.Words,
-                          sort: str, *, page: int, per_page: int) -> tuple[list[Proposal], int]:
-    await search.plan_for_memory(session)
-    total = await search.count(session, scope, words)
-    if not total:
-        return [], 0
-    ids = (await session.scalars(search.pg_page(
-        scope, words, sort, offset=(page - 1) * per_page, limit=per_page))).all()
-    by_id = {p.id: p for p in await session.scalars(select(Proposal).where(Proposal.id.in_(ids)))}
-    return [by_id[i] for i in ids if i in by_id], total
+    """A page of a cycle's proposals, filtered, searched and sorted, with the total: the public
+    list's rows (listing.page) as Proposals."""
+    rows, total = await listing.page(session, cycle.id, f, page=page, per_page=per_page)
+    return await _by_ids(session, [r.id for r in rows]), total
 
 
 async def similar(session: AsyncSession, cycle_id: str, text: str, *, limit: int = 5,
                   exclude_id: str | None = None) -> list[Proposal]:
-    """The cycle's live proposals most like `text` (any shared word, best match first).
+    """The cycle's live proposals most like `text`, best first (listing.similar), as Proposals."""
+    rows = await listing.similar(session, cycle_id, text, limit=limit, exclude_id=exclude_id)
+    return await _by_ids(session, [r.id for r in rows])
 
-    `text` is a title being typed: its last word is matched as a prefix, the others whole;
-    one-character words are dropped when longer ones are left (路 alone matches thousands).
-    """
-    found = query_words(text)
-    if len(found) > 1 and any(len(w) > 1 for w in found):
-        found = [w for w in found if len(w) > 1]
-    if not found:
+
+async def _by_ids(session: AsyncSession, ids: Sequence[str]) -> list[Proposal]:
+    """The proposals with these ids, in this order (those gone since left out)."""
+    if not ids:
         return []
-    typing = not text[-1:].isspace()
-    words = search.Words(found, any_word=True,
-                         exact=[i < len(found) - 1 or not typing for i in range(len(found))])
-    scope = search.Scope(cycle_id, list(LIVE_STATES))
-    await search.plan_for_memory(session)
-    best = search.ranked_ids(session.bind.dialect.name, scope, words,
-                             limit + (1 if exclude_id else 0) + 20).subquery()
-    key = Proposal.__table__.c.id if session.bind.dialect.name != "sqlite" else literal_column(
-        "proposal.rowid")
-    query = (select(Proposal).join(best, key == list(best.c)[0])
-             .order_by(best.c.rank, Proposal.endorsement_count.desc(), Proposal.id))
-    if exclude_id:
-        query = query.where(Proposal.id != exclude_id)
-    return list(await session.scalars(query.limit(limit)))
+    by_id = {p.id: p for p in await session.scalars(select(Proposal).where(Proposal.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def proposer_label(proposal: Proposal, proposer: User | None) -> str:

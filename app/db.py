@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -314,6 +314,7 @@ class SqliteReaders:
         self._pool.shutdown(wait=False)
 
 
+HOT_POOL_WAIT_S = 0.005  # how long a small read waits for a free hot connection (PostgreSQL)
 _NAMED = re.compile(r"(?<!:):([a-z_]+)")
 
 
@@ -326,9 +327,18 @@ async def fetch_one(state, sql: str, params: dict) -> tuple | None:
         return await readers.fetch_one(sql, params)
     hot_pool = getattr(state, "hot_pool", None)
     if hot_pool is not None:
-        async with hot_pool.connection() as connection:
-            cursor = await connection.execute(_NAMED.sub(r"%(\1)s", sql), params)
-            return await cursor.fetchone()
+        # The hot pool is the casts' first: a read takes a connection only if one is free at
+        # once, else it goes through the engine below.
+        try:
+            connection = await hot_pool.getconn(timeout=HOT_POOL_WAIT_S)
+        except PoolTimeout:
+            connection = None
+        if connection is not None:
+            try:
+                cursor = await connection.execute(_NAMED.sub(r"%(\1)s", sql), params)
+                return await cursor.fetchone()
+            finally:
+                await hot_pool.putconn(connection)
     from sqlalchemy import text
 
     async with AsyncSession(state.engine) as session:

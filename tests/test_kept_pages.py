@@ -242,3 +242,29 @@ def test_the_version_in_redis_is_shared(client):
     # the rate-limit Redis is the default when there is one
     assert isinstance(open_version(make_settings(client.app.state.settings.database_url,
                                                  rate_limit_url=url)), RedisVersion)
+
+
+def test_the_identity_lookup_leaves_the_hot_pool_to_the_casts(client, world, cached):
+    """PostgreSQL: with every hot connection taken (a hall casting), a logged-in page still
+    finds its person, through the engine, without waiting for the casts."""
+    import asyncio
+
+    from app.db import fetch_one
+
+    state = cached.app.state
+    if getattr(state, "hot_pool", None) is None:
+        pytest.skip("the hot pool is PostgreSQL's")
+    user_id = world.users["resident"].id
+
+    async def all_taken():
+        pool = state.hot_pool
+        taken = [await pool.getconn() for _ in range(pool.max_size)]
+        try:
+            return await asyncio.wait_for(fetch_one(
+                state, "SELECT username FROM user_account WHERE id = :id", {"id": user_id}), 5)
+        finally:
+            for connection in taken:
+                await pool.putconn(connection)
+
+    row = cached.portal.call(all_taken)  # on the app's own event loop, as a request runs
+    assert row is not None and row[0] == world.users["resident"].username

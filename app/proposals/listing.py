@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
+from psycopg_pool import PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import run_on_sqlite_thread
@@ -46,6 +47,7 @@ SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
     "oldest": (("created_at", False),),
     "endorsed": (("endorsement_count", True), ("created_at", True)),
 }
+HOT_POOL_WAIT_S = 0.005  # how long a read waits for a free hot connection (PostgreSQL)
 COLUMNS = ("id", "cycle_id", "title", "category", "location_code", "place", "channel", "state",
            "endorsement_count", "created_at")
 _SQL_COLUMNS = ", ".join(COLUMNS)
@@ -292,12 +294,22 @@ class _PgReads:
 @asynccontextmanager
 async def _pg_reads(session: AsyncSession) -> AsyncIterator[_PgReads]:
     pool = session.info.get("pg_hot_pool")
-    if pool is None:
+    connection = None
+    if pool is not None:
+        # The hot pool is the casts' first (app/ballots/casting.py): a read takes a connection
+        # only if one is free at once, else it reads through the session.
+        try:
+            connection = await pool.getconn(timeout=HOT_POOL_WAIT_S)
+        except PoolTimeout:
+            connection = None
+    if connection is None:
         await session.flush()  # the raw statements see what the session holds, as a query would
         yield _PgReads(session)
         return
-    async with pool.connection() as connection:
+    try:
         yield _PgReads(session, connection)
+    finally:
+        await pool.putconn(connection)
 
 
 def _pg_listed(row: tuple) -> Listed:

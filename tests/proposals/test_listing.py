@@ -206,3 +206,28 @@ def test_the_memo_forgets_the_least_recently_used():
     assert memo.get("a") == 1
     memo.put("c", 3)
     assert memo.get("b") is None and memo.get("a") == 1 and memo.get("c") == 3
+
+
+def test_a_read_leaves_a_busy_hot_pool_to_the_casts(client, world, cycle_id, database_url):
+    """PostgreSQL: with every hot connection taken (a vote in the hall), the list is read through
+    the request's session instead of waiting for one."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's hot pool")
+    propose(client, world, cycle_id, title="河道清淤整治")
+    pool = client.app.state.hot_pool
+
+    async def take_all():
+        return [await pool.getconn() for _ in range(pool.max_size)]
+
+    async def give_back(taken):
+        for connection in taken:
+            await pool.putconn(connection)
+
+    taken = client.portal.call(take_all)
+    try:
+        assert _page(client, cycle_id, q="河道")["total"] == 1
+        assert _page(client, cycle_id)["total"] == 1
+        assert len(client.get(f"{API}/cycles/{cycle_id}/proposals/similar",
+                              params={"text": "河道清淤"}).json()) == 1
+    finally:
+        client.portal.call(give_back, taken)

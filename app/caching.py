@@ -27,7 +27,8 @@ app/db.py) moves the data's version on before its answer leaves, so the writer, 
 request that starts after, on any worker, gets a fresh rendering. A refused or junk request moves
 nothing (else anyone could switch the keeping off with anonymous POSTs), nor do writes that change
 no page beyond the parts filled in per request (PRIVATE_WRITES): logging in and out,
-registering, one's own account. Casting does move it: the deputy's own page and the turnout
+registering, one's own account: those move the sessions' version on, after which who a
+logged-in visitor is gets read again (app/auth/page_identity.py). Casting does move it: the deputy's own page and the turnout
 change. Nothing is kept of an answer that sets a cookie, or of anything but a 200.
 """
 
@@ -161,9 +162,11 @@ class HttpCaching:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if scope["method"] not in SAFE:
-            if PRIVATE_WRITES.fullmatch(scope["path"]) or self.version is None:
+            if self.version is None:
                 return await self.app(scope, receive, send)
-            return await self.app(scope, receive, self._moving_on_after_success(send))
+            private = PRIVATE_WRITES.fullmatch(scope["path"]) is not None
+            return await self.app(scope, receive, self._moving_on_after_success(
+                send, private, scope.get("app")))
         if scope["method"] != "GET" or scope["path"].startswith(("/static/", "/media/")):
             return await self.app(scope, receive, send)  # files carry their own validators
         headers = {k: v for k, v in scope.get("headers", ())}
@@ -205,32 +208,37 @@ class HttpCaching:
 
         The version is read before anything of the page is, so no rendering is kept under a
         version newer than what it shows."""
-        version = await self.version.current()
+        session = scope.get("session") or {}
         lang = _cookies(headers.get(b"cookie", b"")).get("lang", "")
         base = (scope["path"], scope.get("query_string", b""), lang)
-        session = scope.get("session") or {}
         if SESSION_USER not in session:
-            return base + ("anonymous",), version
+            return base + ("anonymous",), await self.version.current()
         if self.identify is None:
             return None
-        visitor.who = await self.identify(scope["app"].state, session)
+        version, sessions = await self.version.both()
+        visitor.who = await self.identify(scope["app"].state, session, (version, sessions))
         if visitor.who is None:
             return None  # ended, expired, a password to change, due a touch: the usual way
         return base + ("audience", visitor.who.audience), version
 
-    def _moving_on_after_success(self, send):
-        """`send`, moving the data's version on as a write's answer starts with 2xx or 3xx —
-        after its commit, so nothing kept (or being rendered) is counted newer than it."""
+    def _moving_on_after_success(self, send, private: bool, app=None):
+        """`send`, moving the data's version on (a `private` write: the sessions' version) as a
+        write's answer starts with 2xx or 3xx — after its commit, so nothing kept (or being
+        rendered) is counted newer than it."""
 
         async def sending(message):
             if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
                 try:
-                    await self.version.bump()
+                    await (self.version.bump_sessions() if private else self.version.bump())
                 except Exception as exc:  # noqa: BLE001 - the write stands; copies expire
                     log.warning("the data version was not moved on (%s: %s); kept pages "
                                 "expire within MINSHENG_PAGE_CACHE_SECONDS",
                                 exc.__class__.__name__, exc)
                     self._forget_all()
+                    # who is logged in is read again (app/auth/page_identity.py)
+                    memo = getattr(getattr(app, "state", None), "page_identities", None)
+                    if memo is not None:
+                        memo.clear()
             await send(message)
 
         return sending

@@ -10,6 +10,11 @@ Where it lives (MINSHENG_DATA_VERSION_URL):
 - `redis://host:port/db`: that Redis (one INCR per write, one GET per cached page);
 - `file:///path/to/file`: that file.
 
+Beside it is a second number, the sessions' version (会话版本), which the writes that change no
+page but somebody's login or account move on (logging in and out, one's own password and
+sessions: app/caching.py PRIVATE_WRITES). Who a logged-in visitor is (app/auth/page_identity.py)
+is remembered only while neither number has moved.
+
 A write moves the version on after its commit and before its answer goes out (app/caching.py), so
 the writer, and anyone whose request starts after that answer, on any worker, gets the change. A
 reader reads the version before it reads the data, so a rendering is never kept under a version
@@ -38,7 +43,12 @@ _WORD = struct.Struct("<Q")
 class DataVersion(Protocol):
     async def current(self) -> int: ...
 
+    async def both(self) -> tuple[int, int]:
+        """(the data's version, the sessions' version), read together."""
+
     async def bump(self) -> None: ...
+
+    async def bump_sessions(self) -> None: ...
 
     def bump_now(self) -> None:
         """Move the version on from synchronous code (the command line)."""
@@ -47,32 +57,41 @@ class DataVersion(Protocol):
 
 
 class FileVersion:
-    """The version as 8 bytes of a memory-mapped file: reading it is a memory read; moving it on
-    takes the file's lock for the increment, so two workers never lose one."""
+    """The versions as two 8-byte words of a memory-mapped file (the data's, the sessions'):
+    reading them is a memory read; moving one on takes the file's lock for the increment, so two
+    workers never lose one."""
+
+    SIZE = 2 * _WORD.size
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        if os.fstat(self._fd).st_size < _WORD.size:
-            os.ftruncate(self._fd, _WORD.size)
-        self._map = mmap.mmap(self._fd, _WORD.size)
+        if os.fstat(self._fd).st_size < self.SIZE:
+            os.ftruncate(self._fd, self.SIZE)  # an 8-byte file of an older release keeps its word
+        self._map = mmap.mmap(self._fd, self.SIZE)
 
-    def read(self) -> int:
-        return _WORD.unpack_from(self._map)[0]
+    def read(self, offset: int = 0) -> int:
+        return _WORD.unpack_from(self._map, offset)[0]
 
     async def current(self) -> int:
         return self.read()
 
-    def bump_now(self) -> None:
+    async def both(self) -> tuple[int, int]:
+        return self.read(), self.read(_WORD.size)
+
+    def bump_now(self, offset: int = 0) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
-            _WORD.pack_into(self._map, 0, (self.read() + 1) % (1 << 64))
+            _WORD.pack_into(self._map, offset, (self.read(offset) + 1) % (1 << 64))
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     async def bump(self) -> None:
         self.bump_now()
+
+    async def bump_sessions(self) -> None:
+        self.bump_now(_WORD.size)
 
     def close_now(self) -> None:
         self._map.close()
@@ -92,13 +111,21 @@ class RedisVersion:
         self.url = url
         self.key = "minsheng:data-version:" + hashlib.sha256(
             database_url.encode()).hexdigest()[:16]
+        self.sessions_key = self.key + ":sessions"
         self._client = coredis.Redis.from_url(url)
 
     async def current(self) -> int:
         return int(await self._client.get(self.key) or 0)
 
+    async def both(self) -> tuple[int, int]:
+        data, sessions = await self._client.mget([self.key, self.sessions_key])
+        return int(data or 0), int(sessions or 0)
+
     async def bump(self) -> None:
         await self._client.incr(self.key)
+
+    async def bump_sessions(self) -> None:
+        await self._client.incr(self.sessions_key)
 
     def bump_now(self) -> None:
         import asyncio

@@ -9,6 +9,8 @@ from __future__ import annotations
 import multiprocessing
 import re
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,7 +26,7 @@ from app.caching import (
 )
 from app.dataversion import FileVersion, RedisVersion, open_version
 from app.main import create_app
-from app.models import Cycle, Notification, User
+from app.models import Cycle, Notification, User, utcnow
 from tests.ballots.conftest import API, balloting_cycle, walk_round
 from tests.conftest import make_settings
 from tests.helpers import create_user, page_login, run
@@ -140,23 +142,73 @@ def test_one_audience_shares_a_rendering_and_private_pages_are_kept_per_session(
         assert "改过的标题" in _browser(cached.app, world, who).get(cycle_page).text
 
 
-def test_the_unread_count_and_the_name_are_filled_in_per_request(client, world, cached):
+def test_the_unread_count_and_the_name_are_filled_in_per_request(
+        client, world, cached, version_file):
     pages = _pages(client, world)
     resident = _browser(cached.app, world, "resident")
     page = resident.get(pages[1]).text
     assert 'class="badge"' not in page
     user_id = world.users["resident"].id
 
-    async def tell(session):  # behind the app's back: no write moves the version on
+    async def tell(session):  # behind the app's back, then moving the version on as writes do
         session.add(Notification(user_id=user_id, message="您的建议已受理"))
         session.add(Notification(user_id=user_id, message="您的建议已列入候选项目"))
         await session.execute(update(User).where(User.id == user_id).values(
             display_name="<b>张三</b>"))
         await session.commit()
     run(client, tell)
+    FileVersion(Path(version_file.removeprefix("file://"))).bump_now()
     page = resident.get(pages[1]).text
     assert re.search(r'<span class="badge" aria-label="未读">2</span>', page)
     assert "&lt;b&gt;张三&lt;/b&gt;" in page and "<b>张三</b>" not in page
+
+
+def test_who_is_logged_in_is_read_once_per_version(client, world, cached, monkeypatch):
+    """The identity statement runs once for a login session while nothing is written; a write
+    through the app, or a login elsewhere (the sessions' version), makes the next page read it
+    again; so does the session's time running out."""
+    from app.auth import page_identity
+
+    reads = []
+    real = page_identity.fetch_one
+
+    async def counting(state, sql, params):
+        reads.append(params["key"])
+        return await real(state, sql, params)
+
+    monkeypatch.setattr(page_identity, "fetch_one", counting)
+    pages = _pages(client, world)
+    resident = _browser(cached.app, world, "resident")
+    for _ in range(3):
+        assert world.users["resident"].display_name in resident.get(pages[1]).text
+    assert len(reads) == 1
+    r = cached.post(f"{API}/jurisdictions/lezhi/units", json={"name": "县民政局"},
+                    headers=world.headers("gov_staff"))
+    assert r.status_code == 201
+    resident.get(pages[1])
+    resident.get(pages[0])
+    assert len(reads) == 2
+    _browser(cached.app, world, "deputy")  # logging in: a private write
+    resident.get(pages[1])
+    assert len(reads) == 3
+    monkeypatch.setattr(page_identity, "utcnow", lambda: utcnow() + timedelta(days=400))
+    resident.get(pages[1])  # expired by now, says the memo: read again (then the usual way)
+    assert len(reads) == 4
+
+
+def test_the_identity_memo_keeps_one_stamp_and_never_goes_back():
+    from app.auth.page_identity import IdentityMemo
+
+    memo = IdentityMemo()
+    memo.put((1, 1), "a", ("row-a",))
+    assert memo.get((1, 1), "a") == ("row-a",) and memo.get((2, 1), "a") is None
+    memo.put((2, 1), "b", ("row-b",))
+    assert memo.get((2, 1), "a") is None and memo.get((2, 1), "b") == ("row-b",)
+    memo.put((1, 1), "a", ("old",))  # read under an older stamp: not kept
+    memo.put((1, 5), "a", ("mixed",))  # neither older nor newer: not kept
+    assert memo.get((2, 1), "a") is None and memo.get((1, 5), "a") is None
+    memo.clear()
+    assert memo.get((2, 1), "b") is None
 
 
 def test_an_ended_session_is_not_served_a_kept_copy(client, world, cached):
@@ -220,6 +272,15 @@ def test_the_version_file_counts_every_bump_of_every_process(tmp_path):
     assert FileVersion(path).read() == start + 1500
 
 
+def test_an_older_eight_byte_version_file_keeps_its_count(tmp_path):
+    path = tmp_path / "data-version"
+    path.write_bytes((41).to_bytes(8, "little"))
+    version = FileVersion(path)
+    version.bump_now()
+    version.bump_now(8)
+    assert version.read() == 42 and version.read(8) == 1
+
+
 def test_the_version_in_redis_is_shared(client):
     import asyncio
 
@@ -237,6 +298,9 @@ def test_the_version_in_redis_is_shared(client):
         before = await two.current()
         await one.bump()
         assert await two.current() == before + 1
+        data, sessions = await two.both()
+        await one.bump_sessions()
+        assert await two.both() == (data, sessions + 1)
 
     asyncio.run(check())
     # the rate-limit Redis is the default when there is one

@@ -8,10 +8,19 @@ fits (role, jurisdiction, grants) and what is filled into it (name, unread count
 are those of app/auth/login_sessions.py `user_of`; anything else (no such session, ended,
 expired, a generated password still to change, a session due to be touched) answers None and
 the request goes the ordinary way.
+
+What the statement read is remembered per worker (`state.page_identities`, IdentityMemo) under
+the stamp it was read at: the data's version and the sessions' version (app/dataversion.py).
+Every write that went through moves one of them on — ending a session, a new or read message, a
+changed account or role, a command of the `minsheng` tool — and the next request reads again.
+What only time changes (the session's expiry, its touch) is checked on every request against
+what was read; when that says no, the statement runs again before the answer is no. A remembered
+row is also read again after MEMO_SECONDS, for changes made outside the app.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -62,17 +71,44 @@ def _utc(value) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)  # SQLite: naive UTC text
 
 
-async def identify(state, session: dict) -> PageIdentity | None:
-    """The visitor of a running session whose page may come from a kept copy, else None."""
-    uid, version, secret = (session.get(SESSION_USER), session.get(SESSION_VERSION),
-                            session.get(SESSION_ID))
-    if not (isinstance(uid, str) and isinstance(version, int) and isinstance(secret, str)
-            and secret):
-        return None
-    key = session_key(secret)
-    row = await fetch_one(state, IDENTITY_SQL, {"key": key})
-    if row is None:
-        return None
+MEMO_SECONDS = 10.0
+MEMO_ENTRIES = 100_000
+
+
+class IdentityMemo:
+    """IdentityMemo — 访问者缓存: the identity rows one worker read, for one stamp (the data's and
+    the sessions' versions). A request with a newer stamp starts it afresh; one with an older
+    stamp (read before a write that another request has seen already) neither uses nor fills it."""
+
+    def __init__(self) -> None:
+        self.stamp: tuple[int, int] | None = None
+        self.rows: dict[str, tuple[float, tuple]] = {}
+
+    def clear(self) -> None:
+        self.stamp = None
+        self.rows.clear()
+
+    def get(self, stamp: tuple[int, int], key: str) -> tuple | None:
+        if stamp != self.stamp:
+            return None
+        found = self.rows.get(key)
+        if found is None or found[0] <= time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, stamp: tuple[int, int], key: str, row: tuple) -> None:
+        if self.stamp != stamp:
+            if self.stamp is not None and not (stamp[0] >= self.stamp[0]
+                                               and stamp[1] >= self.stamp[1]):
+                return  # an older stamp: what it read may already be out of date
+            self.stamp = stamp
+            self.rows.clear()
+        elif len(self.rows) >= MEMO_ENTRIES:
+            self.rows.clear()
+        self.rows[key] = (time.monotonic() + MEMO_SECONDS, row)
+
+
+def _admitted(row: tuple, uid: str, version: int, key: str) -> PageIdentity | None:
     (user_id, username, display_name, role, jurisdiction, active, token_version, must_change,
      session_user, ended, expires, last_seen, unread, grants) = row
     now = utcnow()
@@ -82,3 +118,33 @@ async def identify(state, session: dict) -> PageIdentity | None:
         return None
     return PageIdentity(user_id, username, display_name, role, jurisdiction, int(unread),
                         bool(grants), key)
+
+
+async def identify(state, session: dict,
+                   stamp: tuple[int, int] | None = None) -> PageIdentity | None:
+    """The visitor of a running session whose page may come from a kept copy, else None.
+
+    `stamp`: the data's and the sessions' versions, read before this call; with it the row is
+    remembered (IdentityMemo) until either moves on."""
+    uid, version, secret = (session.get(SESSION_USER), session.get(SESSION_VERSION),
+                            session.get(SESSION_ID))
+    if not (isinstance(uid, str) and isinstance(version, int) and isinstance(secret, str)
+            and secret):
+        return None
+    key = session_key(secret)
+    memo: IdentityMemo | None = None
+    if stamp is not None:
+        memo = getattr(state, "page_identities", None)
+        if memo is None:
+            memo = state.page_identities = IdentityMemo()
+        row = memo.get(stamp, key)
+        if row is not None:
+            who = _admitted(row, uid, version, key)
+            if who is not None:
+                return who  # else time has passed (expiry, touch): read the row again
+    row = await fetch_one(state, IDENTITY_SQL, {"key": key})
+    if row is None:
+        return None
+    if memo is not None:
+        memo.put(stamp, key, tuple(row))
+    return _admitted(row, uid, version, key)

@@ -3,7 +3,7 @@
 # minsheng — production image.
 #
 #   docker build -t minsheng .
-#   docker run -e MINSHENG_SECRET_KEY=... -e MINSHENG_RATE_LIMIT_URL=redis://... \
+#   docker run -e MINSHENG_SECRET_KEY=... -e MINSHENG_BALLOT_KEY=... -e MINSHENG_RATE_LIMIT_URL=redis://... \
 #              -e MINSHENG_DATABASE_URL=postgresql://user:pass@host:5432/minsheng -p 8000:8000 minsheng
 #
 # See compose.yaml for a complete stack (PostgreSQL + Redis + app).

@@ -17,7 +17,7 @@ def get_settings():
 async def _with_session(fn, write: bool = True):
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from app.db import make_engine
+    from app.db import make_engine, run_after_commit
 
     settings = get_settings()
     engine = make_engine(settings)
@@ -25,8 +25,10 @@ async def _with_session(fn, write: bool = True):
         # write=False: a reading session, which on SQLite does not take the write lock at BEGIN.
         async with AsyncSession(engine.execution_options(sqlite_immediate=write),
                                 expire_on_commit=False) as session:
+            session.info["settings"] = settings
             result = await fn(session)
             await session.commit()
+            await run_after_commit(session)
     finally:
         await engine.dispose()
     if write:  # the workers' kept pages may show what this changed (app/dataversion.py)

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # var/ of the checkout, or of the working directory for an installed package.
     database_url: str = Field(default_factory=lambda: f"sqlite:///{data_dir() / 'minsheng.db'}")
     secret_key: str | None = None
+    # The ballot key (选票密钥, app/ballotbox/envelopes.py): it wraps each round's key, so the
+    # database alone never opens a sealed ballot. Unset outside production: var/ballot-key.
+    ballot_key: str | None = None
     # Secure cookies need HTTPS; turn on behind a TLS-terminating proxy.
     cookie_secure: bool = False
     token_ttl_seconds: int = 3600
@@ -109,6 +112,15 @@ class Settings(BaseSettings):
                 )
             if len(self.secret_key) < 32:
                 raise ValueError("MINSHENG_SECRET_KEY must be at least 32 characters long.")
+        if self.env == "production":
+            if not self.ballot_key or len(self.ballot_key) < 32:
+                raise ValueError(
+                    "MINSHENG_BALLOT_KEY must be set to a long random value (at least 32 "
+                    "characters) in production: it seals the ballots while a round is open "
+                    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`). "
+                    "Keep it apart from the database and its backups.")
+            if self.ballot_key == self.secret_key:
+                raise ValueError("MINSHENG_BALLOT_KEY must differ from MINSHENG_SECRET_KEY.")
         if self.env == "production" and not self.rate_limit_url:
             raise ValueError(
                 "MINSHENG_RATE_LIMIT_URL must name a store shared by all workers in production "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import re
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -22,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.config import Settings, ensure_sqlite_directory
+
+log = logging.getLogger("minsheng")
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 T = TypeVar("T")
@@ -69,6 +72,9 @@ def _sqlite_setup(connection, settings: Settings) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={settings.sqlite_busy_timeout_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # What is deleted is overwritten with zeros, not left in free space: a ballot box's sealed
+    # envelopes and key once the round has closed (app/ballotbox/envelopes.py).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -84,6 +90,7 @@ async def request_session(state, writing: bool) -> AsyncIterator[AsyncSession]:
         # outside its session, on the worker's SQLite reader threads or PostgreSQL's hot pool
         # (app/proposals/listing.py).
         session.info["read_only"] = not writing
+        session.info["settings"] = state.settings  # the ballot key: app/ballotbox/envelopes.py
         session.info["sqlite_readers"] = (None if writing
                                           else getattr(state, "sqlite_readers", None))
         session.info["pg_hot_pool"] = None if writing else getattr(state, "hot_pool", None)
@@ -93,6 +100,7 @@ async def request_session(state, writing: bool) -> AsyncIterator[AsyncSession]:
             yield session
             if session.in_transaction():
                 await session.commit()
+            await run_after_commit(session)
         except BaseException:
             if session.in_transaction():
                 await session.rollback()
@@ -100,6 +108,22 @@ async def request_session(state, writing: bool) -> AsyncIterator[AsyncSession]:
         finally:
             if session.in_transaction() or session.identity_map:
                 await session.close()
+
+
+def after_commit(session: AsyncSession, fn: Callable[[], Awaitable[None]]) -> None:
+    """Have `fn()` run once the session's transaction has committed (by request_session and the
+    command line): work that cannot run inside a transaction, such as PostgreSQL's VACUUM. It
+    does not run if the transaction is rolled back; what it raises is logged, not answered."""
+    session.info.setdefault("after_commit", []).append(fn)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    for fn in session.info.pop("after_commit", []):
+        try:
+            await fn()
+        except Exception as exc:  # noqa: BLE001 - the committed work stands
+            log.warning("after commit: %s failed: %s: %s", getattr(fn, "__name__", fn),
+                        exc.__class__.__name__, exc)
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -13,8 +13,9 @@ random ballot, at most S 'yes'; each thread stops once its deputies are answered
 ballots/s, p50, p99, max and the answers by status.
 
 Afterwards the database must agree: accepted 201s == participation rows (no deputy twice) ==
-filled ballot slots == receipts; then close and tally through the API: cast == accepted, and
-each candidate's yes/no/abstain == what was sent. Targets: >= 1,000 ballots/s, p99 < 250 ms,
+sealed envelopes; then close (which opens the envelopes; its time is printed) and tally through
+the API: filled ballot slots == receipts == cast == accepted, no envelope left, and each
+candidate's yes/no/abstain == what was sent. Targets: >= 1,000 ballots/s, p99 < 250 ms,
 nothing lost or doubled; each printed MET or MISSED.
 
     .venv/bin/python bench/ballots_bench.py                              # SQLite, 1 worker
@@ -364,6 +365,7 @@ def db_counts(database_url: str, ballot_id: str) -> dict:
                                      "WHERE round_id = :r"),
                 "participants": one("SELECT count(DISTINCT user_id) FROM ballot_participation "
                                     "WHERE round_id = :r"),
+                "envelopes": one("SELECT count(*) FROM ballot_envelope WHERE round_id = :r"),
                 "filled": one("SELECT count(*) FROM ballot_content WHERE round_id = :r "
                               "AND filled"),
                 "receipts": one("SELECT count(*) FROM ballot_receipt WHERE round_id = :r"),
@@ -483,8 +485,11 @@ def main(argv: list[str] | None = None) -> int:
                    "wrk_cores": loadgen / wall, "other_cores": max(0.0, other / wall)}
 
         accepted = r["statuses"].get(201, 0)
-        counts = db_counts(database_url, ballot_id)
+        sealed = db_counts(database_url, ballot_id)  # the round still open
+        closing = time.monotonic()
         results = close_and_tally(base, seeded["staff_token"], ballot_id)
+        close_s = time.monotonic() - closing
+        counts = db_counts(database_url, ballot_id)
         want = expected_counts(ballots, seeded["candidate_ids"])
         got = {c["id"]: (c["yes"], c["no"], c["abstain"]) for c in results["candidates"]}
         server_errors = log_path.read_text(errors="replace").count("Traceback")
@@ -492,9 +497,9 @@ def main(argv: list[str] | None = None) -> int:
         rate = accepted / r["seconds"] if r["seconds"] else 0.0
         p50, p99, worst = r["p50_us"] / 1000, r["p99_us"] / 1000, r["max_us"] / 1000
         lost = args.deputies - accepted
-        same = (accepted == counts["participation"] == counts["participants"]
-                == counts["filled"] == counts["receipts"] == counts["distinct_receipts"]
-                == results["cast"])
+        same = (accepted == sealed["participation"] == sealed["participants"]
+                == sealed["envelopes"] == counts["filled"] == counts["receipts"]
+                == counts["distinct_receipts"] == results["cast"]) and counts["envelopes"] == 0
         marks_ok = accepted == args.deputies and got == want
         intact = same and marks_ok and lost == 0 and r["all_threads_finished"]
 
@@ -514,8 +519,10 @@ def main(argv: list[str] | None = None) -> int:
                   + f"; cores busy: app {cpu['server_cores']:.2f}, database "
                   f"{cpu['db_cores']:.2f}, wrk {cpu['wrk_cores']:.2f}, other "
                   f"{cpu['other_cores']:.2f}")
-        print(f"  database: participation rows {counts['participation']:,} "
-              f"({counts['participants']:,} deputies), filled slots {counts['filled']:,}, "
+        print(f"  database while open: participation rows {sealed['participation']:,} "
+              f"({sealed['participants']:,} deputies), sealed envelopes {sealed['envelopes']:,}; "
+              f"close and tally {close_s:.2f}s; after: envelopes {counts['envelopes']}, "
+              f"filled slots {counts['filled']:,}, "
               f"receipts {counts['receipts']:,} ({counts['distinct_receipts']:,} distinct); "
               f"tally: cast {results['cast']:,}, valid {results['valid']:,}, "
               f"invalid {results['invalid']}; per-candidate yes/no/abstain "
@@ -525,8 +532,8 @@ def main(argv: list[str] | None = None) -> int:
              f"{rate:,.0f}"),
             (f"p99 < {TARGET_P99_MS:g} ms", p99 < TARGET_P99_MS, f"{p99:.1f} ms"),
             ("nothing lost or doubled", intact,
-             f"{accepted:,} of {args.deputies:,} accepted; 201s == participation == slots == "
-             f"receipts == cast: {'yes' if same else 'NO'}"),
+             f"{accepted:,} of {args.deputies:,} accepted; 201s == participation == envelopes "
+             f"== slots == receipts == cast: {'yes' if same else 'NO'}"),
         ]
         for name, ok, value in checks:
             print(f"  {verdict(ok):6}  {name:24} {value}")

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -109,6 +110,28 @@ def app_server(database_url: str, log_path: Path, *, workers: int = 1,
     several workers, enough answers that each is likely up). Stopped as a process group, so the
     workers go with it.
     """
+    with app_process(database_url, log_path, workers=workers,
+                     ready_answers=ready_answers) as server:
+        yield server.base
+
+
+@dataclass
+class AppProcess:
+    """A running app_process: its base URL and uvicorn's process (the leader of its group)."""
+
+    base: str
+    proc: subprocess.Popen
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once (uvicorn and its workers): a crash."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
+@contextmanager
+def app_process(database_url: str, log_path: Path, *, workers: int = 1,
+                ready_answers: int = 1) -> Iterator[AppProcess]:
+    """app_server, yielding the AppProcess (for tests that kill it)."""
     port = _free_port()
     env = {**os.environ, "MINSHENG_ENV": "test", "MINSHENG_DATABASE_URL": database_url,
            "MINSHENG_SECRET_KEY": TEST_SECRET, "MINSHENG_RATE_LIMIT_URL": "memory://",
@@ -122,7 +145,7 @@ def app_server(database_url: str, log_path: Path, *, workers: int = 1,
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_ready(proc, base, log_path, ready_answers)
-        yield base
+        yield AppProcess(base, proc)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

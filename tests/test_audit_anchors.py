@@ -248,7 +248,8 @@ def test_production_without_a_key_starts_but_warns():
     from app.audit.anchors import startup_warning
     from app.config import Settings
 
-    base = dict(env="production", secret_key="s" * 40, rate_limit_url="redis://127.0.0.1:6379/0",
+    base = dict(env="production", secret_key="s" * 40, ballot_key="b" * 40,
+                rate_limit_url="redis://127.0.0.1:6379/0",
                 sms_outbox_in_production=True)
     assert "MINSHENG_AUDIT_KEY_FILE" in startup_warning(Settings(**base))
     assert startup_warning(Settings(**base, audit_public_key=base64.b64encode(b"k" * 32).decode())

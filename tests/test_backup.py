@@ -276,9 +276,9 @@ def test_a_backup_under_write_load_restores_every_acknowledged_write(kind, tmp_p
         assert load.before("comment", started) <= commented <= load.every("comment")
         voters = {i for (i,) in query(target, "SELECT user_id FROM ballot_participation")}
         assert load.before("cast", started) <= voters <= load.every("cast")
-        (ballots,) = query(target, "SELECT count(*) FROM ballot_content WHERE marks IS NOT "
-                                   "NULL")[0]
-        assert ballots == len(voters)  # every participation with its ballot, and no other
+        (ballots,) = query(target, "SELECT (SELECT count(*) FROM ballot_content WHERE marks IS "
+                                   "NOT NULL) + (SELECT count(*) FROM ballot_envelope)")[0]
+        assert ballots == len(voters)  # every participation with its ballot (sealed), no other
 
         files = {f for (f,) in query(target, "SELECT filename FROM proposal_photo")}
         assert load.before("photo", started) <= files

@@ -27,9 +27,19 @@ def test_a_missing_secret_is_refused_outside_development(monkeypatch):
 
 def test_production_needs_a_shared_rate_limit_store():
     with pytest.raises(ValidationError, match="MINSHENG_RATE_LIMIT_URL"):
-        Settings(env="production", secret_key="s" * 40)
+        Settings(env="production", secret_key="s" * 40, ballot_key="b" * 40)
     Settings(env="production", secret_key="s" * 40, rate_limit_url="redis://127.0.0.1:6379/0",
-             sms_outbox_in_production=True)
+             sms_outbox_in_production=True, ballot_key="b" * 40)
+
+
+def test_production_needs_its_own_ballot_key():
+    base = dict(env="production", secret_key="s" * 40, rate_limit_url="redis://127.0.0.1:6379/0",
+                sms_outbox_in_production=True)
+    for wrong in (None, "short"):
+        with pytest.raises(ValidationError, match="MINSHENG_BALLOT_KEY must be set"):
+            Settings(**base, ballot_key=wrong)
+    with pytest.raises(ValidationError, match="must differ from MINSHENG_SECRET_KEY"):
+        Settings(**base, ballot_key="s" * 40)
 
 
 def test_serve_refuses_to_start_without_a_secret_in_production():

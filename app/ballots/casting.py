@@ -1,31 +1,30 @@
 """Casting a ballot in secret (投票): the one ballot per deputy, receipts.
 
-Secrecy rests on the tables (app/models/ballot.py): casting writes a participation row (who)
-and fills a random empty content slot (what) in one transaction; the two share no key and
-nothing about the content row follows the order of casting. Logs and the audit trail say that
-a deputy voted, never how. Closing a round (waiting for the casts under way, the reshuffle,
-the seal) is app/ballots/service.py `move`.
+A cast records that the deputy voted (the participation row) and stores their ballot as a sealed
+envelope (app/ballotbox/envelopes.py): the canonical content and the receipt's hash, encrypted
+under the round's key, which the database holds only wrapped under the server's ballot key.
+Whoever reads the database sees who voted and an envelope written with it, never what is in it.
+The close opens the envelopes and writes contents and receipts in one transaction, in an order
+that follows the contents (app/ballots/service.py `move`, `open_box`). Logs and the audit trail
+say that a deputy voted, never how.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import sqlite3
 from dataclasses import dataclass
 from functools import partial
 
-from psycopg import DatabaseError
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import ensure_token_user, invalid_token, password_change_required
 from app.auth.roles import Role
+from app.ballotbox import envelopes
 from app.ballots.errors import (
     already_voted,
     deputy_elsewhere,
-    no_ballot_left,
     not_a_deputy,
     not_checked_in,
     round_not_open,
@@ -58,14 +57,14 @@ def receipt_digest(code: str) -> str:
 #
 # A cast is the one hot path of a session hall (a national congress's 3,000 deputies vote within
 # minutes), so it is written at the driver level: every refusal is checked first (round, deputy,
-# attendance, the candidates on the paper), then the writes claim the deputy's one ballot, fill a
-# random empty slot and store the receipt's hash. On PostgreSQL all of it is one call of the
-# stored function minsheng_cast; on SQLite _cast_sqlite runs it on the worker's writer thread
+# attendance, the candidates on the paper), then the writes claim the deputy's one ballot and
+# store its sealed envelope. On PostgreSQL the refusals and writes are one call of the stored
+# function minsheng_cast_sealed; on SQLite _cast_sqlite runs them on the worker's writer thread
 # (app/db.py SqliteWriter), several casts to a commit. _FACTS is that first read on SQLite; on
-# PostgreSQL it only words a refusal of the marks, which the function names by its code.
+# PostgreSQL it only words a refusal of the marks.
 #
 # No audit entry is written per ballot: the participation row is the record that a deputy voted,
-# and closing the round seals all of them in the audit chain at once (seal(), below). Every cast
+# and closing the round seals all of them in the audit chain at once (service.seal). Every cast
 # appending to the one hash chain serialised all casting on its lock.
 
 _FACTS = """
@@ -75,22 +74,57 @@ SELECT r.state, r.seats, r.secret, c.jurisdiction_code,
        (SELECT {agg}(bc.candidate_id, ',') FROM ballot_candidate bc WHERE bc.round_id = r.id)
 FROM ballot_round r JOIN cycle c ON c.id = r.cycle_id LEFT JOIN user_account u ON u.id = {uid}
 WHERE r.id = {rid}"""
-# PostgreSQL: the whole cast is one call of minsheng_cast (migration 2026-11-23-0300), which
-# holds the round's advisory lock (ROUND_LOCK_CLASS) shared until it commits; closing the round
-# (service.stop_casting) takes it exclusively first, so the close waits for the casts under way
-# and later casts see the round closed. A refusal comes back as its code, with nothing written.
-_PG_CAST = ("SELECT minsheng_cast(%(rid)s, %(uid)s, %(version)s, %(marks)s::jsonb, %(pid)s, "
-            "%(start)s, %(digest)s, %(lock_class)s)")
+# PostgreSQL: the whole cast is one call of minsheng_cast_sealed (migration 2026-12-07-0720),
+# which holds the round's advisory lock (ROUND_LOCK_CLASS) shared until it commits; closing the
+# round (service.stop_casting) takes it exclusively first, so the close waits for the casts under
+# way and later casts see the round closed. A refusal comes back as its code, nothing written.
+# The marks are checked and sealed before the call, against what _PG_BOX read of the round
+# (remembered by the worker while the round is open: its seats and candidates never change).
+_PG_CAST = ("SELECT minsheng_cast_sealed(%(rid)s, %(uid)s, %(version)s, %(pid)s, %(eid)s, "
+            "%(sealed)s, %(lock_class)s)")
 _PG_FACTS = _FACTS.format(agg="string_agg", uid="%(uid)s", rid="%(rid)s")
 _SQLITE_FACTS = _FACTS.format(agg="group_concat", uid="?", rid="?")
+_BOX = """
+SELECT r.state, r.seats, r.secret,
+       (SELECT {agg}(bc.candidate_id, ',') FROM ballot_candidate bc WHERE bc.round_id = r.id),
+       k.wrapped, k.key_id
+FROM ballot_round r LEFT JOIN ballot_box_key k ON k.round_id = r.id WHERE r.id = {rid}"""
+_PG_BOX = _BOX.format(agg="string_agg", rid="%(rid)s")
+_PG_NEW_KEY = ("INSERT INTO ballot_box_key (round_id, wrapped, key_id) "
+               "VALUES (%(rid)s, %(wrapped)s, %(key_id)s) ON CONFLICT (round_id) DO NOTHING "
+               "RETURNING round_id")
+_SQLITE_KEY = "SELECT wrapped, key_id FROM ballot_box_key WHERE round_id = ?"
+_SQLITE_NEW_KEY = "INSERT INTO ballot_box_key (round_id, wrapped, key_id) VALUES (?, ?, ?)"
 
 _SQLITE_CLAIM = ("INSERT INTO ballot_participation (id, round_id, user_id) VALUES (?, ?, ?) "
                  "ON CONFLICT (round_id, user_id) DO NOTHING")
-_SQLITE_FILL = ("UPDATE ballot_content SET filled = 1, marks = ?, voter_id = ? WHERE id = ("
-                "SELECT id FROM ballot_content WHERE round_id = ? AND filled = 0 AND paper = 0 "
-                "AND id {op} ? ORDER BY id LIMIT 1)")
-_SQLITE_FILL_AT, _SQLITE_FILL_BEFORE = _SQLITE_FILL.format(op=">="), _SQLITE_FILL.format(op="<")
-_SQLITE_RECEIPT = "INSERT INTO ballot_receipt (round_id, digest) VALUES (?, ?)"
+_SQLITE_ENVELOPE = "INSERT INTO ballot_envelope (round_id, id, sealed) VALUES (?, ?, ?)"
+
+
+@dataclass(frozen=True)
+class _Box:
+    """What sealing a ballot of an open round needs, remembered per worker (_BOXES)."""
+
+    seats: int
+    secret: bool
+    candidate_ids: frozenset[str]
+    key: bytes
+
+
+_BOXES: dict[tuple[str, str], _Box] = {}  # (round id, ballot key id) -> _Box, open rounds only
+_BOXES_MAX = 256
+
+
+def _remember(round_id: str, key_id: str, box: _Box) -> None:
+    if len(_BOXES) >= _BOXES_MAX:
+        _BOXES.clear()
+    _BOXES[(round_id, key_id)] = box
+
+
+def forget_box(round_id: str) -> None:
+    """This worker's copy of a round's key goes (the round left `open`)."""
+    for key in [k for k in _BOXES if k[0] == round_id]:
+        _BOXES.pop(key, None)
 
 
 @dataclass(frozen=True)
@@ -140,8 +174,14 @@ def _checked(facts: _Facts | None, marks: dict[str, str], token_version: int | N
     return facts
 
 
-def _content(facts: _Facts, marks: dict[str, str]) -> str:
-    return canonical({c: marks.get(c, "abstain") for c in facts.candidate_ids})
+def _content(candidate_ids: frozenset[str], marks: dict[str, str]) -> str:
+    return canonical({c: marks.get(c, "abstain") for c in candidate_ids})
+
+
+def _seal(box: _Box, round_id: str, user_id: str, marks: dict[str, str], digest: str) -> bytes:
+    return envelopes.seal(box.key, round_id, len(box.candidate_ids),
+                          _content(box.candidate_ids, marks), digest,
+                          None if box.secret else user_id)
 
 
 @counts_casts("page")  # counted when written; the request commits it afterwards
@@ -149,17 +189,19 @@ async def cast(session: AsyncSession, ballot: BallotRound, user: User,
                marks: dict[str, str]) -> str:
     """Cast `user`'s one ballot in the session's transaction (the deputy pages); the receipt code."""
     code = new_receipt()
+    wrapper = envelopes.wrapper_for(session=session)
     if session.bind.dialect.name == "postgresql":
         connection = await session.connection()
 
         async def first_row(sql: str, params: dict) -> tuple | None:
             return (await connection.exec_driver_sql(sql, params)).first()
 
-        await _cast_pg(first_row, ballot.id, user.id, marks, None, receipt_digest(code))
+        await _cast_pg(first_row, ballot.id, user.id, marks, None, receipt_digest(code),
+                       wrapper, committed=False)
     else:
         await run_on_sqlite_thread(session, partial(
             _cast_sqlite, round_id=ballot.id, user_id=user.id, marks=marks, token_version=None,
-            digest=receipt_digest(code)))
+            digest=receipt_digest(code), wrapper=wrapper))
     return code
 
 
@@ -174,55 +216,98 @@ async def cast_in_own_transaction(state, round_id: str, user_id: str, marks: dic
     waits for, and is refused with nothing written.
     """
     code = new_receipt()
+    wrapper = envelopes.wrapper_for(state.settings)
     if state.settings.is_sqlite:
         await sqlite_write(state, partial(
             _cast_sqlite, round_id=round_id, user_id=user_id, marks=marks,
-            token_version=token_version, digest=receipt_digest(code)))
+            token_version=token_version, digest=receipt_digest(code), wrapper=wrapper))
         return code
     async with pg_autocommit(state) as connection:
         async def first_row(sql: str, params: dict) -> tuple | None:
             return await (await connection.execute(sql, params, prepare=True)).fetchone()
 
-        await _cast_pg(first_row, round_id, user_id, marks, token_version, receipt_digest(code))
+        await _cast_pg(first_row, round_id, user_id, marks, token_version, receipt_digest(code),
+                       wrapper, committed=True)
     return code
 
 
+async def _box_pg(first_row, round_id: str, wrapper: envelopes.Wrapper,
+                  committed: bool) -> _Box | None:
+    """The open round's _Box (its key made if it has none yet), or None: no such round, or not
+    open (minsheng_cast_sealed then says which refusal). `committed`: statements commit as they
+    run (the API's autocommit connection), so a key made here may be remembered."""
+    box = _BOXES.get((round_id, wrapper.key_id))
+    if box is not None:
+        return box
+    row = await first_row(_PG_BOX, {"rid": round_id})
+    if row is None or row[0] != BallotState.open:
+        return None
+    made = row[4] is None
+    if made:
+        await first_row(_PG_NEW_KEY, {"rid": round_id, "key_id": wrapper.key_id,
+                                      "wrapped": wrapper.wrap(round_id,
+                                                              envelopes.new_round_key())})
+        row = await first_row(_PG_BOX, {"rid": round_id})  # ours, or a racing cast's
+    state, seats, secret, cids, wrapped, key_id = row
+    box = _Box(seats, bool(secret), frozenset((cids or "").split(",")) - {""},
+               wrapper.unwrap(round_id, wrapped, key_id))
+    if committed or not made:  # a key made in a transaction still open may yet be rolled back
+        _remember(round_id, wrapper.key_id, box)
+    return box
+
+
 async def _cast_pg(first_row, round_id: str, user_id: str, marks: dict[str, str],
-                   token_version: int | None, digest: str) -> None:
-    """Cast through minsheng_cast with `first_row(sql, params)` on one connection; a refusal
-    raises the same error as the SQLite path (the facts are read again to word it)."""
-    params = {"rid": round_id, "uid": user_id, "version": token_version,
-              "marks": json.dumps(marks), "pid": new_id(), "start": secrets.token_hex(16),
-              "digest": digest, "lock_class": ROUND_LOCK_CLASS}
-    try:
-        (outcome,) = await first_row(_PG_CAST, params)
-    except (DatabaseError, DBAPIError) as exc:  # the driver's, or SQLAlchemy's around it
-        diag = getattr(getattr(exc, "orig", exc), "diag", None)
-        if getattr(diag, "message_hint", None) == "no_ballot_left":
-            raise no_ballot_left() from None
-        raise
+                   token_version: int | None, digest: str, wrapper: envelopes.Wrapper, *,
+                   committed: bool) -> None:
+    """Cast through minsheng_cast_sealed with `first_row(sql, params)` on one connection; a
+    refusal raises the same error as the SQLite path (the facts are read to word a refusal of
+    the marks, which comes after every other refusal)."""
+    params = {"rid": round_id, "uid": user_id, "version": token_version, "pid": new_id(),
+              "eid": new_id(), "sealed": b"", "lock_class": ROUND_LOCK_CLASS}
+    box = await _box_pg(first_row, round_id, wrapper, committed)
+    if box is not None:
+        try:
+            check_marks(box.seats, box.candidate_ids, marks)
+        except Invalid:
+            _checked(_Facts.of(await first_row(_PG_FACTS, params)), marks, token_version)
+            raise
+        params["sealed"] = _seal(box, round_id, user_id, marks, digest)
+    (outcome,) = await first_row(_PG_CAST, params)
     if outcome == "ok":
+        if box is None:  # cannot happen: a round not open refuses every cast
+            raise round_not_open()
         return
-    if outcome in _REFUSALS:
-        raise _REFUSALS[outcome]()
-    # unknown_candidate / too_many_yes: the facts again, for the message naming the marks
-    _checked(_Facts.of(await first_row(_PG_FACTS, params)), marks, token_version)
-    raise Invalid(f"The ballot was refused: {outcome}.", code=outcome)
+    if outcome == "round_not_open":
+        forget_box(round_id)
+    raise _REFUSALS[outcome]()
+
+
+def _box_sqlite(db: sqlite3.Connection, facts: _Facts, round_id: str,
+                wrapper: envelopes.Wrapper) -> _Box:
+    box = _BOXES.get((round_id, wrapper.key_id))
+    if box is not None:
+        return box
+    row = db.execute(_SQLITE_KEY, (round_id,)).fetchone()
+    if row is None:  # the round's first cast: its key, remembered once committed and read back
+        key = envelopes.new_round_key()
+        db.execute(_SQLITE_NEW_KEY, (round_id, wrapper.wrap(round_id, key), wrapper.key_id))
+        return _Box(facts.seats, facts.secret, facts.candidate_ids, key)
+    box = _Box(facts.seats, facts.secret, facts.candidate_ids,
+               wrapper.unwrap(round_id, row[0], row[1]))
+    _remember(round_id, wrapper.key_id, box)
+    return box
 
 
 def _cast_sqlite(db: sqlite3.Connection, *, round_id: str, user_id: str, marks: dict[str, str],
-                 token_version: int | None, digest: str) -> None:
+                 token_version: int | None, digest: str, wrapper: envelopes.Wrapper) -> None:
     """The refusals, then the writes, on the connection's own thread (one hand-over)."""
     facts = _checked(_Facts.of(db.execute(_SQLITE_FACTS, (user_id, round_id)).fetchone()),
                      marks, token_version)
     if db.execute(_SQLITE_CLAIM, (new_id(), round_id, user_id)).rowcount != 1:
         raise already_voted()
-    fill = (_content(facts, marks), None if facts.secret else user_id, round_id,
-            secrets.token_hex(16))
-    if (db.execute(_SQLITE_FILL_AT, fill).rowcount != 1
-            and db.execute(_SQLITE_FILL_BEFORE, fill).rowcount != 1):
-        raise no_ballot_left()
-    db.execute(_SQLITE_RECEIPT, (round_id, digest))
+    box = _box_sqlite(db, facts, round_id, wrapper)
+    db.execute(_SQLITE_ENVELOPE, (round_id, new_id(), _seal(box, round_id, user_id, marks,
+                                                            digest)))
 
 
 def ensure_may_cast(ballot: BallotRound, *, checked_in: bool, voted: bool = False) -> None:
@@ -238,7 +323,7 @@ def ensure_may_cast(ballot: BallotRound, *, checked_in: bool, voted: bool = Fals
         raise not_checked_in()
 
 
-# minsheng_cast's refusal codes (the marks' two are worded from the facts, see _cast_pg)
+# minsheng_cast_sealed's refusal codes
 _REFUSALS = {
     "unknown_ballot": unknown_ballot, "invalid_token": invalid_token,
     "password_change_required": password_change_required, "not_a_deputy": not_a_deputy,

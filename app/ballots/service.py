@@ -10,14 +10,18 @@ import hashlib
 import json
 import math
 import secrets
+from functools import partial
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.deps import ensure_scope
 from app.auth.roles import Role
-from app.ballots.errors import deputy_elsewhere, not_a_deputy, unknown_ballot
+from app.ballotbox import envelopes
+from app.ballotbox.forget import forget_sealed
+from app.ballots.casting import forget_box
+from app.ballots.errors import deputy_elsewhere, no_ballot_left, not_a_deputy, unknown_ballot
 from app.ballots.queries import (
     ROUND_LOCK_CLASS,
     candidates_of,
@@ -26,12 +30,15 @@ from app.ballots.queries import (
 )
 from app.ballots.sheets import ensure_resolved
 from app.ballots.tally import Ballot, Results, RoundFacts, tally
+from app.db import after_commit
 from app.errors import Conflict, Forbidden, Invalid
 from app.jurisdictions.settings import settings_for
 from app.models import (
     BallotAttendance,
+    BallotBoxKey,
     BallotCandidate,
     BallotContent,
+    BallotEnvelope,
     BallotParticipation,
     BallotReceipt,
     BallotRound,
@@ -79,8 +86,10 @@ async def turnout(session: AsyncSession, ballot: BallotRound) -> dict:
         BallotAttendance.round_id == ballot.id).scalar_subquery()
     cast = select(func.count()).select_from(BallotContent).where(
         BallotContent.round_id == ballot.id, BallotContent.filled.is_(True)).scalar_subquery()
-    row = (await session.execute(select(present, cast))).one()
-    return {"present": row[0] or 0, "cast": row[1] or 0}
+    sealed = select(func.count()).select_from(BallotEnvelope).where(
+        BallotEnvelope.round_id == ballot.id).scalar_subquery()
+    row = (await session.execute(select(present, cast, sealed))).one()
+    return {"present": row[0] or 0, "cast": (row[1] or 0) + (row[2] or 0)}
 
 
 async def published_rounds(session: AsyncSession, cycle_id: str) -> list[BallotRound]:
@@ -316,13 +325,55 @@ async def reshuffle(session: AsyncSession, round_id: str) -> None:
     await session.flush()
 
 
+async def open_box(session: AsyncSession, ballot: BallotRound) -> int:
+    """At close: open every sealed envelope of the round (app/ballotbox/envelopes.py) and write
+    what they hold in this one transaction — each content into an empty electronic slot, the
+    contents sorted and the slots in the order of their random ids; the receipt hashes sorted —
+    then delete the envelopes and the round's key, and, once committed, have the database
+    forget them (forget_box). The number of ballots opened.
+
+    A box the configured ballot key does not open refuses the close with nothing changed."""
+    sealed = list(await session.scalars(select(BallotEnvelope.sealed).where(
+        BallotEnvelope.round_id == ballot.id)))
+    key_row = await session.get(BallotBoxKey, ballot.id)
+    opened: list[envelopes.Opened] = []
+    if sealed:
+        if key_row is None:
+            raise Conflict(f"Round {ballot.id} holds sealed ballots but no key to open them.",
+                           code="ballot_key_missing",
+                           zh="本轮票箱有密封选票，却找不到打开它们的密钥，请联系系统管理员。")
+        wrapper = envelopes.wrapper_for(session=session)
+        key = wrapper.unwrap(ballot.id, key_row.wrapped, key_row.key_id)
+        opened = sorted((envelopes.open_envelope(key, ballot.id, s) for s in sealed),
+                        key=lambda o: (o.content, o.digest))
+        slots = list(await session.scalars(select(BallotContent.id).where(
+            BallotContent.round_id == ballot.id, BallotContent.filled.is_(False),
+            BallotContent.paper.is_(False)).order_by(BallotContent.id)))
+        if len(slots) < len(opened):  # cannot happen: one slot per check-in, one cast per check-in
+            raise no_ballot_left()
+        await session.execute(update(BallotContent), [
+            {"id": slot, "filled": True, "marks": o.content, "voter_id": o.voter_id}
+            for slot, o in zip(slots, opened, strict=False)])
+        await session.execute(insert(BallotReceipt), [
+            {"round_id": ballot.id, "digest": d} for d in sorted(o.digest for o in opened)])
+        await session.execute(delete(BallotEnvelope).where(BallotEnvelope.round_id == ballot.id))
+    if key_row is not None:
+        await session.delete(key_row)
+    await session.flush()
+    forget_box(ballot.id)
+    after_commit(session, partial(forget_sealed, session.bind))
+    return len(opened)
+
+
 async def seal(session: AsyncSession, ballot: BallotRound, actor: User) -> dict:
-    """At close: reshuffle the returned ballots and seal who voted in the audit chain.
+    """At close: open the sealed ballots, reshuffle the returned ballots and seal who voted in
+    the audit chain.
 
     One entry records how many deputies voted and how many receipts were given, with the
     SHA-256 of the sorted participation list (deputy ids) and of the sorted receipt hashes, so an
     auditor can check later that neither table changed after the close. It names no marks.
     """
+    await open_box(session, ballot)
     await reshuffle(session, ballot.id)
     voters = sorted(await session.scalars(select(BallotParticipation.user_id).where(
         BallotParticipation.round_id == ballot.id)))

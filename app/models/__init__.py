@@ -3,8 +3,10 @@
 from app.models.audit import AuditAnchor, AuditEntry
 from app.models.ballot import (
     BallotAttendance,
+    BallotBoxKey,
     BallotCandidate,
     BallotContent,
+    BallotEnvelope,
     BallotParticipation,
     BallotReceipt,
     BallotRound,
@@ -32,8 +34,8 @@ from app.models.proposal import (
 from app.models.user import JurisdictionGrant, User
 from app.models.workflow import StateTransition
 
-__all__ = ["DEFAULT_CATEGORIES", "AuditAnchor", "AuditEntry", "BallotAttendance", "BallotCandidate",
-           "BallotContent", "BallotParticipation", "BallotReceipt", "BallotRound",
+__all__ = ["DEFAULT_CATEGORIES", "AuditAnchor", "AuditEntry", "BallotAttendance", "BallotBoxKey",
+           "BallotCandidate", "BallotContent", "BallotEnvelope", "BallotParticipation", "BallotReceipt", "BallotRound",
            "BallotScrutineer", "Candidate", "CandidateRevision", "DeviceBallot", "PaperEntry",
            "CandidateSource", "ResponsibleUnit", "Comment", "CommentReport", "Cycle", "Endorsement",
            "Jurisdiction", "JurisdictionGrant", "JurisdictionLevel", "Notification", "Project",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import StrEnumType, UTCDateTime, new_id, utcnow
@@ -128,6 +128,30 @@ class BallotReceipt(SQLModel, table=True):
 
     round_id: str = Field(foreign_key="ballot_round.id", primary_key=True, max_length=32)
     digest: str = Field(primary_key=True, max_length=64)
+
+
+class BallotEnvelope(SQLModel, table=True):
+    """BallotEnvelope — 密封选票: a ballot cast while its round is open, sealed under the round's
+    key (app/ballotbox/envelopes.py). Opened, turned into content and receipt rows and deleted
+    when the round closes; nothing in it names its deputy."""
+
+    __tablename__ = "ballot_envelope"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    round_id: str = Field(foreign_key="ballot_round.id", primary_key=True, max_length=32)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    sealed: bytes = Field(sa_type=LargeBinary, nullable=False)
+
+
+class BallotBoxKey(SQLModel, table=True):
+    """BallotBoxKey — 票箱密钥: a round's key, wrapped under the server's ballot key
+    (MINSHENG_BALLOT_KEY) and never stored unwrapped; deleted at close."""
+
+    __tablename__ = "ballot_box_key"
+
+    round_id: str = Field(foreign_key="ballot_round.id", primary_key=True, max_length=32)
+    wrapped: bytes = Field(sa_type=LargeBinary, nullable=False)
+    key_id: str = Field(max_length=16)  # which ballot key wrapped it
 
 
 class BallotScrutineer(SQLModel, table=True):

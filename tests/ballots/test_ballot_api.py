@@ -410,6 +410,8 @@ def test_a_named_round_stores_the_voter(client, world, hall):
         return (await session.execute(select(BallotContent.voter_id, BallotContent.marks)
                                       .where(BallotContent.filled.is_(True)))).all()
 
+    assert run(client, filled) == []  # sealed while the round is open, named or not
+    move(client, world, ballot_id, "closed")
     rows = run(client, filled)
     assert len(rows) == 1 and rows[0][0] == world.users["dep-3"].id
     assert json.loads(rows[0][1]) == {candidates[0]: "yes", candidates[1]: "abstain",

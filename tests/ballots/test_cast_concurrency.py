@@ -3,9 +3,10 @@
 One ballot per deputy must hold when requests race in two processes and several connections:
 every deputy casts at the same moment, half of them from two or three "devices" at once. Each
 deputy gets exactly one 201, every other answer is 409 `already_voted`, nothing is a 500, and
-the database agrees: participation rows == 201s == filled content slots == receipts (whose
-hashes are exactly those of the receipt codes handed out), the audit chain is intact, and the
-tally of the closed round counts exactly the accepted ballots.
+the database agrees: participation rows == 201s == sealed envelopes while the round is open, and
+after the close == filled content slots == receipts (whose hashes are exactly those of the
+receipt codes handed out), the audit chain is intact, and the tally of the closed round counts
+exactly the accepted ballots.
 
 PostgreSQL only (SQLite serialises every write, so there is no race to prove there); a database
 of its own, created and dropped here.
@@ -109,6 +110,7 @@ def _db_counts(pg_url: str, ballot_id: str) -> dict:
             "filled": one("SELECT count(*) FROM ballot_content WHERE round_id = %(r)s "
                           "AND filled"),
             "slots": one("SELECT count(*) FROM ballot_content WHERE round_id = %(r)s"),
+            "envelopes": one("SELECT count(*) FROM ballot_envelope WHERE round_id = %(r)s"),
             "receipts": one("SELECT count(*) FROM ballot_receipt WHERE round_id = %(r)s"),
             "digests": {d for (d,) in conn.execute(
                 "SELECT digest FROM ballot_receipt WHERE round_id = %(r)s", {"r": ballot_id})},
@@ -169,14 +171,13 @@ def test_every_deputy_at_once_from_two_devices_gets_exactly_one_ballot(seeder, s
     late = httpx.post(server + path, headers=world.headers(key), json=body, timeout=30)
     assert late.status_code == 409 and late.json()["code"] == "already_voted", late.text
 
-    # The database: one participation, one filled slot, one receipt per accepted ballot.
+    # The database: one participation and one sealed envelope per accepted ballot; nothing
+    # in the clear until the close.
     cast = DEPUTIES + 1
     counts = _db_counts(pg_url, ballot_id)
-    assert counts["participation"] == counts["participants"] == cast, counts
-    assert counts["filled"] == counts["receipts"] == cast, counts
+    assert counts["participation"] == counts["participants"] == counts["envelopes"] == cast, counts
+    assert counts["filled"] == counts["receipts"] == 0, counts
     assert counts["slots"] == cast, counts  # one slot per deputy present, none made by casting
-    assert counts["digests"] == {hashlib.sha256(code.encode()).hexdigest()
-                                 for _, code in accepted.values()}
     assert counts["seals"] == [], counts  # nothing per ballot in the audit chain
 
     # Close and tally on the server: the counts add up to exactly the accepted ballots, and the
@@ -185,7 +186,12 @@ def test_every_deputy_at_once_from_two_devices_gets_exactly_one_ballot(seeder, s
     r = httpx.post(f"{server}{API}/ballots/{ballot_id}/transitions", headers=staff,
                    json={"to": "closed"}, timeout=30)
     assert r.status_code == 200 and r.json()["cast"] == cast, r.text
-    (sealed,) = _db_counts(pg_url, ballot_id)["seals"]
+    counts = _db_counts(pg_url, ballot_id)  # opened: one filled slot, one receipt each
+    assert counts["filled"] == counts["receipts"] == counts["slots"] == cast, counts
+    assert counts["envelopes"] == 0, counts
+    assert counts["digests"] == {hashlib.sha256(code.encode()).hexdigest()
+                                 for _, code in accepted.values()}
+    (sealed,) = counts["seals"]
     assert sealed["voted"] == sealed["receipts"] == sealed["electronic_ballots"] == cast, sealed
     verified = run(client, audit.verify)
     assert verified.ok, verified.problem

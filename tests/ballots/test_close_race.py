@@ -8,15 +8,16 @@ this: its writers take turns.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 import psycopg
 import pytest
 
+from app.ballotbox import envelopes
 from app.ballots import casting, service
 from app.ballots.casting import receipt_digest
+from app.ballots.marks import canonical
 from app.models import new_id
 from tests.ballots.conftest import API, walk_round
 
@@ -24,6 +25,22 @@ from tests.ballots.conftest import API, walk_round
 def _marks(client, world, ballot_id: str) -> dict:
     r = client.get(f"{API}/ballots/{ballot_id}")
     return {c["id"]: "yes" for c in r.json()["candidates"][:1]}
+
+
+def _sealed_cast(client, pg: str, ballot_id: str, deputy: str, marks: dict) -> dict:
+    """minsheng_cast_sealed's parameters for `deputy`'s ballot, sealed as the app seals it (the
+    round's key stored first, as the app's first cast would)."""
+    ids = [c["id"] for c in client.get(f"{API}/ballots/{ballot_id}").json()["candidates"]]
+    wrapper = envelopes.wrapper_for(client.app.state.settings)
+    key = envelopes.new_round_key()
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute("INSERT INTO ballot_box_key (round_id, wrapped, key_id) VALUES (%s, %s, %s)",
+                     (ballot_id, wrapper.wrap(ballot_id, key), wrapper.key_id))
+    content = canonical({c: marks.get(c, "abstain") for c in ids})
+    return {"rid": ballot_id, "uid": deputy, "version": None, "pid": new_id(), "eid": new_id(),
+            "sealed": envelopes.seal(key, ballot_id, len(ids), content, receipt_digest("TEST"),
+                                     None),
+            "lock_class": service.ROUND_LOCK_CLASS}
 
 
 def _in_thread(fn):
@@ -55,10 +72,8 @@ def test_a_close_waits_for_a_cast_under_way_and_counts_it(client, world, pg):
     marks = _marks(client, world, ballot_id)
     deputy = world.users["deputy"].id
     with psycopg.connect(pg) as cast_conn:  # a cast under way: called, not yet committed
-        (outcome,) = cast_conn.execute(casting._PG_CAST, {
-            "rid": ballot_id, "uid": deputy, "version": None, "marks": json.dumps(marks),
-            "pid": new_id(), "start": "", "digest": receipt_digest("TEST"),
-            "lock_class": service.ROUND_LOCK_CLASS}).fetchone()
+        (outcome,) = cast_conn.execute(casting._PG_CAST, _sealed_cast(
+            client, pg, ballot_id, deputy, marks)).fetchone()
         assert outcome == "ok"
         closing, answer = _in_thread(lambda: client.post(
             f"{API}/ballots/{ballot_id}/transitions", json={"to": "closed"},

@@ -168,9 +168,9 @@ def test_confirmation_then_receipt_shown_once_and_stored_nowhere(client, world, 
     assert f'href="/ballots/{open_round}/verify"' in r.text
     assert count(client, BallotParticipation) == 1
 
-    # Only its SHA-256 is kept: no table row, no audit entry, no session cookie holds the code.
-    digests = run(client, lambda s: s.scalars(select(BallotReceipt.digest)))
-    assert receipt_digest(code) in list(digests)
+    # Only its SHA-256 is kept, sealed with the ballot until the close: no table row, no audit
+    # entry, no session cookie holds the code.
+    assert list(run(client, lambda s: s.scalars(select(BallotReceipt.digest)))) == []
 
     async def every_row(session):
         rows = []
@@ -197,7 +197,11 @@ def test_confirmation_then_receipt_shown_once_and_stored_nowhere(client, world, 
     assert receipt_of(r.text) is None
     r = client.post(f"/ballots/{open_round}/vote", data=marks_form(client, open_round, yes=1))
     assert r.status_code == 409 and "确认提交" not in r.text
-    assert count(client, BallotParticipation) == 1 and count(client, BallotReceipt) == 1
+    assert count(client, BallotParticipation) == 1 and count(client, BallotReceipt) == 0
+
+    move(client, world, open_round, "closed")  # the close opens the envelopes: the hash is kept
+    assert list(run(client, lambda s: s.scalars(select(BallotReceipt.digest)))) == [
+        receipt_digest(code)]
 
 
 def test_a_deputy_not_checked_in_cannot_reach_the_confirmation(client, world):

@@ -138,7 +138,8 @@ def test_an_unknown_jurisdiction_for_a_code_is_404(client, world):
 
 # ------------------------------------------------------------------ production
 
-PRODUCTION = dict(env="production", secret_key="s" * 40, rate_limit_url="redis://127.0.0.1:6379/0")
+PRODUCTION = dict(env="production", secret_key="s" * 40, ballot_key="b" * 40,
+                  rate_limit_url="redis://127.0.0.1:6379/0")
 
 
 def test_production_refuses_the_outbox_sender_unless_allowed():
@@ -151,7 +152,8 @@ def test_production_refuses_the_outbox_sender_unless_allowed():
 
 def test_serve_refuses_to_start_in_production_with_the_outbox():
     env = {"PATH": "/usr/bin:/bin", "MINSHENG_ENV": "production",
-           "MINSHENG_SECRET_KEY": "s" * 40, "MINSHENG_RATE_LIMIT_URL": "redis://127.0.0.1:6379/0"}
+           "MINSHENG_SECRET_KEY": "s" * 40, "MINSHENG_BALLOT_KEY": "b" * 40,
+           "MINSHENG_RATE_LIMIT_URL": "redis://127.0.0.1:6379/0"}
     r = subprocess.run([sys.executable, "-m", "app.cli", "serve", "--port", "1"], env=env,
                        capture_output=True, text=True, timeout=60, cwd=os.path.dirname(__file__))
     assert r.returncode == 2 and "MINSHENG_SMS_OUTBOX_IN_PRODUCTION" in r.stderr

@@ -1,0 +1,108 @@
+"""Sealed ballots (app/ballotbox/envelopes.py): the envelope, the round key and the close that
+opens them (app/ballots/service.py open_box). The storage-level proof is
+tests/ballots/test_storage_secrecy.py."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from app.ballotbox import envelopes
+from app.errors import Conflict
+from app.main import create_app
+from app.models import BallotBoxKey, BallotContent, BallotEnvelope, BallotReceipt
+from tests.ballots.conftest import (
+    API,
+    add_deputies,
+    balloting_cycle,
+    check_in,
+    create_round,
+    move,
+    name_scrutineers,
+    vote,
+)
+from tests.conftest import make_settings
+from tests.helpers import run
+
+
+def test_an_envelope_opens_only_with_its_round_key_and_in_its_round(tmp_path):
+    key = envelopes.new_round_key()
+    sealed = envelopes.seal(key, "round-a", 3, '{"a":"yes","b":"no","c":"abstain"}', "d" * 64,
+                            None)
+    opened = envelopes.open_envelope(key, "round-a", sealed)
+    assert opened == envelopes.Opened('{"a":"yes","b":"no","c":"abstain"}', "d" * 64, None)
+    with pytest.raises(Conflict) as refused:
+        envelopes.open_envelope(key, "round-b", sealed)  # copied into another round
+    assert refused.value.code == "ballot_envelope_damaged"
+    with pytest.raises(Conflict):
+        envelopes.open_envelope(envelopes.new_round_key(), "round-a", sealed)
+    assert b"yes" not in sealed and b"d" * 8 not in sealed
+
+
+def test_every_envelope_of_a_round_has_the_same_length():
+    key = envelopes.new_round_key()
+    ids = [f"{i:032x}" for i in range(30)]
+    lengths = {len(envelopes.seal(key, "r", 30, "{" + ",".join(
+        f'"{c}":"{mark}"' for c in ids) + "}", "d" * 64, voter))
+        for mark in ("yes", "no", "abstain") for voter in (None, "u" * 32)}
+    assert len(lengths) == 1
+
+
+def test_a_round_key_is_unwrapped_only_by_the_ballot_key_that_wrapped_it(tmp_path):
+    one = envelopes.Wrapper.of("k" * 40, tmp_path)
+    other = envelopes.Wrapper.of("x" * 40, tmp_path)
+    key = envelopes.new_round_key()
+    wrapped = one.wrap("round-a", key)
+    assert one.unwrap("round-a", wrapped, one.key_id) == key and key not in wrapped
+    with pytest.raises(Conflict) as refused:
+        other.unwrap("round-a", wrapped, one.key_id)
+    assert refused.value.code == "ballot_key_mismatch" and one.key_id in refused.value.message
+    with pytest.raises(Conflict):
+        one.unwrap("round-b", wrapped, one.key_id)  # bound to its round
+    with pytest.raises(Conflict):
+        one.unwrap("round-a", wrapped[:-1] + bytes([wrapped[-1] ^ 1]), one.key_id)
+
+
+def test_without_a_configured_key_one_is_made_once_and_kept(tmp_path):
+    first = envelopes.ballot_key_material(None, tmp_path)
+    assert first == envelopes.ballot_key_material(None, tmp_path) and len(first) >= 32
+    assert (tmp_path / "ballot-key").stat().st_mode & 0o077 == 0
+    assert envelopes.ballot_key_material("given" * 8, tmp_path) == b"given" * 8
+
+
+def _counts(client, ballot_id):
+    async def count(session):
+        def n(model, *where):
+            return session.scalar(select(func.count()).select_from(model).where(*where))
+        return (await n(BallotEnvelope, BallotEnvelope.round_id == ballot_id),
+                await n(BallotBoxKey, BallotBoxKey.round_id == ballot_id),
+                await n(BallotContent, BallotContent.round_id == ballot_id,
+                        BallotContent.filled.is_(True)),
+                await n(BallotReceipt, BallotReceipt.round_id == ballot_id))
+    return run(client, count)
+
+
+def test_a_close_with_another_ballot_key_is_refused_with_nothing_changed(client, world):
+    keys = ["deputy", *add_deputies(client, world, 4)]
+    cycle_id, candidates = balloting_cycle(client, world, candidates=3)
+    ballot_id = create_round(client, world, cycle_id, seats=2, candidate_ids=candidates)["id"]
+    check_in(client, world, ballot_id, keys)
+    name_scrutineers(client, world, ballot_id, keys[1:3])
+    move(client, world, ballot_id, "open")
+    for key in keys[:3]:
+        vote(client, world, ballot_id, key, {candidates[0]: "yes"})
+    assert _counts(client, ballot_id) == (3, 1, 0, 0)
+    assert client.get(f"{API}/ballots/{ballot_id}").json()["cast"] == 3  # the turnout counts them
+
+    settings = make_settings(client.app.state.settings.database_url, ballot_key="o" * 40)
+    with TestClient(create_app(settings)) as other:
+        r = other.post(f"{API}/ballots/{ballot_id}/transitions", json={"to": "closed"},
+                       headers=world.headers("congress_staff"))
+    assert r.status_code == 409 and r.json()["code"] == "ballot_key_mismatch", r.text
+    assert "MINSHENG_BALLOT_KEY" in r.json()["detail"]
+    assert client.get(f"{API}/ballots/{ballot_id}").json()["state"] == "open"
+    assert _counts(client, ballot_id) == (3, 1, 0, 0)
+
+    move(client, world, ballot_id, "closed")  # the key the round was opened with
+    assert _counts(client, ballot_id) == (0, 0, 3, 3)

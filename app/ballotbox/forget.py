@@ -4,7 +4,8 @@ committed (app/db.py after_commit), outside any transaction.
 - PostgreSQL: VACUUM FULL of ballot_envelope and ballot_box_key writes both tables afresh and
   drops their old files, dead row versions and the free space of their pages included. Both hold
   only the open rounds' ballots, so the rewrite is short; it waits at most LOCK_TIMEOUT for
-  casts into another open round, else a plain VACUUM removes the dead row versions.
+  casts into another open round (while it waits, casts queue behind it), else a plain VACUUM
+  removes the dead row versions.
 - SQLite: every connection deletes with `secure_delete` on (app/db.py), so the deleted rows and
   freed pages are zeros in the database file; a TRUNCATE checkpoint then copies the write-ahead
   log into the file and empties it, the old page images with it.
@@ -21,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger("minsheng")
 
-LOCK_TIMEOUT = "5s"
+LOCK_TIMEOUT = "200ms"  # VACUUM FULL queued for its lock holds up the casts behind it
+CHECKPOINT_WAIT_MS = 200
 TABLES = ("ballot_envelope", "ballot_box_key")
 
 
@@ -38,10 +40,17 @@ async def forget_sealed(engine: AsyncEngine) -> None:
                     await connection.exec_driver_sql(f"VACUUM {table}")
             await connection.exec_driver_sql("RESET lock_timeout")
         else:
-            # On the driver's connection: outside the BEGIN every statement of ours gets.
+            # On the driver's connection: outside the BEGIN every statement of ours gets. A
+            # TRUNCATE checkpoint holds the write lock while it waits for readers: it waits
+            # CHECKPOINT_WAIT_MS at most, so the hall's casts into other rounds never stall.
             driver = (await connection.get_raw_connection()).driver_connection
-            busy, _frames, _done = await (await driver.execute(
-                "PRAGMA wal_checkpoint(TRUNCATE)")).fetchone()
+            (busy_timeout_ms,) = await (await driver.execute("PRAGMA busy_timeout")).fetchone()
+            await driver.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            try:
+                busy, _frames, _done = await (await driver.execute(
+                    "PRAGMA wal_checkpoint(TRUNCATE)")).fetchone()
+            finally:
+                await driver.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
             if busy:
                 log.warning("the write-ahead log was not emptied after a close (readers busy); "
-                            "the next TRUNCATE checkpoint empties it")
+                            "a later close's checkpoint empties it")

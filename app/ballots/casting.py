@@ -11,8 +11,6 @@ say that a deputy voted, never how.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import sqlite3
 from dataclasses import dataclass
 from functools import partial
@@ -22,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.deps import ensure_token_user, invalid_token, password_change_required
 from app.auth.roles import Role
 from app.ballotbox import envelopes
+from app.ballotbox.forms import DEPUTIES_BALLOT, BallotForm
+from app.ballotbox.receipts import new_receipt, receipt_digest
 from app.ballots.errors import (
     already_voted,
     deputy_elsewhere,
@@ -30,28 +30,12 @@ from app.ballots.errors import (
     round_not_open,
     unknown_ballot,
 )
-from app.ballots.marks import canonical, check_marks
 from app.ballots.queries import ROUND_LOCK_CLASS
 from app.db import pg_autocommit, run_on_sqlite_thread, sqlite_write
 from app.errors import Invalid
 from app.models import BallotRound, User, new_id
 from app.monitoring.metrics import counts_casts
 from app.workflows.ballot import BallotState
-
-# A receipt code: 80 random bits in Crockford-style base32 (no I, L, O, U), in groups of four.
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def new_receipt() -> str:
-    n = secrets.randbits(80)
-    chars = "".join(_ALPHABET[(n >> (5 * i)) & 31] for i in range(16))
-    return "-".join(chars[i:i + 4] for i in range(0, 16, 4))
-
-
-def receipt_digest(code: str) -> str:
-    """SHA-256 hex of the code as shown (upper case, with its dashes)."""
-    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
-
 
 # ----------------------------------------------------------------------------- casting
 #
@@ -109,6 +93,7 @@ class _Box:
     secret: bool
     candidate_ids: frozenset[str]
     key: bytes
+    form: BallotForm = DEPUTIES_BALLOT
 
 
 _BOXES: dict[tuple[str, str], _Box] = {}  # (round id, ballot key id) -> _Box, open rounds only
@@ -170,17 +155,13 @@ def _checked(facts: _Facts | None, marks: dict[str, str], token_version: int | N
         raise round_not_open()
     if not facts.checked_in:
         raise not_checked_in()
-    check_marks(facts.seats, facts.candidate_ids, marks)
+    DEPUTIES_BALLOT.check(facts.candidate_ids, marks, facts.seats)
     return facts
-
-
-def _content(candidate_ids: frozenset[str], marks: dict[str, str]) -> str:
-    return canonical({c: marks.get(c, "abstain") for c in candidate_ids})
 
 
 def _seal(box: _Box, round_id: str, user_id: str, marks: dict[str, str], digest: str) -> bytes:
     return envelopes.seal(box.key, round_id, len(box.candidate_ids),
-                          _content(box.candidate_ids, marks), digest,
+                          box.form.content(box.candidate_ids, marks), digest,
                           None if box.secret else user_id)
 
 
@@ -267,7 +248,7 @@ async def _cast_pg(first_row, round_id: str, user_id: str, marks: dict[str, str]
     box = await _box_pg(first_row, round_id, wrapper, committed)
     if box is not None:
         try:
-            check_marks(box.seats, box.candidate_ids, marks)
+            box.form.check(box.candidate_ids, marks, box.seats)
         except Invalid:
             _checked(_Facts.of(await first_row(_PG_FACTS, params)), marks, token_version)
             raise

@@ -13,6 +13,7 @@ import segno
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
+from app.ballotbox.forms import DEPUTIES_BALLOT
 from app.ballots import casting, service
 from app.ballots.public_views import labels_ctx, turnout_ctx
 from app.db import SessionDep
@@ -150,7 +151,7 @@ async def vote(request: Request, ballot_id: str, session: SessionDep, user: Logg
         if step == "edit":
             return await _round_page(request, session, user, ballot, cycle, marks=marks,
                                      poll=False)
-        casting.check_marks(ballot.seats, {c.id for c in candidates}, marks)
+        DEPUTIES_BALLOT.check({c.id for c in candidates}, marks, ballot.seats)
         if step != "confirm":
             mine = await deputy_status(session, ballot, user)
             casting.ensure_may_cast(ballot, checked_in=mine["checked_in"], voted=mine["voted"])

@@ -6,7 +6,7 @@ completely before anything is stored; its rows become content rows in a random o
 export's ballot numbers are not kept (a device number may say whose seat it was), and a
 `DeviceBallot` row marks each as coming from the devices.
 
-Marks and invalid ballots follow the paper rules (app/ballots/marks.py).
+Marks and invalid ballots follow the paper rules (app/ballotbox/forms.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.ballots.marks import MARK_ALIASES, canonical, is_invalid
+from app.ballotbox.forms import DEPUTIES_BALLOT, canonical
 from app.ballots.queries import candidates_of, locked_staff_round
 from app.errors import Conflict, Invalid, TooLarge
 from app.models import BallotContent, BallotRound, DeviceBallot, User
@@ -101,7 +101,7 @@ def parse_device_csv(data: bytes, candidate_ids: Sequence[str]) -> list[dict[str
                 seen[number] = line
             marks = {}
             for col, cid in columns.items():
-                mark = MARK_ALIASES.get(cells[col - 1].lower())
+                mark = DEPUTIES_BALLOT.aliases.get(cells[col - 1].lower())
                 if mark is None:
                     problems.append((
                         f"line {line}, column {col} ({header[col - 1][:32]}): "
@@ -175,7 +175,7 @@ async def import_devices(session: AsyncSession, ballot: BallotRound, actor: User
     rows = parse_device_csv(data, order)
     secrets.SystemRandom().shuffle(rows)  # the export's order may follow the seats
     contents = [BallotContent(round_id=ballot.id, filled=True, paper=False,
-                              marks=canonical(marks), invalid=is_invalid(marks, ballot.seats))
+                              marks=canonical(marks), invalid=DEPUTIES_BALLOT.is_invalid(marks, ballot.seats))
                 for marks in rows]
     session.add_all(contents)
     await session.flush()

@@ -16,7 +16,7 @@ Unmarked candidates count as abstain; a sheet may instead be entered as spoilt (
   number typed wrong).
 
 The tally is refused while any sheet is pending or differs (`ensure_resolved`). Reading the
-sheets (their status, the summary) is app/ballots/sheets.py; marks app/ballots/marks.py.
+sheets (their status, the summary) is app/ballots/sheets.py; marks and their rules app/ballotbox/forms.py.
 
 Devices are app/ballots/devices.py.
 
@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.deps import ensure_scope
-from app.ballots.marks import canonical, is_invalid, normalise_marks
+from app.ballotbox.forms import DEPUTIES_BALLOT, canonical
 from app.ballots.queries import candidates_of, locked_staff_round
 from app.ballots.sheets import (
     PaperSummary,
@@ -101,7 +101,7 @@ async def enter_sheet(session: AsyncSession, ballot: BallotRound, actor: User, *
         raise Invalid(f"The sheet number must be between 1 and {MAX_SHEET}.",
                       code="invalid_sheet", zh=f"选票编号应在 1 到 {MAX_SHEET} 之间。")
     order = [c.id for c in await candidates_of(session, ballot.id)]
-    full = {} if spoilt else normalise_marks(marks, order)
+    full = {} if spoilt else DEPUTIES_BALLOT.normalise(marks, order)
     entries = await entries_of(session, ballot.id, sheet)
     names = await entrant_names(session, entries)
     if len(entries) >= 2 and sheet_of(sheet, entries, names, order).status == SheetStatus.confirmed:
@@ -136,7 +136,7 @@ async def enter_sheet(session: AsyncSession, ballot: BallotRound, actor: User, *
     if result.status == SheetStatus.confirmed:
         session.add(BallotContent(round_id=ballot.id, filled=True, paper=True,
                                   marks=canonical(full),
-                                  invalid=is_invalid(full, ballot.seats, spoilt)))
+                                  invalid=DEPUTIES_BALLOT.is_invalid(full, ballot.seats, spoilt)))
         await session.flush()
     await audit.record(session, actor=actor.username, action="ballot_round.paper_entry",
                        entity_type="ballot_round", entity_id=ballot.id,

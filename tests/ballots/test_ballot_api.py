@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 
+from app.ballotbox.forms import canonical
+from app.ballotbox.receipts import receipt_digest
 from app.ballots.bulletin import recompute
-from app.ballots.casting import canonical, receipt_digest
 from app.models import AuditEntry, BallotContent, BallotParticipation
 from app.models.ballot import BallotReceipt
 from tests.ballots.conftest import (

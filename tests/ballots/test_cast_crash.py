@@ -26,9 +26,9 @@ from collections import Counter
 import httpx
 from sqlalchemy import text
 
+from app.ballotbox.forms import canonical
+from app.ballotbox.receipts import receipt_digest
 from app.ballots.bulletin import recompute
-from app.ballots.casting import receipt_digest
-from app.ballots.marks import canonical
 from tests.ballots.conftest import (
     API,
     add_deputies,

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 
 from app.ballotbox import envelopes
+from app.ballotbox.forms import canonical
+from app.ballotbox.receipts import receipt_digest
 from app.ballots import casting, service
-from app.ballots.casting import receipt_digest
-from app.ballots.marks import canonical
 from app.models import new_id
 from tests.ballots.conftest import API, walk_round
 

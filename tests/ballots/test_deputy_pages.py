@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
-from app.ballots.casting import receipt_digest
+from app.ballotbox.receipts import receipt_digest
 from app.models import AuditEntry, BallotParticipation, BallotReceipt
 from tests.ballots.conftest import (
     API,

@@ -36,9 +36,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from app.backup.postgres import ClientMissing, Connection, client, server_major
+from app.ballotbox.forms import canonical
+from app.ballotbox.receipts import receipt_digest
 from app.ballots.bulletin import recompute
-from app.ballots.casting import receipt_digest
-from app.ballots.marks import canonical
 from tests.ballots.conftest import (
     API,
     add_deputies,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import ensure_token_user, invalid_token, password_change_required
 from app.auth.roles import Role
-from app.ballotbox import envelopes
+from app.ballotbox import envelopes, keys
 from app.ballotbox.forms import DEPUTIES_BALLOT, BallotForm
 from app.ballotbox.receipts import new_receipt, receipt_digest
 from app.ballots.errors import (
@@ -87,29 +87,13 @@ _SQLITE_ENVELOPE = "INSERT INTO ballot_envelope (round_id, id, sealed) VALUES (?
 
 @dataclass(frozen=True)
 class _Box:
-    """What sealing a ballot of an open round needs, remembered per worker (_BOXES)."""
+    """What sealing a ballot of an open round needs, remembered per worker (app/ballotbox/keys.py)."""
 
     seats: int
     secret: bool
     candidate_ids: frozenset[str]
     key: bytes
     form: BallotForm = DEPUTIES_BALLOT
-
-
-_BOXES: dict[tuple[str, str], _Box] = {}  # (round id, ballot key id) -> _Box, open rounds only
-_BOXES_MAX = 256
-
-
-def _remember(round_id: str, key_id: str, box: _Box) -> None:
-    if len(_BOXES) >= _BOXES_MAX:
-        _BOXES.clear()
-    _BOXES[(round_id, key_id)] = box
-
-
-def forget_box(round_id: str) -> None:
-    """This worker's copy of a round's key goes (the round left `open`)."""
-    for key in [k for k in _BOXES if k[0] == round_id]:
-        _BOXES.pop(key, None)
 
 
 @dataclass(frozen=True)
@@ -217,7 +201,7 @@ async def _box_pg(first_row, round_id: str, wrapper: envelopes.Wrapper,
     """The open round's _Box (its key made if it has none yet), or None: no such round, or not
     open (minsheng_cast_sealed then says which refusal). `committed`: statements commit as they
     run (the API's autocommit connection), so a key made here may be remembered."""
-    box = _BOXES.get((round_id, wrapper.key_id))
+    box = keys.recall(round_id, wrapper.key_id)
     if box is not None:
         return box
     row = await first_row(_PG_BOX, {"rid": round_id})
@@ -233,7 +217,7 @@ async def _box_pg(first_row, round_id: str, wrapper: envelopes.Wrapper,
     box = _Box(seats, bool(secret), frozenset((cids or "").split(",")) - {""},
                wrapper.unwrap(round_id, wrapped, key_id))
     if committed or not made:  # a key made in a transaction still open may yet be rolled back
-        _remember(round_id, wrapper.key_id, box)
+        keys.remember(round_id, wrapper.key_id, box)
     return box
 
 
@@ -259,13 +243,13 @@ async def _cast_pg(first_row, round_id: str, user_id: str, marks: dict[str, str]
             raise round_not_open()
         return
     if outcome == "round_not_open":
-        forget_box(round_id)
+        keys.forget(round_id)
     raise _REFUSALS[outcome]()
 
 
 def _box_sqlite(db: sqlite3.Connection, facts: _Facts, round_id: str,
                 wrapper: envelopes.Wrapper) -> _Box:
-    box = _BOXES.get((round_id, wrapper.key_id))
+    box = keys.recall(round_id, wrapper.key_id)
     if box is not None:
         return box
     row = db.execute(_SQLITE_KEY, (round_id,)).fetchone()
@@ -275,7 +259,7 @@ def _box_sqlite(db: sqlite3.Connection, facts: _Facts, round_id: str,
         return _Box(facts.seats, facts.secret, facts.candidate_ids, key)
     box = _Box(facts.seats, facts.secret, facts.candidate_ids,
                wrapper.unwrap(round_id, row[0], row[1]))
-    _remember(round_id, wrapper.key_id, box)
+    keys.remember(round_id, wrapper.key_id, box)
     return box
 
 

@@ -36,7 +36,3 @@ def round_not_open() -> Conflict:
 
 def not_checked_in() -> Forbidden:
     return Forbidden("Check in before voting.", code="not_checked_in", zh="请先签到，再投票。")
-
-
-def no_ballot_left() -> Conflict:
-    return Conflict("No ballot left to fill.", code="no_ballot_left", zh="没有可用的选票。")

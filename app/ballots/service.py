@@ -9,19 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import secrets
-from functools import partial
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.deps import ensure_scope
 from app.auth.roles import Role
-from app.ballotbox import envelopes
-from app.ballotbox.forget import forget_sealed
-from app.ballots.casting import forget_box
-from app.ballots.errors import deputy_elsewhere, no_ballot_left, not_a_deputy, unknown_ballot
+from app.ballotbox import opening
+from app.ballots.errors import deputy_elsewhere, not_a_deputy, unknown_ballot
 from app.ballots.queries import (
     ROUND_LOCK_CLASS,
     candidates_of,
@@ -30,12 +26,10 @@ from app.ballots.queries import (
 )
 from app.ballots.sheets import ensure_resolved
 from app.ballots.tally import Ballot, Results, RoundFacts, tally
-from app.db import after_commit
 from app.errors import Conflict, Forbidden, Invalid
 from app.jurisdictions.settings import settings_for
 from app.models import (
     BallotAttendance,
-    BallotBoxKey,
     BallotCandidate,
     BallotContent,
     BallotEnvelope,
@@ -307,64 +301,6 @@ async def stop_casting(session: AsyncSession, round_id: str) -> None:
                               {"c": ROUND_LOCK_CLASS, "r": round_id})
 
 
-async def reshuffle(session: AsyncSession, round_id: str) -> None:
-    """Rewrite the round's returned ballots one by one in a random order (done at close).
-
-    PostgreSQL never updates a row in place: filling a slot writes a new row version after the
-    versions already on its page, so a plain scan of the table returns the filled slots in the
-    order they were cast. Rewriting them all in a random order when the round closes leaves a
-    scan order that is that random order. (Superseded versions stay in the file until vacuum,
-    as the write-ahead log keeps them: keep both as the ballot boxes are kept.)
-    """
-    slots = list(await session.scalars(select(BallotContent.id).where(
-        BallotContent.round_id == round_id, BallotContent.filled.is_(True))))
-    secrets.SystemRandom().shuffle(slots)
-    for slot in slots:
-        await session.execute(update(BallotContent).where(BallotContent.id == slot)
-                              .values(marks=BallotContent.marks))
-    await session.flush()
-
-
-async def open_box(session: AsyncSession, ballot: BallotRound) -> int:
-    """At close: open every sealed envelope of the round (app/ballotbox/envelopes.py) and write
-    what they hold in this one transaction — each content into an empty electronic slot, the
-    contents sorted and the slots in the order of their random ids; the receipt hashes sorted —
-    then delete the envelopes and the round's key, and, once committed, have the database
-    forget them (forget_box). The number of ballots opened.
-
-    A box the configured ballot key does not open refuses the close with nothing changed."""
-    sealed = list(await session.scalars(select(BallotEnvelope.sealed).where(
-        BallotEnvelope.round_id == ballot.id)))
-    key_row = await session.get(BallotBoxKey, ballot.id)
-    opened: list[envelopes.Opened] = []
-    if sealed:
-        if key_row is None:
-            raise Conflict(f"Round {ballot.id} holds sealed ballots but no key to open them.",
-                           code="ballot_key_missing",
-                           zh="本轮票箱有密封选票，却找不到打开它们的密钥，请联系系统管理员。")
-        wrapper = envelopes.wrapper_for(session=session)
-        key = wrapper.unwrap(ballot.id, key_row.wrapped, key_row.key_id)
-        opened = sorted((envelopes.open_envelope(key, ballot.id, s) for s in sealed),
-                        key=lambda o: (o.content, o.digest))
-        slots = list(await session.scalars(select(BallotContent.id).where(
-            BallotContent.round_id == ballot.id, BallotContent.filled.is_(False),
-            BallotContent.paper.is_(False)).order_by(BallotContent.id)))
-        if len(slots) < len(opened):  # cannot happen: one slot per check-in, one cast per check-in
-            raise no_ballot_left()
-        await session.execute(update(BallotContent), [
-            {"id": slot, "filled": True, "marks": o.content, "voter_id": o.voter_id}
-            for slot, o in zip(slots, opened, strict=False)])
-        await session.execute(insert(BallotReceipt), [
-            {"round_id": ballot.id, "digest": d} for d in sorted(o.digest for o in opened)])
-        await session.execute(delete(BallotEnvelope).where(BallotEnvelope.round_id == ballot.id))
-    if key_row is not None:
-        await session.delete(key_row)
-    await session.flush()
-    forget_box(ballot.id)
-    after_commit(session, partial(forget_sealed, session.bind))
-    return len(opened)
-
-
 async def seal(session: AsyncSession, ballot: BallotRound, actor: User) -> dict:
     """At close: open the sealed ballots, reshuffle the returned ballots and seal who voted in
     the audit chain.
@@ -373,8 +309,8 @@ async def seal(session: AsyncSession, ballot: BallotRound, actor: User) -> dict:
     SHA-256 of the sorted participation list (deputy ids) and of the sorted receipt hashes, so an
     auditor can check later that neither table changed after the close. It names no marks.
     """
-    await open_box(session, ballot)
-    await reshuffle(session, ballot.id)
+    await opening.open_box(session, ballot.id)
+    await opening.reshuffle(session, ballot.id)
     voters = sorted(await session.scalars(select(BallotParticipation.user_id).where(
         BallotParticipation.round_id == ballot.id)))
     receipts = sorted(await session.scalars(select(BallotReceipt.digest).where(

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app.ballotbox import opening
 from app.ballots import service as ballot_service
 from app.models import BallotAttendance, BallotRound
 from app.workflows.ballot import BALLOT_WORKFLOW
@@ -227,15 +228,15 @@ def test_open_close_tally_and_publish_after_the_sign_offs(client, world, hall, m
     page = client.get(f"/staff/ballots/{ballot_id}")
     assert "计票结果" not in page.text and 'class="bchart"' not in page.text
 
-    # closing goes through service.move as the API does, so the ballots are reshuffled
+    # closing goes through service.move as the API does, so the box is opened
     shuffled = []
-    real = ballot_service.reshuffle
+    real = opening.open_box
 
     async def spy(session, round_id):
         shuffled.append(round_id)
-        await real(session, round_id)
+        return await real(session, round_id)
 
-    monkeypatch.setattr(ballot_service, "reshuffle", spy)
+    monkeypatch.setattr(opening, "open_box", spy)
     r = post(client, f"/staff/ballots/{ballot_id}/transition", {"to": "closed"})
     assert r.status_code == 303 and state(client, ballot_id) == "closed"
     assert shuffled == [ballot_id]

@@ -306,14 +306,21 @@ def sqlite_image(pages: list[bytes], frames: list[Frame], current: int | None) -
     return [image[k] for k in sorted(image)]
 
 
+def _read_elsewhere(path: Path) -> bytes:
+    """A file's bytes, read by another process: closing a file of the database in this one
+    would drop this process's POSIX locks on it, which the app's own SQLite connections hold
+    (another process would then take itself for the last user and remove the WAL)."""
+    return subprocess.run(["cat", str(path)], capture_output=True, check=True).stdout
+
+
 def sqlite_dba(client, ballot_id: str, deputies: list[Deputy], *, open_round: bool
                ) -> dict[str, dict[str, set[str]]]:
     """The DBA's look at SQLite storage: the database file (free pages included) and the WAL,
     read as bytes. Returns, per detector and pair, the deputies it links."""
     path = Path(make_url(client.app.state.settings.database_url).database)
-    data = path.read_bytes()
+    data = _read_elsewhere(path)
     wal_path = path.with_name(path.name + "-wal")
-    wal = wal_path.read_bytes() if wal_path.exists() else b""
+    wal = _read_elsewhere(wal_path) if wal_path.exists() else b""
     pages = sqlite_pages(data)
     frames, current = wal_frames(wal)
     cast = len(deputies)

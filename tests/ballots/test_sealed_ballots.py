@@ -23,7 +23,7 @@ from tests.ballots.conftest import (
     vote,
 )
 from tests.conftest import make_settings
-from tests.helpers import run
+from tests.helpers import csrf, page_login, run
 
 
 def test_an_envelope_opens_only_with_its_round_key_and_in_its_round(tmp_path):
@@ -106,3 +106,23 @@ def test_a_close_with_another_ballot_key_is_refused_with_nothing_changed(client,
 
     move(client, world, ballot_id, "closed")  # the key the round was opened with
     assert _counts(client, ballot_id) == (0, 0, 3, 3)
+
+
+def test_the_control_page_says_what_to_restore_when_the_ballot_key_does_not_open_the_box(
+        client, world):
+    keys = ["deputy", *add_deputies(client, world, 4)]
+    cycle_id, candidates = balloting_cycle(client, world, candidates=3)
+    ballot_id = create_round(client, world, cycle_id, seats=2, candidate_ids=candidates)["id"]
+    check_in(client, world, ballot_id, keys)
+    name_scrutineers(client, world, ballot_id, keys[1:3])
+    move(client, world, ballot_id, "open")
+    vote(client, world, ballot_id, "deputy", {candidates[0]: "yes"})
+
+    settings = make_settings(client.app.state.settings.database_url, ballot_key="o" * 40)
+    with TestClient(create_app(settings)) as other:
+        assert page_login(other, "congress-staff").status_code == 303
+        r = other.post(f"/staff/ballots/{ballot_id}/transition",
+                       data={"csrftoken": csrf(other), "to": "closed"}, follow_redirects=False)
+    assert r.status_code == 409 and "MINSHENG_BALLOT_KEY" in r.text and "选票密钥" in r.text
+    assert client.get(f"{API}/ballots/{ballot_id}").json()["state"] == "open"
+    assert _counts(client, ballot_id) == (1, 1, 0, 0)

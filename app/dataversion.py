@@ -7,7 +7,8 @@ Where it lives (MINSHENG_DATA_VERSION_URL):
 - unset: in Redis when MINSHENG_RATE_LIMIT_URL is a redis:// address (production requires a shared
   rate-limit store, so several machines sharing one PostgreSQL share this too), otherwise in the
   file `var/data-version` (8 bytes, memory-mapped), shared by the workers of one machine;
-- `redis://host:port/db`: that Redis (one INCR per write, one GET per cached page);
+- `redis://host:port/db`: that Redis (one INCR per write; one MGET per turn of the event loop,
+  shared by the requests that ask within it);
 - `file:///path/to/file`: that file.
 
 Beside it is a second number, the sessions' version (会话版本), which the writes that change no
@@ -25,6 +26,7 @@ MINSHENG_PAGE_CACHE_SECONDS.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import logging
@@ -101,9 +103,46 @@ class FileVersion:
         self.close_now()
 
 
+class _SharedRead:
+    """One read shared by every request that asks while it has not been sent yet.
+
+    A request may use a version read that was *sent after it began*: any write answered before
+    it began is counted in it. So the requests that ask within one turn of the event loop wait
+    for one read, sent at the end of that turn, instead of one round trip each — under load many
+    requests arrive in a turn. A read already sent is never joined."""
+
+    def __init__(self, read) -> None:
+        self._read = read
+        self._next: asyncio.Future | None = None
+
+    async def __call__(self):
+        if self._next is None:
+            loop = asyncio.get_running_loop()
+            self._next = loop.create_future()
+            loop.call_soon(self._send)
+        return await asyncio.shield(self._next)
+
+    def _send(self) -> None:
+        future, self._next = self._next, None
+        task = asyncio.ensure_future(self._read())
+
+        def settle(done: asyncio.Task) -> None:
+            if future.cancelled():
+                return
+            if done.cancelled():
+                future.cancel()
+            elif done.exception() is not None:
+                future.set_exception(done.exception())
+            else:
+                future.set_result(done.result())
+
+        task.add_done_callback(settle)
+
+
 class RedisVersion:
     """The version as one Redis key, named after the database so that installations sharing a
-    Redis do not share it."""
+    Redis do not share it; the sessions' version beside it. Both are read together, in one MGET
+    shared by the requests of one turn of the event loop (_SharedRead)."""
 
     def __init__(self, url: str, database_url: str) -> None:
         import coredis
@@ -113,13 +152,17 @@ class RedisVersion:
             database_url.encode()).hexdigest()[:16]
         self.sessions_key = self.key + ":sessions"
         self._client = coredis.Redis.from_url(url)
+        self._shared = _SharedRead(self._read_both)
 
-    async def current(self) -> int:
-        return int(await self._client.get(self.key) or 0)
-
-    async def both(self) -> tuple[int, int]:
+    async def _read_both(self) -> tuple[int, int]:
         data, sessions = await self._client.mget([self.key, self.sessions_key])
         return int(data or 0), int(sessions or 0)
+
+    async def current(self) -> int:
+        return (await self._shared())[0]
+
+    async def both(self) -> tuple[int, int]:
+        return await self._shared()
 
     async def bump(self) -> None:
         await self._client.incr(self.key)
@@ -128,8 +171,6 @@ class RedisVersion:
         await self._client.incr(self.sessions_key)
 
     def bump_now(self) -> None:
-        import asyncio
-
         async def once() -> None:
             import coredis
 

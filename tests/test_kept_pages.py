@@ -272,6 +272,33 @@ def test_the_version_file_counts_every_bump_of_every_process(tmp_path):
     assert FileVersion(path).read() == start + 1500
 
 
+def test_requests_of_one_turn_share_one_version_read_and_never_join_one_already_sent():
+    import asyncio
+
+    from app.dataversion import _SharedRead
+
+    async def check():
+        sent = []
+        value = [7]
+
+        async def read():
+            seen = value[0]  # what the store holds when the read reaches it
+            sent.append(seen)
+            await asyncio.sleep(0.01)  # the way back
+            return seen
+
+        shared = _SharedRead(read)
+        assert await asyncio.gather(*(shared() for _ in range(20))) == [7] * 20
+        assert sent == [7]  # twenty requests, one read
+        first = asyncio.ensure_future(shared())
+        await asyncio.sleep(0.001)  # that read is on its way
+        value[0] = 8  # a write answered now
+        late = await shared()  # began after the write: must not join the read already sent
+        assert (await first, late, sent) == (7, 8, [7, 7, 8])
+
+    asyncio.run(check())
+
+
 def test_an_older_eight_byte_version_file_keeps_its_count(tmp_path):
     path = tmp_path / "data-version"
     path.write_bytes((41).to_bytes(8, "little"))

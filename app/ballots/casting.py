@@ -93,6 +93,7 @@ class _Box:
     secret: bool
     candidate_ids: frozenset[str]
     key: bytes
+    wrapped: bytes = b""  # as stored: SQLite checks its copy against the row on every cast
     form: BallotForm = DEPUTIES_BALLOT
 
 
@@ -249,16 +250,19 @@ async def _cast_pg(first_row, round_id: str, user_id: str, marks: dict[str, str]
 
 def _box_sqlite(db: sqlite3.Connection, facts: _Facts, round_id: str,
                 wrapper: envelopes.Wrapper) -> _Box:
-    box = keys.recall(round_id, wrapper.key_id)
-    if box is not None:
-        return box
+    """The round's key as its row holds it now, read on every cast (a few microseconds): the
+    writer commits casts in groups, so a key read in a group that then fails to commit must not
+    outlive it. Only the unwrapping is remembered, for the wrapped bytes it came from."""
     row = db.execute(_SQLITE_KEY, (round_id,)).fetchone()
-    if row is None:  # the round's first cast: its key, remembered once committed and read back
+    if row is None:  # the round's first cast: its key
         key = envelopes.new_round_key()
         db.execute(_SQLITE_NEW_KEY, (round_id, wrapper.wrap(round_id, key), wrapper.key_id))
         return _Box(facts.seats, facts.secret, facts.candidate_ids, key)
+    box = keys.recall(round_id, wrapper.key_id)
+    if box is not None and box.wrapped == row[0]:
+        return box
     box = _Box(facts.seats, facts.secret, facts.candidate_ids,
-               wrapper.unwrap(round_id, row[0], row[1]))
+               wrapper.unwrap(round_id, row[0], row[1]), bytes(row[0]))
     keys.remember(round_id, wrapper.key_id, box)
     return box
 

@@ -126,3 +126,41 @@ def test_the_control_page_says_what_to_restore_when_the_ballot_key_does_not_open
     assert r.status_code == 409 and "MINSHENG_BALLOT_KEY" in r.text and "选票密钥" in r.text
     assert client.get(f"{API}/ballots/{ballot_id}").json()["state"] == "open"
     assert _counts(client, ballot_id) == (1, 1, 0, 0)
+
+
+def test_a_key_read_in_a_group_of_casts_that_is_rolled_back_is_not_used_afterwards(client, world):
+    """SQLite's writer commits casts in groups: if a group is rolled back, the round key it
+    made must not seal later ballots (they would be sealed under a key the box never holds)."""
+    import sqlite3
+    from functools import partial
+
+    from sqlalchemy.engine import make_url
+
+    from app.ballotbox.receipts import receipt_digest
+    from app.ballots import casting
+
+    url = client.app.state.settings.database_url
+    if not url.startswith("sqlite"):
+        pytest.skip("the writer's groups of casts are SQLite's")
+    keys_ = ["deputy", *add_deputies(client, world, 4)]
+    cycle_id, candidates = balloting_cycle(client, world, candidates=3)
+    ballot_id = create_round(client, world, cycle_id, seats=2, candidate_ids=candidates)["id"]
+    check_in(client, world, ballot_id, keys_)
+    name_scrutineers(client, world, ballot_id, keys_[1:3])
+    move(client, world, ballot_id, "open")
+
+    wrapper = envelopes.wrapper_for(client.app.state.settings)
+    db = sqlite3.connect(make_url(url).database, isolation_level=None, timeout=10)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        for key in keys_[:2]:  # the first makes the key, the second reads it back
+            partial(casting._cast_sqlite, round_id=ballot_id, user_id=world.users[key].id,
+                    marks={candidates[0]: "yes"}, token_version=None,
+                    digest=receipt_digest(key), wrapper=wrapper)(db)
+        db.execute("ROLLBACK")  # the group's commit failed
+    finally:
+        db.close()
+    for key in keys_[2:]:
+        vote(client, world, ballot_id, key, {candidates[1]: "yes"})
+    move(client, world, ballot_id, "closed")
+    assert _counts(client, ballot_id) == (0, 0, 3, 3)

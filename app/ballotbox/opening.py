@@ -9,14 +9,20 @@ from __future__ import annotations
 import secrets
 from functools import partial
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ballotbox import envelopes, keys
 from app.ballotbox.forget import forget_sealed
 from app.db import after_commit
 from app.errors import Conflict
-from app.models import BallotBoxKey, BallotContent, BallotEnvelope, BallotReceipt
+from app.models import (
+    BallotBoxKey,
+    BallotContent,
+    BallotEnvelope,
+    BallotParticipation,
+    BallotReceipt,
+)
 
 
 async def reshuffle(session: AsyncSession, round_id: str) -> None:
@@ -37,6 +43,24 @@ async def reshuffle(session: AsyncSession, round_id: str) -> None:
     await session.flush()
 
 
+async def _ensure_whole(session: AsyncSession, round_id: str, envelopes_held: int) -> None:
+    """One ballot in the box for every deputy recorded as having voted: the envelopes, plus the
+    ballots a round open across the upgrade to sealed ballots filled in directly (electronic
+    slots filled before the close; paper and device ballots come after it)."""
+    voted = await session.scalar(select(func.count()).select_from(BallotParticipation).where(
+        BallotParticipation.round_id == round_id)) or 0
+    filled = await session.scalar(select(func.count()).select_from(BallotContent).where(
+        BallotContent.round_id == round_id, BallotContent.filled.is_(True),
+        BallotContent.paper.is_(False))) or 0
+    if envelopes_held + filled != voted:
+        raise Conflict(
+            f"Round {round_id}'s box holds {envelopes_held + filled} ballots for {voted} deputies "
+            f"who voted: it was changed outside the app. Void the round and vote again.",
+            code="ballot_box_tampered",
+            zh=f"本轮票箱中有 {envelopes_held + filled} 张选票，已投票代表却有 {voted} 人："
+               "票箱在系统之外被改动过。请作废本轮、重新投票，并联系系统管理员。")
+
+
 async def open_box(session: AsyncSession, round_id: str) -> int:
     """At close: open every sealed envelope of the round (app/ballotbox/envelopes.py) and write
     what they hold in this one transaction — each content into an empty electronic slot, the
@@ -44,9 +68,13 @@ async def open_box(session: AsyncSession, round_id: str) -> int:
     then delete the envelopes and the round's key, and, once committed, have the database
     forget them (app/ballotbox/forget.py). The number of ballots opened.
 
-    A box the configured ballot key does not open refuses the close with nothing changed."""
+    A box the configured ballot key does not open refuses the close with nothing changed; so
+    does a box that holds another number of ballots than deputies who voted (an envelope
+    removed or added behind the app's back): the round cannot be trusted, and is to be voided.
+    """
     sealed = list(await session.scalars(select(BallotEnvelope.sealed).where(
         BallotEnvelope.round_id == round_id)))
+    await _ensure_whole(session, round_id, len(sealed))
     key_row = await session.get(BallotBoxKey, round_id)
     opened: list[envelopes.Opened] = []
     if sealed:
@@ -75,3 +103,16 @@ async def open_box(session: AsyncSession, round_id: str) -> int:
     keys.forget(round_id)
     after_commit(session, partial(forget_sealed, session.bind))
     return len(opened)
+
+
+async def discard_box(session: AsyncSession, round_id: str) -> int:
+    """A round voided while open: its sealed ballots are destroyed unopened — never counted,
+    they are not kept either — with the round's key, and the database forgets them as after a
+    close. The number of envelopes destroyed."""
+    destroyed = (await session.execute(delete(BallotEnvelope).where(
+        BallotEnvelope.round_id == round_id))).rowcount or 0
+    await session.execute(delete(BallotBoxKey).where(BallotBoxKey.round_id == round_id))
+    await session.flush()
+    keys.forget(round_id)
+    after_commit(session, partial(forget_sealed, session.bind))
+    return destroyed

@@ -329,16 +329,20 @@ async def seal(session: AsyncSession, ballot: BallotRound, actor: User) -> dict:
 async def move(session: AsyncSession, ballot: BallotRound, to: str, *, actor: User,
                reason: str = "") -> BallotRound:
     """Open (quorum), close, publish (sign-offs) or void (with a reason) a round, through its
-    workflow: leaving `open` waits for the casts under way, and a close reshuffles the ballots
-    and seals who voted in the audit chain. The API and the control page both call this, as
-    the one way a round is moved (the tally's own move is count())."""
+    workflow: leaving `open` waits for the casts under way; a close opens the box, reshuffles
+    the ballots and seals who voted in the audit chain; voiding an open round destroys its
+    sealed ballots unopened. The API and the control page both call this, as the one way a
+    round is moved (the tally's own move is count())."""
     cycle = await session.get(Cycle, ballot.cycle_id)
     await ensure_scope(session, actor, cycle.jurisdiction_code)
-    if ballot.state == BallotState.open:
+    was_open = ballot.state == BallotState.open
+    if was_open:
         await stop_casting(session, ballot.id)
     await BALLOT_WORKFLOW.apply(session, ballot, to, actor=actor, reason=reason)
     if to == BallotState.closed:
         await seal(session, ballot, actor)
+    elif was_open and to == BallotState.void:
+        await opening.discard_box(session, ballot.id)
     return ballot
 
 

@@ -164,3 +164,34 @@ def test_a_key_read_in_a_group_of_casts_that_is_rolled_back_is_not_used_afterwar
         vote(client, world, ballot_id, key, {candidates[1]: "yes"})
     move(client, world, ballot_id, "closed")
     assert _counts(client, ballot_id) == (0, 0, 3, 3)
+
+
+def test_a_box_changed_outside_the_app_refuses_the_close_and_the_round_can_be_voided(
+        client, world):
+    keys_ = ["deputy", *add_deputies(client, world, 4)]
+    cycle_id, candidates = balloting_cycle(client, world, candidates=3)
+    ballot_id = create_round(client, world, cycle_id, seats=2, candidate_ids=candidates)["id"]
+    check_in(client, world, ballot_id, keys_)
+    name_scrutineers(client, world, ballot_id, keys_[1:3])
+    move(client, world, ballot_id, "open")
+    for key in keys_[:3]:
+        vote(client, world, ballot_id, key, {candidates[0]: "yes"})
+
+    async def take_one(session):  # whoever can write the database removes a ballot
+        one = (await session.scalars(select(BallotEnvelope).where(
+            BallotEnvelope.round_id == ballot_id))).first()
+        await session.delete(one)
+        await session.commit()
+    run(client, take_one)
+
+    staff = world.headers("congress_staff")
+    r = client.post(f"{API}/ballots/{ballot_id}/transitions", json={"to": "closed"},
+                    headers=staff)
+    assert r.status_code == 409 and r.json()["code"] == "ballot_box_tampered", r.text
+    assert "2 ballots for 3 deputies" in r.json()["detail"]
+    assert client.get(f"{API}/ballots/{ballot_id}").json()["state"] == "open"
+    assert _counts(client, ballot_id) == (2, 1, 0, 0)
+    r = client.post(f"{API}/ballots/{ballot_id}/transitions",
+                    json={"to": "void", "reason": "票箱被改动，本轮作废"}, headers=staff)
+    assert r.status_code == 200 and r.json()["state"] == "void", r.text
+    assert _counts(client, ballot_id) == (0, 0, 0, 0)  # destroyed unopened, the key with them

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -72,6 +73,7 @@ def ballot_key_material(ballot_key: str | None, home: Path) -> bytes:
         text = path.read_text().strip()
         if text:
             return text.encode()
+        time.sleep(0.02)
     raise RuntimeError(f"{path} is empty: delete it or set MINSHENG_BALLOT_KEY")
 
 

@@ -71,6 +71,18 @@ def test_without_a_configured_key_one_is_made_once_and_kept(tmp_path):
     assert envelopes.ballot_key_material("given" * 8, tmp_path) == b"given" * 8
 
 
+def _open_round(client, world) -> tuple[str, list[str], list[str]]:
+    """An open round of five deputies (all present, two scrutineers) over three candidates for
+    two seats: its id, the candidates, the deputies' keys."""
+    keys = ["deputy", *add_deputies(client, world, 4)]
+    cycle_id, candidates = balloting_cycle(client, world, candidates=3)
+    ballot_id = create_round(client, world, cycle_id, seats=2, candidate_ids=candidates)["id"]
+    check_in(client, world, ballot_id, keys)
+    name_scrutineers(client, world, ballot_id, keys[1:3])
+    move(client, world, ballot_id, "open")
+    return ballot_id, candidates, keys
+
+
 def _counts(client, ballot_id):
     async def count(session):
         def n(model, *where):
@@ -84,12 +96,7 @@ def _counts(client, ballot_id):
 
 
 def test_a_close_with_another_ballot_key_is_refused_with_nothing_changed(client, world):
-    keys = ["deputy", *add_deputies(client, world, 4)]
-    cycle_id, candidates = balloting_cycle(client, world, candidates=3)
-    ballot_id = create_round(client, world, cycle_id, seats=2, candidate_ids=candidates)["id"]
-    check_in(client, world, ballot_id, keys)
-    name_scrutineers(client, world, ballot_id, keys[1:3])
-    move(client, world, ballot_id, "open")
+    ballot_id, candidates, keys = _open_round(client, world)
     for key in keys[:3]:
         vote(client, world, ballot_id, key, {candidates[0]: "yes"})
     assert _counts(client, ballot_id) == (3, 1, 0, 0)
@@ -110,12 +117,7 @@ def test_a_close_with_another_ballot_key_is_refused_with_nothing_changed(client,
 
 def test_the_control_page_says_what_to_restore_when_the_ballot_key_does_not_open_the_box(
         client, world):
-    keys = ["deputy", *add_deputies(client, world, 4)]
-    cycle_id, candidates = balloting_cycle(client, world, candidates=3)
-    ballot_id = create_round(client, world, cycle_id, seats=2, candidate_ids=candidates)["id"]
-    check_in(client, world, ballot_id, keys)
-    name_scrutineers(client, world, ballot_id, keys[1:3])
-    move(client, world, ballot_id, "open")
+    ballot_id, candidates, keys = _open_round(client, world)
     vote(client, world, ballot_id, "deputy", {candidates[0]: "yes"})
 
     settings = make_settings(client.app.state.settings.database_url, ballot_key="o" * 40)
@@ -142,12 +144,7 @@ def test_a_key_read_in_a_group_of_casts_that_is_rolled_back_is_not_used_afterwar
     url = client.app.state.settings.database_url
     if not url.startswith("sqlite"):
         pytest.skip("the writer's groups of casts are SQLite's")
-    keys_ = ["deputy", *add_deputies(client, world, 4)]
-    cycle_id, candidates = balloting_cycle(client, world, candidates=3)
-    ballot_id = create_round(client, world, cycle_id, seats=2, candidate_ids=candidates)["id"]
-    check_in(client, world, ballot_id, keys_)
-    name_scrutineers(client, world, ballot_id, keys_[1:3])
-    move(client, world, ballot_id, "open")
+    ballot_id, candidates, keys_ = _open_round(client, world)
 
     wrapper = envelopes.wrapper_for(client.app.state.settings)
     db = sqlite3.connect(make_url(url).database, isolation_level=None, timeout=10)
@@ -168,12 +165,7 @@ def test_a_key_read_in_a_group_of_casts_that_is_rolled_back_is_not_used_afterwar
 
 def test_a_box_changed_outside_the_app_refuses_the_close_and_the_round_can_be_voided(
         client, world):
-    keys_ = ["deputy", *add_deputies(client, world, 4)]
-    cycle_id, candidates = balloting_cycle(client, world, candidates=3)
-    ballot_id = create_round(client, world, cycle_id, seats=2, candidate_ids=candidates)["id"]
-    check_in(client, world, ballot_id, keys_)
-    name_scrutineers(client, world, ballot_id, keys_[1:3])
-    move(client, world, ballot_id, "open")
+    ballot_id, candidates, keys_ = _open_round(client, world)
     for key in keys_[:3]:
         vote(client, world, ballot_id, key, {candidates[0]: "yes"})
 

@@ -6,6 +6,8 @@ as served equals what the page draws afresh for that person."""
 
 from __future__ import annotations
 
+import asyncio
+
 import multiprocessing
 import re
 from collections.abc import Iterator
@@ -209,6 +211,48 @@ def test_the_identity_memo_keeps_one_stamp_and_never_goes_back():
     assert memo.get((2, 1), "a") is None and memo.get((1, 5), "a") is None
     memo.clear()
     assert memo.get((2, 1), "b") is None
+
+
+def test_a_crowd_of_one_sessions_requests_sends_one_identity_statement(monkeypatch):
+    """Requests of one session that find no kept row while its statement is on its way wait
+    for that answer (a kept row expiring under load costs one statement, not one per request);
+    a statement that fails leaves each waiting request to send its own."""
+    from types import SimpleNamespace
+
+    from app.auth import page_identity
+    from app.auth.login_sessions import SESSION_ID, SESSION_USER, SESSION_VERSION, session_key
+
+    now = utcnow()
+    row = ("u1", "zhang", "张三", "resident", "lezhi", True, 1, False, "u1", None,
+           now + timedelta(days=1), now, 0, 0)
+    sent, fail = [], []
+
+    async def statement(state, sql, params):
+        sent.append(params["key"])
+        await asyncio.sleep(0.01)
+        if fail:
+            fail.pop()
+            raise OSError("connection lost")
+        return row
+
+    monkeypatch.setattr(page_identity, "fetch_one", statement)
+    state = SimpleNamespace()
+    cookie = {SESSION_USER: "u1", SESSION_VERSION: 1, SESSION_ID: "secret-1"}
+
+    async def crowd(n: int, stamp: tuple[int, int]):
+        return await asyncio.gather(*(page_identity.identify(state, cookie, stamp)
+                                      for _ in range(n)), return_exceptions=True)
+
+    who = asyncio.run(crowd(20, (1, 1)))
+    assert len(sent) == 1 and all(w.username == "zhang" for w in who)
+    assert asyncio.run(crowd(5, (1, 1)))[0].display_name == "张三" and len(sent) == 1  # kept
+    fail.append(1)
+    who = asyncio.run(crowd(5, (2, 1)))
+    assert isinstance(who[0], OSError)  # the one that sent it gets its error
+    # the others: one of them sends it again, the rest wait for that one
+    assert all(w.username == "zhang" for w in who[1:]) and len(sent) == 3
+    assert sent == [session_key("secret-1")] * 3
+    assert not state.page_identities.reading
 
 
 def test_an_ended_session_is_not_served_a_kept_copy(client, world, cached):

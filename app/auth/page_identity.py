@@ -15,11 +15,15 @@ Every write that went through moves one of them on — ending a session, a new o
 changed account or role, a command of the `minsheng` tool — and the next request reads again.
 What only time changes (the session's expiry, its touch) is checked on every request against
 what was read; when that says no, the statement runs again before the answer is no. A remembered
-row is also read again after MEMO_SECONDS, for changes made outside the app.
+row is also read again after MEMO_SECONDS, for changes made outside the app. The requests that
+find no row for one session while its statement is on its way wait for that statement's answer
+instead of each sending its own (a crowd of one session's requests, as when a kept row expires
+under load, costs one statement).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -83,6 +87,8 @@ class IdentityMemo:
     def __init__(self) -> None:
         self.stamp: tuple[int, int] | None = None
         self.rows: dict[str, tuple[float, tuple]] = {}
+        # the statements on their way, by (stamp, session key): their rows, once answered
+        self.reading: dict[tuple, asyncio.Future] = {}
 
     def clear(self) -> None:
         self.stamp = None
@@ -142,9 +148,33 @@ async def identify(state, session: dict,
             who = _admitted(row, uid, version, key)
             if who is not None:
                 return who  # else time has passed (expiry, touch): read the row again
-    row = await fetch_one(state, IDENTITY_SQL, {"key": key})
-    if row is None:
-        return None
-    if memo is not None:
-        memo.put(stamp, key, tuple(row))
-    return _admitted(row, uid, version, key)
+        row = await _read_once(state, memo, stamp, key)
+    else:
+        row = await fetch_one(state, IDENTITY_SQL, {"key": key})
+    return None if row is None else _admitted(row, uid, version, key)
+
+
+async def _read_once(state, memo: IdentityMemo, stamp: tuple[int, int], key: str) -> tuple | None:
+    """The session's row read at `stamp`, by this request's statement or by the one another
+    request of this worker already sent for the same stamp (the row is remembered either way)."""
+    failed = None
+    while (pending := memo.reading.get((stamp, key))) is not None and pending is not failed:
+        try:
+            return await asyncio.shield(pending)
+        except Exception:  # noqa: BLE001 - that statement failed: join a newer one, or send
+            failed = pending
+    pending = memo.reading[(stamp, key)] = asyncio.get_running_loop().create_future()
+    try:
+        row = await fetch_one(state, IDENTITY_SQL, {"key": key})
+        row = None if row is None else tuple(row)
+        if row is not None:
+            memo.put(stamp, key, row)
+        pending.set_result(row)
+        return row
+    except BaseException as exc:
+        pending.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+        pending.exception()  # retrieved: no "never retrieved" warning when nobody waits
+        raise
+    finally:
+        if memo.reading.get((stamp, key)) is pending:
+            del memo.reading[(stamp, key)]

@@ -137,7 +137,7 @@ async def run_on_sqlite_thread(session: AsyncSession, fn: Callable[[sqlite3.Conn
 
     aiosqlite runs every statement on the connection's own thread and hands each result back to
     the event loop; a hot path with several statements pays that hand-over once instead (cast
-    a ballot: app/ballots/casting.py). It uses aiosqlite's queue of calls (`_execute`) and its
+    a ballot: app/ballotbox/casting.py). It uses aiosqlite's queue of calls (`_execute`) and its
     sqlite3 connection (`_conn`); tests/test_db.py fails if a new aiosqlite changes them.
     """
     connection = await session.connection()  # begins the transaction (BEGIN or BEGIN IMMEDIATE)

@@ -88,7 +88,7 @@ UPLOAD_LIMITS = {
     # Photos: 3 × 8 MB.
     "/api/v1/proposals/": 26 * 1024 * 1024, "/proposals/": 26 * 1024 * 1024,
     "/cycles/": 26 * 1024 * 1024,
-    # a hall's voting-device CSV (app/ballots/paper.py: 1 MB) in its multipart body
+    # a hall's voting-device CSV (app/ballotbox/paper.py: 1 MB) in its multipart body
     "/api/v1/ballots/": 2 * 1024 * 1024, "/staff/ballots/": 2 * 1024 * 1024,
     # a jurisdictions CSV (app/jurisdictions/imports.py: 1 MB) in its multipart body; the page's
     # confirmation carries it back base64-encoded (4/3 as long)

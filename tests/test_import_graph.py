@@ -72,7 +72,7 @@ def test_the_workflows_import_nothing_from_the_ballots():
     assert not imported
 
 
-BALLOT_LEAVES = ("app.ballots.errors", "app.ballots.queries")
+BALLOT_LEAVES = ("app.ballotbox.errors", "app.ballotbox.queries")
 
 
 def function_level_imports(path: Path) -> set[str]:
@@ -98,23 +98,27 @@ def cycles_within(graph: dict[str, set[str]], prefix: str) -> list[str]:
 
 
 def test_the_ballot_modules_import_in_one_direction():
-    """Service, casting, paper and devices share errors and queries through leaf modules,
-    so no app.ballots module imports another inside a function and there is no cycle."""
+    """The box's rounds, casting, paper and devices share errors and queries through leaf
+    modules, so no module of the box or of 票决 imports another of its package inside a
+    function and there is no cycle."""
     graph = import_graph()
-    assert "app.ballots.queries" in graph["app.ballots.service"]  # the graph sees them
-    assert cycles_within(graph, "app.ballots.") == []
-    local = {path.name: sorted(m for m in function_level_imports(path) if m.startswith("app.ballots"))
-             for path in (APP / "ballots").glob("*.py")}
-    assert {name: mods for name, mods in local.items() if mods} == {}
+    assert "app.ballotbox.queries" in graph["app.ballotbox.rounds"]  # the graph sees them
+    for package in ("ballots", "ballotbox"):
+        prefix = f"app.{package}"
+        assert cycles_within(graph, prefix + ".") == [], package
+        local = {path.name: sorted(m for m in function_level_imports(path)
+                                   if m.startswith(prefix + "."))
+                 for path in (APP / package).glob("*.py")}
+        assert {name: mods for name, mods in local.items() if mods} == {}, package
     for leaf in BALLOT_LEAVES:
-        assert not {m for m in graph[leaf] if m.startswith("app.ballots")}, leaf
+        assert not {m for m in graph[leaf] if m.startswith("app.ballot")}, leaf
 
 
 def test_the_ballot_box_is_below_the_stages_that_use_it():
-    """app/ballotbox (sealed envelopes, receipts, ballot forms, forgetting) serves 票决 and 测评:
-    it imports nothing of either."""
+    """app/ballotbox (rounds, attendance, scrutineers, casting, sealed envelopes, receipts,
+    paper and devices, the close, forms) serves 票决 and 测评: it imports nothing of either."""
     graph = import_graph()
     box = [m for m in graph if m.startswith("app.ballotbox")]
-    assert "app.ballotbox.forms" in box and "app.ballotbox.forms" in graph["app.ballots.casting"]
+    assert "app.ballotbox.forms" in box and "app.ballotbox.forms" in graph["app.ballotbox.casting"]
     assert {(m, i) for m in box for i in graph[m]
             if i.startswith(("app.ballots", "app.projects", "app.candidates"))} == set()

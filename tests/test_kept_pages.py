@@ -7,7 +7,6 @@ as served equals what the page draws afresh for that person."""
 from __future__ import annotations
 
 import asyncio
-
 import multiprocessing
 import re
 from collections.abc import Iterator

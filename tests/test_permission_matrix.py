@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from app.audit.anchors import public_key_text
 from app.auth.roles import Role
 from app.auth.tokens import issue_token
-from app.models import BallotCandidate, BallotRound, Candidate, Proposal, SmsMessage, User
+from app.models import BallotItem, BallotRound, Candidate, Proposal, SmsMessage, User
 from app.timeutil import china_today
 from tests.ballots.conftest import (
     balloting_cycle,
@@ -724,7 +724,7 @@ def _announced_cycle(client, world) -> str:
 
 def _device_file(client) -> bytes:
     """A device export with one ballot, every candidate of the (only) round unmarked."""
-    n = run(client, lambda s: s.scalar(select(func.count()).select_from(BallotCandidate)))
+    n = run(client, lambda s: s.scalar(select(func.count()).select_from(BallotItem)))
     return ("ballot," + ",".join(str(i) for i in range(1, n + 1)) + "\n1" + "," * n
             + "\n").encode()
 
@@ -746,8 +746,8 @@ def _cycle_of_ballot(client, ballot_id) -> str:
 
 def _first_candidate(client) -> str:
     """The first candidate on the (only) round's ballot paper."""
-    return run(client, lambda s: s.scalar(select(BallotCandidate.candidate_id)
-                                          .order_by(BallotCandidate.position).limit(1)))
+    return run(client, lambda s: s.scalar(select(BallotItem.item_id)
+                                          .order_by(BallotItem.position).limit(1)))
 
 
 def call(client, world, route, who, headers=None):

@@ -9,7 +9,7 @@ The round key (选票箱密钥) is 32 random bytes, made when the round is first
 only wrapped — encrypted with AES-256-GCM under a key derived (HKDF-SHA256) from the server's
 ballot key, MINSHENG_BALLOT_KEY, which is configuration, never in the database. At close the
 server unwraps it, opens every envelope, writes the contents and receipts in one transaction in
-an order that follows the contents, never the casting (app/ballots/service.py `open_box`),
+an order that follows the contents, never the casting (app/ballotbox/opening.py `open_box`),
 deletes the envelopes and the wrapped key, and asks the database to forget them (app/db.py
 `forget_box`).
 

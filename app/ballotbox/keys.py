@@ -1,6 +1,6 @@
 """The open rounds' keys as one worker remembers them (开启的票箱), so a cast does not read and
-unwrap its round's key every time: (round id, ballot key id) → what the stage's casting path
-keeps with the key (for 票决, the round's seats and candidates: app/ballots/casting.py). Only
+unwrap its round's key every time: (round id, ballot key id) → what the casting path keeps
+with the key (the round's form, seats and items: app/ballotbox/casting.py `_Box`). Only
 rounds that are open are remembered; the close forgets its round here (app/ballotbox/opening.py),
 and a cast refused because its round is no longer open forgets it on the other workers.
 """

@@ -1,6 +1,6 @@
 """Opening the box at the close (开箱): the sealed envelopes become the round's ballots and
 receipts in one transaction, and the stored order follows no casting (app/ballotbox/envelopes.py
-says why). Called by a stage's close (app/ballots/service.py `seal`), after the casts under way
+says why). Called by the close (app/ballotbox/rounds.py `seal`), after the casts under way
 have committed and before anything is counted.
 """
 

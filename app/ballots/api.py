@@ -16,7 +16,9 @@ from app.auth.deps import (
     require,
 )
 from app.auth.roles import Perm, has_perm
-from app.ballots import casting, service
+from app.ballotbox import casting, rounds
+from app.ballotbox.forms import DEPUTIES_BALLOT
+from app.ballots import service
 from app.ballots.schemas import (
     BallotCreateIn,
     BallotOut,
@@ -41,7 +43,7 @@ StaffUser = Annotated[User, require(Perm.ballot_manage)]
 
 
 async def _ballot(ballot_id: str, session: SessionDep) -> BallotRound:
-    return await service.get(session, ballot_id)
+    return await rounds.get(session, ballot_id, DEPUTIES_BALLOT.name)
 
 
 CurrentBallot = Annotated[BallotRound, Depends(_ballot)]
@@ -51,7 +53,7 @@ async def out(session, ballot: BallotRound) -> BallotOut:
     return BallotOut(id=ballot.id, cycle_id=ballot.cycle_id, round=ballot.round,
                      state=ballot.state, seats=ballot.seats,
                      total_deputies=ballot.total_deputies, quorum=ballot.quorum,
-                     secret=ballot.secret, **await service.turnout(session, ballot),
+                     secret=ballot.secret, **await rounds.turnout(session, ballot),
                      candidates=[{"id": c.id, "title": c.title}
                                  for c in await service.candidates_of(session, ballot.id)])
 
@@ -77,7 +79,7 @@ async def create_ballot(cycle_id: str, session: SessionDep, actor: StaffUser,
 async def list_ballots(cycle_id: str, session: SessionDep, paging: PageDep):
     """The cycle's rounds, first to last (turnout only)."""
     await cycles.get(session, cycle_id)
-    where = BallotRound.cycle_id == cycle_id
+    where = (BallotRound.cycle_id == cycle_id) & (BallotRound.form == DEPUTIES_BALLOT.name)
     total = await session.scalar(select(func.count()).select_from(BallotRound).where(where))
     rounds = await session.scalars(select(BallotRound).where(where).order_by(BallotRound.round)
                                    .offset((paging.page - 1) * paging.per_page)
@@ -95,30 +97,30 @@ async def read_ballot(ballot: CurrentBallot, session: SessionDep):
 @router.post("/ballots/{ballot_id}/check-in", response_model=PresentOut)
 async def check_in(ballot: CurrentBallot, session: SessionDep, user: CurrentUser):
     """A deputy of the jurisdiction checks in (签到); twice is harmless."""
-    return PresentOut(present=await service.check_in(session, ballot, user))
+    return PresentOut(present=await rounds.check_in(session, ballot, user))
 
 
 @router.post("/ballots/{ballot_id}/attendance", response_model=PresentOut)
 async def record_attendance(ballot: CurrentBallot, body: UsernamesIn, session: SessionDep,
                             actor: StaffUser):
     """Staff record deputies present by username (all or nothing)."""
-    return PresentOut(present=await service.record_attendance(session, ballot, actor,
-                                                              body.usernames))
+    return PresentOut(present=await rounds.record_attendance(session, ballot, actor,
+                                                             body.usernames))
 
 
 @router.post("/ballots/{ballot_id}/scrutineers", response_model=ScrutineersOut)
 async def name_scrutineers(ballot: CurrentBallot, body: UsernamesIn, session: SessionDep,
                            actor: StaffUser):
     """Name the scrutineers (监票人), deputies of the jurisdiction, before the round opens."""
-    return ScrutineersOut(scrutineers=await service.name_scrutineers(session, ballot, actor,
-                                                                     body.usernames))
+    return ScrutineersOut(scrutineers=await rounds.name_scrutineers(session, ballot, actor,
+                                                                    body.usernames))
 
 
 @router.post("/ballots/{ballot_id}/transitions", response_model=BallotOut)
 async def move_ballot(ballot: CurrentBallot, body: BallotTransitionIn, session: SessionDep,
                       actor: StaffUser):
     """Open (quorum), close, publish (sign-offs) or void (with a reason) the round."""
-    await service.move(session, ballot, body.to, actor=actor, reason=body.reason)
+    await rounds.move(session, ballot, body.to, actor=actor, reason=body.reason)
     return await out(session, ballot)
 
 
@@ -133,7 +135,8 @@ async def cast_vote(ballot_id: str, body: VoteIn, request: Request):
     """
     user_id, version = bearer_claims(request)
     return ReceiptOut(receipt=await casting.cast_in_own_transaction(
-        request.app.state, ballot_id, user_id, dict(body.marks), token_version=version))
+        request.app.state, ballot_id, user_id, dict(body.marks), token_version=version,
+        form=DEPUTIES_BALLOT.name))
 
 
 @router.post("/ballots/{ballot_id}/tally")
@@ -145,7 +148,7 @@ async def tally_ballot(ballot: CurrentBallot, session: SessionDep, actor: StaffU
 @router.post("/ballots/{ballot_id}/sign-off", response_model=SignOffOut)
 async def sign_off(ballot: CurrentBallot, session: SessionDep, user: CurrentUser):
     """A named scrutineer confirms the tally."""
-    signed, required = await service.sign_off(session, ballot, user)
+    signed, required = await rounds.sign_off(session, ballot, user)
     return SignOffOut(signed=signed, required=required)
 
 

@@ -3,7 +3,7 @@ the ballot, confirm, take the receipt; the scrutineer's sign-off; the public 查
 
 The receipt code exists only in the answer to the casting POST: no redirect carries it, the
 session does not hold it, the answer says no-store and asks htmx to keep no history snapshot
-(hx-history="false" in the templates). The rules stay in app/ballots/service.py; these pages
+(hx-history="false" in the templates). The rules stay in app/ballots/service.py and the box (app/ballotbox/rounds.py); these pages
 call it and show its refusals in Chinese.
 """
 
@@ -13,8 +13,9 @@ import segno
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
+from app.ballotbox import casting, rounds
 from app.ballotbox.forms import DEPUTIES_BALLOT
-from app.ballots import casting, service
+from app.ballots import service
 from app.ballots.public_views import labels_ctx, turnout_ctx
 from app.db import SessionDep
 from app.errors import Forbidden, Invalid
@@ -50,9 +51,9 @@ def _ctx(ballot: BallotRound, cycle: Cycle, **more) -> dict:
 
 async def _deputy_round(session, ballot_id: str, user: User) -> tuple[BallotRound, Cycle]:
     """The round and its cycle, for a deputy of the cycle's jurisdiction (else 403)."""
-    ballot = await service.get(session, ballot_id)
+    ballot = await rounds.get(session, ballot_id, DEPUTIES_BALLOT.name)
     cycle = await session.get(Cycle, ballot.cycle_id)
-    service.ensure_deputy_of(user, cycle)  # the service's own rule and message
+    rounds.ensure_deputy_of(user, cycle)  # the service's own rule and message
     return ballot, cycle
 
 
@@ -92,7 +93,8 @@ async def my_ballots(request: Request, session: SessionDep, user: LoggedIn):
         raise Forbidden("deputies only", zh="只有人大代表有“我的票决”。")
     rows = (await session.execute(
         select(BallotRound, Cycle).join(Cycle, Cycle.id == BallotRound.cycle_id)
-        .where(Cycle.jurisdiction_code == user.jurisdiction_code)
+        .where(Cycle.jurisdiction_code == user.jurisdiction_code,
+               BallotRound.form == DEPUTIES_BALLOT.name)
         .order_by(Cycle.year.desc(), BallotRound.round.desc()).limit(MINE_LIMIT))).all()
     items = [{"ballot": b, "cycle": c, **await deputy_status(session, b, user)} for b, c in rows]
     return render(request, "ballots/deputy_mine.html", {
@@ -111,7 +113,7 @@ async def check_in(request: Request, ballot_id: str, session: SessionDep, user: 
     """签到 through the service; back to the round page."""
     ballot, cycle = await _deputy_round(session, ballot_id, user)
     async with attempting(session) as tried:
-        await service.check_in(session, ballot, user)
+        await rounds.check_in(session, ballot, user)
     if exc := tried.refused:
         return await _round_page(request, session, user, ballot, cycle,
                                  error=refusal_text(exc), status=exc.status, poll=False)
@@ -174,7 +176,7 @@ async def vote(request: Request, ballot_id: str, session: SessionDep, user: Logg
 async def _signoff_page(request: Request, session, user: User, ballot: BallotRound,
                         cycle: Cycle, *, error: str | None = None, status: int = 200,
                         notice: str = ""):
-    scrutineers = await service.scrutineers_of(session, ballot.id)
+    scrutineers = await rounds.scrutineers_of(session, ballot.id)
     if user.id not in {u.id for u, _ in scrutineers}:
         raise Forbidden("not a scrutineer", zh="只有本轮推选的监票人可以签字确认。")
     mine = next(s for u, s in scrutineers if u.id == user.id)
@@ -199,7 +201,7 @@ async def sign_off(request: Request, ballot_id: str, session: SessionDep, user: 
     """确认签字 through the service."""
     ballot, cycle = await _deputy_round(session, ballot_id, user)
     async with attempting(session) as tried:
-        await service.sign_off(session, ballot, user)
+        await rounds.sign_off(session, ballot, user)
     if exc := tried.refused:
         return await _signoff_page(request, session, user, ballot, cycle,
                                    error=refusal_text(exc), status=exc.status)
@@ -211,7 +213,7 @@ async def sign_off(request: Request, ballot_id: str, session: SessionDep, user: 
 @router.get("/ballots/{ballot_id}/verify")
 async def verify_page(request: Request, ballot_id: str, session: SessionDep, user: PageUser):
     """查验回执: the published receipt hashes, checked in the browser (the code never leaves)."""
-    ballot = await service.get(session, ballot_id)
+    ballot = await rounds.get(session, ballot_id, DEPUTIES_BALLOT.name)
     cycle = await session.get(Cycle, ballot.cycle_id)
     published = ballot.state == BallotState.published
     receipts = (await service.bulletin(session, ballot))["receipts"] if published else []

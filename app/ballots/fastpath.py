@@ -21,7 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from app.auth.deps import bearer_claims
-from app.ballots import casting
+from app.ballotbox import casting
+from app.ballotbox.forms import DEPUTIES_BALLOT
 from app.ballots.schemas import VoteIn
 from app.errors import DomainError, as_busy
 from app.monitoring.requests import set_route
@@ -80,7 +81,7 @@ class CastFastPath:
         try:
             code = await casting.cast_in_own_transaction(
                 scope["app"].state, match.group(1), user_id, dict(vote.marks),
-                token_version=version)
+                token_version=version, form=DEPUTIES_BALLOT.name)
         except DomainError as exc:
             response = domain_error_response(request, exc)
         except Exception as exc:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from app.ballots import devices, paper
+from app.ballotbox import devices, paper
 from app.ballots.api import CurrentBallot, StaffUser
 from app.db import SessionDep
 from app.schemas import Input

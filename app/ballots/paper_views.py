@@ -2,7 +2,7 @@
 (双人录入) with its status, the sheets list with differing readings side by side, and the
 import of a hall's voting devices' CSV export.
 
-Every action goes through app/ballots/paper.py inside a savepoint; a refusal re-shows the
+Every action goes through app/ballotbox/paper.py inside a savepoint; a refusal re-shows the
 page with the service's Chinese sentence and the values as typed, nothing of it stored.
 Without JavaScript each form posts and is redirected back; with htmx the entry and withdraw
 forms swap only the `work` block.
@@ -18,8 +18,10 @@ from starlette.datastructures import UploadFile
 
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, Role
-from app.ballots import devices, paper, queries, service
-from app.ballots import sheets as paper_sheets
+from app.ballotbox import devices, paper, queries, rounds
+from app.ballotbox import sheets as paper_sheets
+from app.ballotbox.forms import DEPUTIES_BALLOT
+from app.ballots import service
 from app.ballots.paper_api import PaperIssuedIn, PaperSheetIn
 from app.ballots.public_views import labels_ctx
 from app.cycles import service as cycles
@@ -56,7 +58,7 @@ class Reading:
 
 async def _staff_round(session, user: User, ballot_id: str) -> tuple[BallotRound, Cycle]:
     """The round, if it is in the staff member's jurisdiction (404 unknown, 403 elsewhere)."""
-    ballot = await service.get(session, ballot_id)
+    ballot = await rounds.get(session, ballot_id, DEPUTIES_BALLOT.name)
     cycle = await cycles.get(session, ballot.cycle_id)
     await ensure_scope(session, user, cycle.jurisdiction_code)
     return ballot, cycle

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Request
 
 from app.auth.deps import in_scope
 from app.auth.roles import Perm, has_perm
-from app.ballots import service
+from app.ballotbox import rounds
+from app.ballotbox.forms import DEPUTIES_BALLOT
 from app.ballots.labels import state_labels
 from app.db import SessionDep
 from app.i18n import N_
@@ -38,7 +39,7 @@ def labels_ctx() -> dict:
 
 async def turnout_ctx(session, ballot: BallotRound) -> dict:
     """Turnout — 出席与投票情况: present and cast counts with T and the quorum; never content."""
-    counts = await service.turnout(session, ballot)
+    counts = await rounds.turnout(session, ballot)
     return {"ballot_id": ballot.id, "state": ballot.state, "present": counts["present"],
             "cast": counts["cast"], "total": ballot.total_deputies, "quorum": ballot.quorum,
             "live": ballot.state in LIVE_STATES}
@@ -154,7 +155,7 @@ async def turnout_partial(request: Request, ballot_id: str, session: SessionDep,
     whole page (the deputy's ballot form appears when it opens, staff see the next step, the
     results page shows the results once published).
     """
-    ballot = await service.get(session, ballot_id)
+    ballot = await rounds.get(session, ballot_id, DEPUTIES_BALLOT.name)
     headers = {"Cache-Control": "no-store"}
     if (request.headers.get("hx-request") == "true" and seen in BallotState.__members__
             and seen != ballot.state):
@@ -166,7 +167,7 @@ async def turnout_partial(request: Request, ballot_id: str, session: SessionDep,
 @router.get("/ballots/{ballot_id}/results")
 async def results_page(request: Request, ballot_id: str, session: SessionDep, user: PageUser):
     """计票结果: the figures, a bar chart and a table once published; before that, turnout."""
-    ballot, cycle = await service.get_with_cycle(session, ballot_id)
+    ballot, cycle = await rounds.get_with_cycle(session, ballot_id, DEPUTIES_BALLOT.name)
     published = ballot.state == BallotState.published and ballot.results is not None
     return render(request, "ballots/results.html", {
         **labels_ctx(), "ballot": ballot, "cycle": cycle, "published": published,

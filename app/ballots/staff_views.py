@@ -1,8 +1,9 @@
 """Staff pages of 票决: a cycle's rounds, creating one, and one round's control page
 (attendance by roster, scrutineers, open / close / tally / publish / void, run-offs).
 
-Every action goes through app/ballots/service.py (a move of the round through `service.move`,
-as the API's transitions endpoint does, so a close reshuffles and seals the same); a refusal re-shows the page with the service's Chinese sentence,
+Every action goes through app/ballots/service.py or the box (a move of the round through
+`rounds.move`, as the API's transitions endpoint does, so a close opens the box and seals the
+same); a refusal re-shows the page with the service's Chinese sentence,
 and its savepoint is rolled back so nothing half-done is stored.
 """
 
@@ -16,6 +17,8 @@ from sqlalchemy import func, or_, select
 
 from app.auth.deps import ensure_scope
 from app.auth.roles import Perm, Role
+from app.ballotbox import rounds
+from app.ballotbox.forms import DEPUTIES_BALLOT
 from app.ballots import service
 from app.ballots.public_views import chart_of, labels_ctx, turnout_ctx, void_reason
 from app.ballots.schemas import BallotCreateIn, BallotTransitionIn, UsernamesIn
@@ -53,7 +56,7 @@ async def _staff_cycle(session, user: User, cycle_id: str) -> Cycle:
 
 
 async def _staff_ballot(session, user: User, ballot_id: str) -> tuple[BallotRound, Cycle]:
-    ballot = await service.get(session, ballot_id)
+    ballot = await rounds.get(session, ballot_id, DEPUTIES_BALLOT.name)
     return ballot, await _staff_cycle(session, user, ballot.cycle_id)
 
 
@@ -67,8 +70,9 @@ async def _rounds_page(request: Request, session, cycle: Cycle, *, form: dict | 
         Candidate.cycle_id == cycle.id, Candidate.state == CandidateState.reviewed)
         .order_by(Candidate.created_at, Candidate.id)))
     rows = []
-    for b in await session.scalars(select(BallotRound).where(BallotRound.cycle_id == cycle.id)
-                                   .order_by(BallotRound.round)):
+    for b in await session.scalars(select(BallotRound).where(
+            BallotRound.cycle_id == cycle.id, BallotRound.form == DEPUTIES_BALLOT.name)
+            .order_by(BallotRound.round)):
         rows.append({"b": b, "turnout": await turnout_ctx(session, b),
                      "candidates": len(await service.candidates_of(session, b.id))})
     busy = next((r["b"] for r in rows if r["b"].state in UNFINISHED), None)
@@ -163,7 +167,7 @@ async def _control_page(request: Request, session, ballot: BallotRound, cycle: C
                         typed: dict | None = None, oob_turnout: bool = False,
                         attendance_message: str | None = None,
                         attendance_error: str | None = None):
-    scrutineers = await service.scrutineers_of(session, ballot.id)
+    scrutineers = await rounds.scrutineers_of(session, ballot.id)
     results = ballot.results if ballot.state in (BallotState.tallied,
                                                  BallotState.published) else None
     following = await session.scalar(select(BallotRound).where(
@@ -243,8 +247,8 @@ async def record_attendance(request: Request, ballot_id: str, session: SessionDe
             if usernames:  # none ticked: the service says so
                 usernames = parse_form(UsernamesIn, {"usernames": usernames},
                                        FORM_LABELS).usernames
-        before = (await service.turnout(session, ballot))["present"]
-        present = await service.record_attendance(session, ballot, user, usernames)
+        before = (await rounds.turnout(session, ballot))["present"]
+        present = await rounds.record_attendance(session, ballot, user, usernames)
     if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, exc, q=q, attendance=True,
                               block="attendance" if fragment else None)
@@ -272,7 +276,7 @@ async def name_scrutineers(request: Request, ballot_id: str, session: SessionDep
         refuse_nul(*typed)
         if usernames:  # none given: the service says so
             usernames = parse_form(UsernamesIn, {"usernames": usernames}, FORM_LABELS).usernames
-        await service.name_scrutineers(session, ballot, user, usernames)
+        await rounds.name_scrutineers(session, ballot, user, usernames)
     if exc := tried.refused:
         # What was typed, and an empty box after it for one more.
         return await _refused(request, session, ballot, cycle, exc,
@@ -284,7 +288,7 @@ async def name_scrutineers(request: Request, ballot_id: str, session: SessionDep
 @router.post("/staff/ballots/{ballot_id}/transition")
 async def move_round(request: Request, ballot_id: str, session: SessionDep,
                      user: User = page_perm(Perm.ballot_manage)):
-    """开始投票 / 结束投票 / 公布结果 / 作废: service.move, as the API's transitions endpoint,
+    """开始投票 / 结束投票 / 公布结果 / 作废: rounds.move, as the API's transitions endpoint,
     so a close reshuffles and seals the ballots exactly as there."""
     ballot, cycle = await _staff_ballot(session, user, ballot_id)
     form = await request.form()
@@ -293,7 +297,7 @@ async def move_round(request: Request, ballot_id: str, session: SessionDep,
     async with attempting(session) as tried:
         refuse_nul(reason)
         body = parse_form(BallotTransitionIn, {"to": to, "reason": reason}, FORM_LABELS)
-        await service.move(session, ballot, body.to, actor=user, reason=body.reason)
+        await rounds.move(session, ballot, body.to, actor=user, reason=body.reason)
     if exc := tried.refused:
         return await _refused(request, session, ballot, cycle, exc, typed={"reason": reason})
     return redirect(request, f"/staff/ballots/{ballot.id}?done={ballot.state}")

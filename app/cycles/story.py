@@ -26,6 +26,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ballotbox.forms import DEPUTIES_BALLOT
 from app.candidates.service import public_states
 from app.cycles.service import phase_history
 from app.govlist import comments as draft_comments
@@ -315,7 +316,8 @@ async def cycle_story(session: AsyncSession, cycle: Cycle,
         figures_of_comments = await draft_comments.figures(session, cycle.id)
     else:
         all_rounds = list(await session.scalars(select(BallotRound).where(
-            BallotRound.cycle_id == cycle.id).order_by(BallotRound.round)))
+            BallotRound.cycle_id == cycle.id, BallotRound.form == DEPUTIES_BALLOT.name)
+            .order_by(BallotRound.round)))
     rounds = [r for r in all_rounds if r.state == BallotState.published and r.results]
     projects: list[Project] = []
     if reached(cycle, CyclePhase.announced):

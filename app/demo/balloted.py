@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 
-from app.ballots import casting
+from app.ballotbox import casting, rounds
 from app.ballots import service as ballots
 from app.candidates import service as candidates
 from app.comments import service as comment_service
@@ -156,20 +156,20 @@ class FinishedYear(DecidedYear):
 
     async def _check_ins(self) -> None:
         for deputy in self.present[:self.spec.check_ins]:
-            await ballots.check_in(self.session, self.rounds[-1], deputy)
+            await rounds.check_in(self.session, self.rounds[-1], deputy)
 
     async def _record_attendance(self, batch: int) -> None:
         rest = self.present[self.spec.check_ins:]
         half = len(rest) // 2
         names = [d.username for d in (rest[:half] if batch == 0 else rest[half:])]
-        await ballots.record_attendance(self.session, self.rounds[-1], self.congress, names)
+        await rounds.record_attendance(self.session, self.rounds[-1], self.congress, names)
 
     async def _name_scrutineers(self) -> None:
-        await ballots.name_scrutineers(self.session, self.rounds[-1], self.congress,
+        await rounds.name_scrutineers(self.session, self.rounds[-1], self.congress,
                                        list(self.spec.scrutineers))
 
     async def _move_round(self, to: str) -> None:
-        await ballots.move(self.session, self.rounds[-1], to, actor=self.congress)
+        await rounds.move(self.session, self.rounds[-1], to, actor=self.congress)
 
     async def _cast(self, number: int) -> None:
         """Every deputy present casts their one secret ballot through the real casting code."""
@@ -192,7 +192,7 @@ class FinishedYear(DecidedYear):
                                f"{results.outcome}, the script expects {expected}")
 
     async def _sign_off(self, username: str) -> None:
-        await ballots.sign_off(self.session, self.rounds[-1], self.people[username])
+        await rounds.sign_off(self.session, self.rounds[-1], self.people[username])
 
     async def _runoff(self) -> None:
         self.rounds.append(await ballots.runoff(self.session, self.rounds[-1], self.congress,

@@ -4,9 +4,9 @@ from app.models.audit import AuditAnchor, AuditEntry
 from app.models.ballot import (
     BallotAttendance,
     BallotBoxKey,
-    BallotCandidate,
     BallotContent,
     BallotEnvelope,
+    BallotItem,
     BallotParticipation,
     BallotReceipt,
     BallotRound,
@@ -35,7 +35,7 @@ from app.models.user import JurisdictionGrant, User
 from app.models.workflow import StateTransition
 
 __all__ = ["DEFAULT_CATEGORIES", "AuditAnchor", "AuditEntry", "BallotAttendance", "BallotBoxKey",
-           "BallotCandidate", "BallotContent", "BallotEnvelope", "BallotParticipation", "BallotReceipt", "BallotRound",
+           "BallotContent", "BallotEnvelope", "BallotItem", "BallotParticipation", "BallotReceipt", "BallotRound",
            "BallotScrutineer", "Candidate", "CandidateRevision", "DeviceBallot", "PaperEntry",
            "CandidateSource", "ResponsibleUnit", "Comment", "CommentReport", "Cycle", "Endorsement",
            "Jurisdiction", "JurisdictionGrant", "JurisdictionLevel", "Notification", "Project",

@@ -1,16 +1,16 @@
-"""The deputies' ballot (票决): rounds, attendance, who voted, what was voted, receipts.
+"""The ballot box's tables (投票箱): rounds of either form — the deputies' ballot (票决) or the
+year-end evaluation (测评) — their items, attendance, who voted, what was voted, receipts.
 
 Secrecy by construction (DOMAIN.md 票决 3): who voted (`ballot_participation`) and what was
 voted (`ballot_content`) share no key, content carries no timestamp, and the order of content
 rows says nothing about time. A content row is a *slot*, made with a random id when a deputy
-checks in; casting fills a slot picked at random among the empty ones, so neither the slots'
-order nor their ids follow the order of casting. On SQLite the slot and receipt tables are
-WITHOUT ROWID, ordered by their random keys; on PostgreSQL the slot table has a low fillfactor
-so a filled slot stays on its page (a HOT update), not at the end of the heap; as its new
-version still follows earlier ones on the page, closing the round rewrites every filled slot
-in a random order (app/ballots/service.py reshuffle), so a plain scan follows no casting order. What the
-database's write-ahead log records is outside this: the log and its backups are to be kept as
-the ballot boxes are.
+checks in. While the round is open a cast stores a sealed envelope (`ballot_envelope`,
+app/ballotbox/envelopes.py) beside the participation row, never content; the close opens every
+envelope and fills the slots in one transaction, the contents sorted and the slots in the order
+of their random ids (app/ballotbox/opening.py), then deletes the envelopes and the round's key
+and has the database forget them. On SQLite the slot and receipt tables are WITHOUT ROWID,
+ordered by their random keys; on PostgreSQL the slot table has a low fillfactor, and the close
+rewrites the filled slots in a random order, so a plain scan follows no casting order.
 """
 
 from __future__ import annotations
@@ -25,15 +25,20 @@ from app.workflows.states import BallotState
 
 
 class BallotRound(SQLModel, table=True):
-    """BallotRound — 票决轮次: one vote of the deputies on a list of candidates for S seats."""
+    """BallotRound — 投票轮次: one secret vote of the deputies on the items of a ballot paper, in
+    one form (app/ballotbox/forms.py): the candidates for S seats (票决轮次) or the projects to
+    score (测评轮次)."""
 
     __tablename__ = "ballot_round"
-    __table_args__ = (UniqueConstraint("cycle_id", "round"),)
+    __table_args__ = (UniqueConstraint("cycle_id", "form", "round"),)  # numbered per form
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     cycle_id: str = Field(foreign_key="cycle.id", index=True, max_length=32)
     round: int
-    seats: int
+    # The ballot form (app/ballotbox/forms.py FORMS): deputies_ballot (票决) or evaluation (测评).
+    form: str = Field(default="deputies_ballot", max_length=24,
+                      sa_column_kwargs={"server_default": "deputies_ballot"})
+    seats: int  # 票决: the seats; a form without a limited mark ignores it
     # T (全体代表): the roster size when the round was created; never changes afterwards.
     total_deputies: int
     secret: bool = True
@@ -52,15 +57,16 @@ class BallotRound(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
-class BallotCandidate(SQLModel, table=True):
-    """BallotCandidate — 票面候选项目: a candidate on a round's ballot paper, in its place."""
+class BallotItem(SQLModel, table=True):
+    """BallotItem — 票面事项: an item on a round's ballot paper, in its place: a candidate (票决) or
+    a project (测评), as the round's form says; that stage checks the id when it makes the round."""
 
-    __tablename__ = "ballot_candidate"
-    __table_args__ = (UniqueConstraint("round_id", "candidate_id"),)
+    __tablename__ = "ballot_item"
+    __table_args__ = (UniqueConstraint("round_id", "item_id"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     round_id: str = Field(foreign_key="ballot_round.id", index=True, max_length=32)
-    candidate_id: str = Field(foreign_key="candidate.id", max_length=32)
+    item_id: str = Field(max_length=32)
     position: int
 
 
@@ -110,7 +116,7 @@ class BallotContent(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     round_id: str = Field(foreign_key="ballot_round.id", max_length=32)
     filled: bool = False
-    # Canonical JSON of {candidate_id: mark} (keys sorted), or None while the slot is empty.
+    # Canonical JSON of {item id: mark} (keys sorted), or None while the slot is empty.
     marks: str | None = Field(default=None, sa_type=Text)
     paper: bool = False
     invalid: bool = False  # a paper ballot recorded as spoilt

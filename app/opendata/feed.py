@@ -16,6 +16,7 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ballotbox.forms import DEPUTIES_BALLOT
 from app.i18n import gettext as _
 from app.models import (
     BallotRound,
@@ -50,7 +51,8 @@ async def _results(session: AsyncSession) -> list[tuple[StateTransition, BallotR
         .join(Cycle, Cycle.id == BallotRound.cycle_id)
         .where(StateTransition.entity_type == BALLOT_WORKFLOW.entity_type,
                StateTransition.to_state == BallotState.published,
-               BallotRound.state == BallotState.published)
+               BallotRound.state == BallotState.published,
+               BallotRound.form == DEPUTIES_BALLOT.name)
         .order_by(StateTransition.at.desc(), StateTransition.id.desc()).limit(FEED_SIZE))
     return list(rows.all())
 

@@ -296,7 +296,7 @@ async def _pg_reads(session: AsyncSession) -> AsyncIterator[_PgReads]:
     pool = session.info.get("pg_hot_pool")
     connection = None
     if pool is not None:
-        # The hot pool is the casts' first (app/ballots/casting.py): a read takes a connection
+        # The hot pool is the casts' first (app/ballotbox/casting.py): a read takes a connection
         # only if one is free at once, else it reads through the session.
         try:
             connection = await pool.getconn(timeout=HOT_POOL_WAIT_S)

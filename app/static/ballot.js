@@ -80,7 +80,7 @@
   var ALIASES = { O: "0", I: "1", L: "1" };
 
   // The code as issued: 16 characters of Crockford base32 in groups of four, upper case
-  // (receipt_digest() in app/ballots/service.py hashes it so).
+  // (receipt_digest() in app/ballotbox/receipts.py hashes it so).
   function normalize(text) {
     var plain = text.toUpperCase().replace(/[\s\-]/g, "").replace(/[OIL]/g, function (c) {
       return ALIASES[c];

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ballotbox.forms import DEPUTIES_BALLOT
 from app.models import BallotRound, Cycle
 from app.workflows.ballot import STATE_LABELS, UNFINISHED, BallotState
 
@@ -49,7 +50,8 @@ class SeatStatus:
 async def seat_status(session: AsyncSession, cycle: Cycle) -> SeatStatus:
     """How many of the cycle's seats its published rounds filled, and what is still open."""
     rounds = list(await session.scalars(select(BallotRound).where(
-        BallotRound.cycle_id == cycle.id).order_by(BallotRound.round)))
+        BallotRound.cycle_id == cycle.id, BallotRound.form == DEPUTIES_BALLOT.name)
+        .order_by(BallotRound.round)))
     unfinished = next((r for r in rounds if r.state in UNFINISHED), None)
     published = [r for r in rounds if r.state == BallotState.published and r.results]
     selected: set[str] = set()

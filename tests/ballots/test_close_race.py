@@ -14,10 +14,10 @@ import time
 import psycopg
 import pytest
 
-from app.ballotbox import envelopes
+from app.ballotbox import casting, envelopes
 from app.ballotbox.forms import canonical
+from app.ballotbox.queries import ROUND_LOCK_CLASS
 from app.ballotbox.receipts import receipt_digest
-from app.ballots import casting, service
 from app.models import new_id
 from tests.ballots.conftest import API, walk_round
 
@@ -40,7 +40,7 @@ def _sealed_cast(client, pg: str, ballot_id: str, deputy: str, marks: dict) -> d
     return {"rid": ballot_id, "uid": deputy, "version": None, "pid": new_id(), "eid": new_id(),
             "sealed": envelopes.seal(key, ballot_id, len(ids), content, receipt_digest("TEST"),
                                      None),
-            "lock_class": service.ROUND_LOCK_CLASS}
+            "lock_class": ROUND_LOCK_CLASS}
 
 
 def _in_thread(fn):
@@ -93,7 +93,7 @@ def test_a_cast_during_a_close_is_refused_with_nothing_written(client, world, pg
     marks = _marks(client, world, ballot_id)
     with psycopg.connect(pg) as close_conn:  # a close under way: lock taken, state changed
         close_conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                           (service.ROUND_LOCK_CLASS, ballot_id))
+                           (ROUND_LOCK_CLASS, ballot_id))
         close_conn.execute("UPDATE ballot_round SET state = 'closed' WHERE id = %s", (ballot_id,))
         voting, answer = _in_thread(lambda: client.post(
             f"{API}/ballots/{ballot_id}/votes", json={"marks": marks},

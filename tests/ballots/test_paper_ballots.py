@@ -11,9 +11,9 @@ from sqlalchemy import func, select, text
 
 from app.auth.roles import Role
 from app.auth.tokens import issue_token
+from app.ballotbox.devices import parse_device_csv
 from app.ballotbox.forms import canonical
 from app.ballots.bulletin import recompute
-from app.ballots.devices import parse_device_csv
 from app.errors import Invalid
 from app.models import (
     AuditEntry,

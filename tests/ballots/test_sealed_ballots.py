@@ -1,5 +1,5 @@
 """Sealed ballots (app/ballotbox/envelopes.py): the envelope, the round key and the close that
-opens them (app/ballots/service.py open_box). The storage-level proof is
+opens them (app/ballotbox/opening.py open_box). The storage-level proof is
 tests/ballots/test_storage_secrecy.py."""
 
 from __future__ import annotations
@@ -138,8 +138,8 @@ def test_a_key_read_in_a_group_of_casts_that_is_rolled_back_is_not_used_afterwar
 
     from sqlalchemy.engine import make_url
 
+    from app.ballotbox import casting
     from app.ballotbox.receipts import receipt_digest
-    from app.ballots import casting
 
     url = client.app.state.settings.database_url
     if not url.startswith("sqlite"):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.ballotbox import opening
-from app.ballots import service as ballot_service
+from app.ballotbox import rounds as box_rounds
 from app.models import BallotAttendance, BallotRound
 from app.workflows.ballot import BALLOT_WORKFLOW
 from tests.ballots.conftest import (
@@ -196,7 +196,7 @@ def test_opening_is_refused_below_quorum_and_without_scrutineers(client, world, 
     r = post(client, f"/staff/ballots/{ballot_id}/scrutineers", {"scrutineer": ["nobody"]})
     assert r.status_code == 422 and "以下账号不是本级在册代表：nobody" in r.text
     assert 'value="nobody"' in r.text  # the form keeps what was typed
-    scrutineers = run(client, lambda s: ballot_service.scrutineers_of(s, ballot_id))
+    scrutineers = run(client, lambda s: box_rounds.scrutineers_of(s, ballot_id))
     assert [u.username for u, _ in scrutineers] == ["dep-1", "dep-2"]
 
     r = post(client, f"/staff/ballots/{ballot_id}/transition", {"to": "open"})
@@ -228,7 +228,7 @@ def test_open_close_tally_and_publish_after_the_sign_offs(client, world, hall, m
     page = client.get(f"/staff/ballots/{ballot_id}")
     assert "计票结果" not in page.text and 'class="bchart"' not in page.text
 
-    # closing goes through service.move as the API does, so the box is opened
+    # closing goes through rounds.move as the API does, so the box is opened
     shuffled = []
     real = opening.open_box
 

@@ -1,9 +1,10 @@
-"""Paper ballots (纸质选票) and hall voting devices (表决器) of a ballot round (DOMAIN.md 票决 4).
+"""Paper ballots (纸质选票) of a round of either form (DOMAIN.md 票决 4, 测评).
 
 Paper. Staff record how many paper ballots were handed out (before or during the vote, or
 after it while the round is closed). Once the round is closed the box is opened and every
 sheet, numbered as it comes out, is entered twice by two different staff accounts (双人录入).
-Unmarked candidates count as abstain; a sheet may instead be entered as spoilt (废票).
+Marks follow the round's form (票决 or 测评); unmarked items count as abstain; a sheet may
+instead be entered as spoilt (废票).
 
 - one entry: the sheet is pending (待复核); the same account cannot make the second entry;
 - two entries that agree: the sheet is confirmed (一致) and becomes one `BallotContent` row
@@ -16,12 +17,12 @@ Unmarked candidates count as abstain; a sheet may instead be entered as spoilt (
   number typed wrong).
 
 The tally is refused while any sheet is pending or differs (`ensure_resolved`). Reading the
-sheets (their status, the summary) is app/ballots/sheets.py; marks and their rules app/ballotbox/forms.py.
+sheets (their status, the summary) is app/ballotbox/sheets.py; marks and their rules app/ballotbox/forms.py.
 
-Devices are app/ballots/devices.py.
+Devices are app/ballotbox/devices.py.
 
 Returned ballots (electronic, paper, device) count as cast; issued ballots are electronic
-slots + `paper_issued` + `device_issued` (service.issued_count): more returned than issued
+slots + `paper_issued` + `device_issued` (rounds.issued_count): more returned than issued
 voids the round at the tally. The audit log records sheet numbers and counts, never marks.
 """
 
@@ -34,9 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.deps import ensure_scope
-from app.ballotbox.forms import DEPUTIES_BALLOT, canonical
-from app.ballots.queries import candidates_of, locked_staff_round
-from app.ballots.sheets import (
+from app.ballotbox.forms import canonical, form_of
+from app.ballotbox.queries import item_ids_of, locked_staff_round
+from app.ballotbox.sheets import (
     PaperSummary,
     Sheet,
     SheetStatus,
@@ -93,15 +94,19 @@ def _ensure_closed(ballot: BallotRound) -> None:
 
 
 async def enter_sheet(session: AsyncSession, ballot: BallotRound, actor: User, *, sheet: int,
-                      marks: Mapping[str, str], spoilt: bool = False) -> Sheet:
-    """录入纸质选票: one reading of sheet `sheet` (or a correction of one's own, if it differs)."""
+                      marks: Mapping[str, str | list[str]], spoilt: bool = False) -> Sheet:
+    """录入纸质选票: one reading of sheet `sheet` (or a correction of one's own, if it differs).
+
+    `marks`: item id → the mark as written, in the round's form (app/ballotbox/forms.py); a
+    list when several marks are ticked for one item (测评: abstain for that item)."""
     await locked_staff_round(session, ballot, actor)
     _ensure_closed(ballot)
     if not 1 <= sheet <= MAX_SHEET:
         raise Invalid(f"The sheet number must be between 1 and {MAX_SHEET}.",
                       code="invalid_sheet", zh=f"选票编号应在 1 到 {MAX_SHEET} 之间。")
-    order = [c.id for c in await candidates_of(session, ballot.id)]
-    full = {} if spoilt else DEPUTIES_BALLOT.normalise(marks, order)
+    form = form_of(ballot.form)
+    order = await item_ids_of(session, ballot.id)
+    full = {} if spoilt else form.normalise(marks, order)
     entries = await entries_of(session, ballot.id, sheet)
     names = await entrant_names(session, entries)
     if len(entries) >= 2 and sheet_of(sheet, entries, names, order).status == SheetStatus.confirmed:
@@ -136,7 +141,7 @@ async def enter_sheet(session: AsyncSession, ballot: BallotRound, actor: User, *
     if result.status == SheetStatus.confirmed:
         session.add(BallotContent(round_id=ballot.id, filled=True, paper=True,
                                   marks=canonical(full),
-                                  invalid=DEPUTIES_BALLOT.is_invalid(full, ballot.seats, spoilt)))
+                                  invalid=form.is_invalid(full, ballot.seats, spoilt)))
         await session.flush()
     await audit.record(session, actor=actor.username, action="ballot_round.paper_entry",
                        entity_type="ballot_round", entity_id=ballot.id,
@@ -155,7 +160,7 @@ async def withdraw_entry(session: AsyncSession, ballot: BallotRound, actor: User
     if mine is None:
         raise NotFound(f"You have no entry of sheet {sheet}.", code="unknown_entry",
                        zh=f"您没有录入过第 {sheet} 张选票。")
-    order = [c.id for c in await candidates_of(session, ballot.id)]
+    order = await item_ids_of(session, ballot.id)
     if sheet_of(sheet, entries, {}, order).status == SheetStatus.confirmed:
         raise Conflict(f"Sheet {sheet} is confirmed already; a confirmed sheet is final.",
                        code="sheet_confirmed", zh=f"第 {sheet} 张选票已核对一致，不能再修改。")

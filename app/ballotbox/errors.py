@@ -1,6 +1,7 @@
-"""The ballot package's refusals (票决的拒绝): the errors more than one ballot module raises.
+"""The box's refusals (投票的拒绝): the errors more than one module raises, for rounds of
+either form (票决, 测评), so their words name no stage.
 
-A leaf module: it imports no other module of app/ballots, so service, casting, paper and
+A leaf module: it imports no other module of app/ballotbox, so rounds, casting, paper and
 devices all import it at the top of the file.
 """
 
@@ -11,7 +12,7 @@ from app.errors import Conflict, Forbidden, NotFound
 
 def unknown_ballot() -> NotFound:
     return NotFound("There is no such ballot round.", code="unknown_ballot",
-                    zh="找不到该票决轮次。")
+                    zh="找不到该投票轮次。")
 
 
 def not_a_deputy() -> Forbidden:
@@ -21,7 +22,7 @@ def not_a_deputy() -> Forbidden:
 
 def deputy_elsewhere() -> Forbidden:
     return Forbidden("You are a deputy of another jurisdiction.", code="outside_jurisdiction",
-                     zh="您不是本级人大代表，不能参加本次票决。")
+                     zh="您不是本级人大代表，不能参加本轮投票。")
 
 
 def already_voted() -> Conflict:
@@ -31,7 +32,7 @@ def already_voted() -> Conflict:
 
 def round_not_open() -> Conflict:
     return Conflict("This round is not open for voting.", code="round_not_open",
-                    zh="本轮票决不在投票时间内。")
+                    zh="本轮不在投票时间内。")
 
 
 def not_checked_in() -> Forbidden:

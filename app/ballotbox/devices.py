@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.ballotbox.forms import DEPUTIES_BALLOT, canonical
-from app.ballots.queries import candidates_of, locked_staff_round
+from app.ballotbox.forms import DEPUTIES_BALLOT, BallotForm, canonical, form_of
+from app.ballotbox.queries import item_ids_of, locked_staff_round
 from app.errors import Conflict, Invalid, TooLarge
 from app.models import BallotContent, BallotRound, DeviceBallot, User
 from app.workflows.ballot import BallotState
@@ -44,15 +44,17 @@ class DeviceFileInvalid(Invalid):
             + ("；……" if tail else "") + "。")
 
 
-def parse_device_csv(data: bytes, candidate_ids: Sequence[str]) -> list[dict[str, str]]:
+def parse_device_csv(data: bytes, candidate_ids: Sequence[str],
+                     form: BallotForm = DEPUTIES_BALLOT) -> list[dict[str, str]]:
     """Read a 表决器 (voting device) export, checking all of it first; marks per ballot.
 
     Format: UTF-8 text (a BOM is allowed), comma-separated. The first line is the header:
-    `ballot` (or `票号`), then one column per candidate, named by its id or by its position on
-    the ballot paper (1, 2, …); every candidate of the round has exactly one column. Each
-    further line is one ballot: a ballot number (non-empty, unique in the file, not stored),
-    then a mark per candidate: yes/no/abstain or 赞成/反对/弃权 (any case); an empty cell is
-    abstain. Blank lines are skipped. A ballot with more `yes` than seats is stored as invalid.
+    `ballot` (or `票号`), then one column per item (candidate, or project for 测评), named by its
+    id or by its position on the ballot paper (1, 2, …); every item of the round has exactly
+    one column. Each further line is one ballot: a ballot number (non-empty, unique in the
+    file, not stored), then a mark per item, a word of the round's form (票决: yes/no/abstain or
+    赞成/反对/弃权, any case); an empty cell is the form's blank (abstain). Blank lines are
+    skipped. A 票决 ballot with more `yes` than seats is stored as invalid.
     """
     try:
         text = data.decode("utf-8-sig")
@@ -72,7 +74,7 @@ def parse_device_csv(data: bytes, candidate_ids: Sequence[str]) -> list[dict[str
     except csv.Error as exc:
         raise Invalid(f"The file is not valid CSV: {exc}.", code="csv_malformed",
                       zh="文件不是有效的 CSV 文件。") from None
-    columns = _header_columns(header, candidate_ids)
+    columns = _header_columns(header, candidate_ids, form)
     rows: list[dict[str, str]] = []
     problems: list[tuple[str, str]] = []
     seen: dict[str, int] = {}
@@ -101,13 +103,13 @@ def parse_device_csv(data: bytes, candidate_ids: Sequence[str]) -> list[dict[str
                 seen[number] = line
             marks = {}
             for col, cid in columns.items():
-                mark = DEPUTIES_BALLOT.aliases.get(cells[col - 1].lower())
+                mark = form.aliases.get(cells[col - 1].lower())
                 if mark is None:
                     problems.append((
                         f"line {line}, column {col} ({header[col - 1][:32]}): "
-                        f"'{cells[col - 1][:20]}' is not yes/no/abstain/赞成/反对/弃权",
-                        f"第 {line} 行第 {col} 列：“{cells[col - 1][:20]}”不是赞成、反对或弃权"))
-                marks[cid] = mark or "abstain"
+                        f"'{cells[col - 1][:20]}' is not {form.mark_words[0]}",
+                        f"第 {line} 行第 {col} 列：“{cells[col - 1][:20]}”不是{form.mark_words[1]}"))
+                marks[cid] = mark or form.blank
             rows.append(marks)
             if len(problems) > MAX_PROBLEMS:
                 raise DeviceFileInvalid("csv_rows_invalid", problems, more=True)
@@ -122,8 +124,10 @@ def parse_device_csv(data: bytes, candidate_ids: Sequence[str]) -> list[dict[str
     return [{cid: m[cid] for cid in candidate_ids} for m in rows]
 
 
-def _header_columns(header: Sequence[str], candidate_ids: Sequence[str]) -> dict[int, str]:
-    """Column number (1-based) → candidate id, or DeviceFileInvalid naming every bad cell."""
+def _header_columns(header: Sequence[str], candidate_ids: Sequence[str],
+                    form: BallotForm) -> dict[int, str]:
+    """Column number (1-based) → item id, or DeviceFileInvalid naming every bad cell."""
+    noun, zh_noun = form.item_noun
     problems: list[tuple[str, str]] = []
     if not header or header[0].lower() not in BALLOT_HEADERS:
         problems.append(("line 1, column 1: the first column must be 'ballot'",
@@ -135,21 +139,21 @@ def _header_columns(header: Sequence[str], candidate_ids: Sequence[str]) -> dict
         elif name.isascii() and name.isdigit() and 1 <= int(name) <= len(candidate_ids):
             cid = candidate_ids[int(name) - 1]
         else:
-            problems.append((f"line 1, column {col}: '{name[:40]}' is neither a candidate id "
+            problems.append((f"line 1, column {col}: '{name[:40]}' is neither a {noun} id "
                              f"of this round nor a position 1–{len(candidate_ids)}",
-                             f"第 1 行第 {col} 列：“{name[:40]}”不是本轮候选项目编号，"
+                             f"第 1 行第 {col} 列：“{name[:40]}”不是本轮{zh_noun}编号，"
                              f"也不是 1–{len(candidate_ids)} 的票面序号"))
             continue
         if cid in columns.values():
-            problems.append((f"line 1, column {col}: candidate {cid} has a column already",
-                             f"第 1 行第 {col} 列：该候选项目的列重复"))
+            problems.append((f"line 1, column {col}: {noun} {cid} has a column already",
+                             f"第 1 行第 {col} 列：该{zh_noun}的列重复"))
             continue
         columns[col] = cid
     missing = [i for i, cid in enumerate(candidate_ids, 1) if cid not in columns.values()]
     if missing and len(problems) < MAX_PROBLEMS:
-        problems.append((f"line 1: no column for the candidate(s) at position "
+        problems.append((f"line 1: no column for the {noun}(s) at position "
                          f"{', '.join(map(str, missing))}",
-                         f"第 1 行：缺少票面第 {'、'.join(map(str, missing))} 个候选项目的列"))
+                         f"第 1 行：缺少票面第 {'、'.join(map(str, missing))} 个{zh_noun}的列"))
     if problems:
         raise DeviceFileInvalid("csv_header", problems)
     return columns
@@ -171,11 +175,12 @@ async def import_devices(session: AsyncSession, ballot: BallotRound, actor: User
     if len(data) > MAX_DEVICE_BYTES:
         raise TooLarge("The device file is larger than 1 MB.", code="file_too_large",
                        zh="表决器结果文件超过 1 MB。")
-    order = [c.id for c in await candidates_of(session, ballot.id)]
-    rows = parse_device_csv(data, order)
+    form = form_of(ballot.form)
+    order = await item_ids_of(session, ballot.id)
+    rows = parse_device_csv(data, order, form)
     secrets.SystemRandom().shuffle(rows)  # the export's order may follow the seats
     contents = [BallotContent(round_id=ballot.id, filled=True, paper=False,
-                              marks=canonical(marks), invalid=DEPUTIES_BALLOT.is_invalid(marks, ballot.seats))
+                              marks=canonical(marks), invalid=form.is_invalid(marks, ballot.seats))
                 for marks in rows]
     session.add_all(contents)
     await session.flush()

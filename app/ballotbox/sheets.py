@@ -1,8 +1,8 @@
 """Reading the paper sheets of a round (纸质选票录入情况): each sheet's status from its entries, the
 summary, and the refusal of a tally while a sheet is unresolved (`ensure_resolved`).
 
-Entering sheets is app/ballots/paper.py; the tally (app/ballots/service.py `count`) asks
-`ensure_resolved`. Imports only the leaf app/ballots/queries.py.
+Entering sheets is app/ballotbox/paper.py; the tally (app/ballots/service.py `count`) asks
+`ensure_resolved`. Imports only the leaf app/ballotbox/queries.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ballots.queries import candidates_of
+from app.ballotbox.queries import item_ids_of
 from app.errors import Conflict
 from app.i18n import N_
 from app.models import BallotRound, PaperEntry, User
@@ -113,7 +113,7 @@ async def summary(session: AsyncSession, ballot: BallotRound) -> PaperSummary:
     """录入情况: every entered sheet with its status, in sheet order, and the paper issued."""
     entries = await entries_of(session, ballot.id)
     names = await entrant_names(session, entries)
-    order = [c.id for c in await candidates_of(session, ballot.id)]
+    order = await item_ids_of(session, ballot.id)
     by_sheet: dict[int, list[PaperEntry]] = {}
     for e in entries:
         by_sheet.setdefault(e.sheet, []).append(e)

@@ -1,11 +1,12 @@
-"""Casting a ballot in secret (投票): the one ballot per deputy, receipts.
+"""Casting a ballot in secret (投票): the one ballot per deputy, receipts — of either form (票决
+or 测评: the round's form checks and completes the marks, app/ballotbox/forms.py).
 
 A cast records that the deputy voted (the participation row) and stores their ballot as a sealed
 envelope (app/ballotbox/envelopes.py): the canonical content and the receipt's hash, encrypted
 under the round's key, which the database holds only wrapped under the server's ballot key.
 Whoever reads the database sees who voted and an envelope written with it, never what is in it.
 The close opens the envelopes and writes contents and receipts in one transaction, in an order
-that follows the contents (app/ballots/service.py `move`, `open_box`). Logs and the audit trail
+that follows the contents (app/ballotbox/rounds.py `move`, app/ballotbox/opening.py). Logs and the audit trail
 say that a deputy voted, never how.
 """
 
@@ -20,9 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.deps import ensure_token_user, invalid_token, password_change_required
 from app.auth.roles import Role
 from app.ballotbox import envelopes, keys
-from app.ballotbox.forms import DEPUTIES_BALLOT, BallotForm
-from app.ballotbox.receipts import new_receipt, receipt_digest
-from app.ballots.errors import (
+from app.ballotbox.errors import (
     already_voted,
     deputy_elsewhere,
     not_a_deputy,
@@ -30,7 +29,9 @@ from app.ballots.errors import (
     round_not_open,
     unknown_ballot,
 )
-from app.ballots.queries import ROUND_LOCK_CLASS
+from app.ballotbox.forms import BallotForm, form_of
+from app.ballotbox.queries import ROUND_LOCK_CLASS
+from app.ballotbox.receipts import new_receipt, receipt_digest
 from app.db import pg_autocommit, run_on_sqlite_thread, sqlite_write
 from app.errors import Invalid
 from app.models import BallotRound, User, new_id
@@ -41,37 +42,37 @@ from app.workflows.ballot import BallotState
 #
 # A cast is the one hot path of a session hall (a national congress's 3,000 deputies vote within
 # minutes), so it is written at the driver level: every refusal is checked first (round, deputy,
-# attendance, the candidates on the paper), then the writes claim the deputy's one ballot and
+# attendance, the items on the paper), then the writes claim the deputy's one ballot and
 # store its sealed envelope. On PostgreSQL the refusals and writes are one call of the stored
 # function minsheng_cast_sealed; on SQLite _cast_sqlite runs them on the worker's writer thread
 # (app/db.py SqliteWriter), several casts to a commit. _FACTS is that first read on SQLite; on
 # PostgreSQL it only words a refusal of the marks.
 #
 # No audit entry is written per ballot: the participation row is the record that a deputy voted,
-# and closing the round seals all of them in the audit chain at once (service.seal). Every cast
+# and closing the round seals all of them in the audit chain at once (rounds.seal). Every cast
 # appending to the one hash chain serialised all casting on its lock.
 
 _FACTS = """
 SELECT r.state, r.seats, r.secret, c.jurisdiction_code,
        u.id, u.role, u.jurisdiction_code, u.is_active, u.token_version, u.must_change_password,
        EXISTS (SELECT 1 FROM ballot_attendance a WHERE a.round_id = r.id AND a.user_id = u.id),
-       (SELECT {agg}(bc.candidate_id, ',') FROM ballot_candidate bc WHERE bc.round_id = r.id)
+       (SELECT {agg}(bi.item_id, ',') FROM ballot_item bi WHERE bi.round_id = r.id), r.form
 FROM ballot_round r JOIN cycle c ON c.id = r.cycle_id LEFT JOIN user_account u ON u.id = {uid}
 WHERE r.id = {rid}"""
 # PostgreSQL: the whole cast is one call of minsheng_cast_sealed (migration 2026-12-07-0720),
 # which holds the round's advisory lock (ROUND_LOCK_CLASS) shared until it commits; closing the
-# round (service.stop_casting) takes it exclusively first, so the close waits for the casts under
+# round (rounds.stop_casting) takes it exclusively first, so the close waits for the casts under
 # way and later casts see the round closed. A refusal comes back as its code, nothing written.
 # The marks are checked and sealed before the call, against what _PG_BOX read of the round
-# (remembered by the worker while the round is open: its seats and candidates never change).
+# (remembered by the worker while the round is open: its seats, items and form never change).
 _PG_CAST = ("SELECT minsheng_cast_sealed(%(rid)s, %(uid)s, %(version)s, %(pid)s, %(eid)s, "
             "%(sealed)s, %(lock_class)s)")
 _PG_FACTS = _FACTS.format(agg="string_agg", uid="%(uid)s", rid="%(rid)s")
 _SQLITE_FACTS = _FACTS.format(agg="group_concat", uid="?", rid="?")
 _BOX = """
 SELECT r.state, r.seats, r.secret,
-       (SELECT {agg}(bc.candidate_id, ',') FROM ballot_candidate bc WHERE bc.round_id = r.id),
-       k.wrapped, k.key_id
+       (SELECT {agg}(bi.item_id, ',') FROM ballot_item bi WHERE bi.round_id = r.id),
+       k.wrapped, k.key_id, r.form
 FROM ballot_round r LEFT JOIN ballot_box_key k ON k.round_id = r.id WHERE r.id = {rid}"""
 _PG_BOX = _BOX.format(agg="string_agg", rid="%(rid)s")
 _PG_NEW_KEY = ("INSERT INTO ballot_box_key (round_id, wrapped, key_id) "
@@ -91,10 +92,10 @@ class _Box:
 
     seats: int
     secret: bool
-    candidate_ids: frozenset[str]
+    item_ids: frozenset[str]
+    form: BallotForm
     key: bytes
     wrapped: bytes = b""  # as stored: SQLite checks its copy against the row on every cast
-    form: BallotForm = DEPUTIES_BALLOT
 
 
 @dataclass(frozen=True)
@@ -112,21 +113,28 @@ class _Facts:
     token_version: int | None
     must_change_password: bool
     checked_in: bool
-    candidate_ids: frozenset[str]
+    item_ids: frozenset[str]
+    form: BallotForm
 
     @classmethod
     def of(cls, row) -> _Facts | None:
         if row is None:
             return None
         (state, seats, secret, cycle_j, uid, role, user_j, active, version, must_change,
-         present, cids) = row
+         present, ids, form) = row
         return cls(state, seats, bool(secret), cycle_j, uid, role, user_j, bool(active), version,
-                   bool(must_change), bool(present), frozenset((cids or "").split(",")) - {""})
+                   bool(must_change), bool(present), _ids(ids), form_of(form))
 
 
-def _checked(facts: _Facts | None, marks: dict[str, str], token_version: int | None) -> _Facts:
-    """Every refusal of a cast, in the order the API gives them; nothing is written before."""
-    if facts is None:
+def _ids(joined: str | None) -> frozenset[str]:
+    return frozenset((joined or "").split(",")) - {""}
+
+
+def _checked(facts: _Facts | None, marks: dict[str, str], token_version: int | None,
+             form: str | None = None) -> _Facts:
+    """Every refusal of a cast, in the order the API gives them; nothing is written before.
+    `form`: the form the caller casts on (None: the round was loaded by its stage already)."""
+    if facts is None or form not in (None, facts.form.name):
         raise unknown_ballot()
     if token_version is not None:  # the API's bearer token: the account as it is now
         ensure_token_user(facts.user_id is not None and facts.is_active
@@ -140,13 +148,13 @@ def _checked(facts: _Facts | None, marks: dict[str, str], token_version: int | N
         raise round_not_open()
     if not facts.checked_in:
         raise not_checked_in()
-    DEPUTIES_BALLOT.check(facts.candidate_ids, marks, facts.seats)
+    facts.form.check(facts.item_ids, marks, facts.seats)
     return facts
 
 
 def _seal(box: _Box, round_id: str, user_id: str, marks: dict[str, str], digest: str) -> bytes:
-    return envelopes.seal(box.key, round_id, len(box.candidate_ids),
-                          box.form.content(box.candidate_ids, marks), digest,
+    return envelopes.seal(box.key, round_id, len(box.item_ids),
+                          box.form.content(box.item_ids, marks), digest,
                           None if box.secret else user_id)
 
 
@@ -173,8 +181,10 @@ async def cast(session: AsyncSession, ballot: BallotRound, user: User,
 
 @counts_casts("api")
 async def cast_in_own_transaction(state, round_id: str, user_id: str, marks: dict[str, str], *,
-                                  token_version: int) -> str:
-    """Cast the API caller's one ballot in a transaction of its own (POST /ballots/{id}/votes).
+                                  token_version: int, form: str) -> str:
+    """Cast the API caller's one ballot in a transaction of its own (POST /ballots/{id}/votes)
+    in a round of the given form (a round of another form is refused as unknown: each stage's
+    API casts on its own rounds).
 
     The account is checked here (active, token not revoked, password changed) in the cast's one
     read, so the API's hot path loads no ORM objects and opens no session. A second submission
@@ -186,14 +196,15 @@ async def cast_in_own_transaction(state, round_id: str, user_id: str, marks: dic
     if state.settings.is_sqlite:
         await sqlite_write(state, partial(
             _cast_sqlite, round_id=round_id, user_id=user_id, marks=marks,
-            token_version=token_version, digest=receipt_digest(code), wrapper=wrapper))
+            token_version=token_version, digest=receipt_digest(code), wrapper=wrapper,
+            form=form))
         return code
     async with pg_autocommit(state) as connection:
         async def first_row(sql: str, params: dict) -> tuple | None:
             return await (await connection.execute(sql, params, prepare=True)).fetchone()
 
         await _cast_pg(first_row, round_id, user_id, marks, token_version, receipt_digest(code),
-                       wrapper, committed=True)
+                       wrapper, committed=True, form=form)
     return code
 
 
@@ -214,8 +225,8 @@ async def _box_pg(first_row, round_id: str, wrapper: envelopes.Wrapper,
                                       "wrapped": wrapper.wrap(round_id,
                                                               envelopes.new_round_key())})
         row = await first_row(_PG_BOX, {"rid": round_id})  # ours, or a racing cast's
-    state, seats, secret, cids, wrapped, key_id = row
-    box = _Box(seats, bool(secret), frozenset((cids or "").split(",")) - {""},
+    state, seats, secret, ids, wrapped, key_id, form = row
+    box = _Box(seats, bool(secret), _ids(ids), form_of(form),
                wrapper.unwrap(round_id, wrapped, key_id))
     if committed or not made:  # a key made in a transaction still open may yet be rolled back
         keys.remember(round_id, wrapper.key_id, box)
@@ -224,16 +235,18 @@ async def _box_pg(first_row, round_id: str, wrapper: envelopes.Wrapper,
 
 async def _cast_pg(first_row, round_id: str, user_id: str, marks: dict[str, str],
                    token_version: int | None, digest: str, wrapper: envelopes.Wrapper, *,
-                   committed: bool) -> None:
+                   committed: bool, form: str | None = None) -> None:
     """Cast through minsheng_cast_sealed with `first_row(sql, params)` on one connection; a
     refusal raises the same error as the SQLite path (the facts are read to word a refusal of
     the marks, which comes after every other refusal)."""
     params = {"rid": round_id, "uid": user_id, "version": token_version, "pid": new_id(),
               "eid": new_id(), "sealed": b"", "lock_class": ROUND_LOCK_CLASS}
     box = await _box_pg(first_row, round_id, wrapper, committed)
+    if box is not None and form not in (None, box.form.name):
+        raise unknown_ballot()
     if box is not None:
         try:
-            box.form.check(box.candidate_ids, marks, box.seats)
+            box.form.check(box.item_ids, marks, box.seats)
         except Invalid:
             _checked(_Facts.of(await first_row(_PG_FACTS, params)), marks, token_version)
             raise
@@ -257,21 +270,22 @@ def _box_sqlite(db: sqlite3.Connection, facts: _Facts, round_id: str,
     if row is None:  # the round's first cast: its key
         key = envelopes.new_round_key()
         db.execute(_SQLITE_NEW_KEY, (round_id, wrapper.wrap(round_id, key), wrapper.key_id))
-        return _Box(facts.seats, facts.secret, facts.candidate_ids, key)
+        return _Box(facts.seats, facts.secret, facts.item_ids, facts.form, key)
     box = keys.recall(round_id, wrapper.key_id)
     if box is not None and box.wrapped == row[0]:
         return box
-    box = _Box(facts.seats, facts.secret, facts.candidate_ids,
+    box = _Box(facts.seats, facts.secret, facts.item_ids, facts.form,
                wrapper.unwrap(round_id, row[0], row[1]), bytes(row[0]))
     keys.remember(round_id, wrapper.key_id, box)
     return box
 
 
 def _cast_sqlite(db: sqlite3.Connection, *, round_id: str, user_id: str, marks: dict[str, str],
-                 token_version: int | None, digest: str, wrapper: envelopes.Wrapper) -> None:
+                 token_version: int | None, digest: str, wrapper: envelopes.Wrapper,
+                 form: str | None = None) -> None:
     """The refusals, then the writes, on the connection's own thread (one hand-over)."""
     facts = _checked(_Facts.of(db.execute(_SQLITE_FACTS, (user_id, round_id)).fetchone()),
-                     marks, token_version)
+                     marks, token_version, form)
     if db.execute(_SQLITE_CLAIM, (new_id(), round_id, user_id)).rowcount != 1:
         raise already_voted()
     box = _box_sqlite(db, facts, round_id, wrapper)

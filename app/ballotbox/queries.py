@@ -1,7 +1,7 @@
-"""What several ballot modules read about a round: its candidates, its stored ballots, which
+"""What several modules of the box read about a round: its items, its stored ballots, which
 came from the devices, the round locked for staff, and the advisory lock's class.
 
-A leaf module: it imports no other module of app/ballots.
+A leaf module: it imports no other module of app/ballotbox or of a stage.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import ensure_scope
 from app.models import (
-    BallotCandidate,
     BallotContent,
+    BallotItem,
     BallotRound,
-    Candidate,
     Cycle,
     DeviceBallot,
     User,
@@ -25,12 +24,10 @@ from app.models import (
 ROUND_LOCK_CLASS = 73_412
 
 
-async def candidates_of(session: AsyncSession, ballot_id: str) -> list[Candidate]:
-    """The candidates on the round's ballot paper, in their order."""
-    rows = await session.scalars(
-        select(Candidate).join(BallotCandidate, BallotCandidate.candidate_id == Candidate.id)
-        .where(BallotCandidate.round_id == ballot_id).order_by(BallotCandidate.position))
-    return list(rows)
+async def item_ids_of(session: AsyncSession, round_id: str) -> list[str]:
+    """The ids of the items on the round's ballot paper (candidates or projects), in order."""
+    return list(await session.scalars(select(BallotItem.item_id).where(
+        BallotItem.round_id == round_id).order_by(BallotItem.position)))
 
 
 async def stored_ballots(session: AsyncSession, ballot_id: str) -> list[BallotContent]:

@@ -379,7 +379,8 @@ def _warn_of_newer_anchors(settings, restored_entries: int) -> None:
 def cmd_tally(args) -> int:
     import json
 
-    from app.ballots.bulletin import BulletinError, differences, recompute
+    from app.ballotbox.bulletin import BulletinError, differences
+    from app.ballots.bulletin import recompute
 
     try:
         if args.file == "-":

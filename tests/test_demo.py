@@ -23,7 +23,8 @@ from sqlmodel import SQLModel
 
 from app import demo
 from app.audit import service as audit
-from app.ballots.bulletin import differences, recompute
+from app.ballotbox.bulletin import differences
+from app.ballots.bulletin import recompute
 from app.demo import ziyang
 from app.demo.calendar import Years, congress_session
 from app.demo.people import JURISDICTIONS, STAFF

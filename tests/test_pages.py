@@ -111,13 +111,17 @@ def test_admin_adds_a_jurisdiction_and_an_account_through_the_pages(client, worl
                                                   "level": "township", "parent_code": "",
                                                   "csrftoken": csrf(client)})
     assert r.status_code == 422 and "乡镇和街道须选择所属的县" in r.text
-    r = client.post("/admin/users", data={"username": "zhao-liu", "display_name": "赵六",
-                                          "password": "first-pass-1", "role": "unit_staff",
-                                          "jurisdiction_code": "lezhi", "csrftoken": csrf(client)})
+    unit = client.post("/api/v1/jurisdictions/lezhi/units", json={"name": "县交通运输局"},
+                       headers=world.headers("gov_staff")).json()
+    account = {"username": "zhao-liu", "display_name": "赵六", "password": "first-pass-1",
+               "role": "unit_staff", "jurisdiction_code": "lezhi", "csrftoken": csrf(client)}
+    # a unit's staff account names its unit: refused without, the form shown again
+    r = client.post("/admin/users", data=account)
+    assert r.status_code == 422 and "责任单位账号须选择所属责任单位" in r.text
+    assert 'value="zhao-liu"' in r.text and "乐至县 · 县交通运输局" in r.text
+    r = client.post("/admin/users", data={**account, "unit_id": unit["id"]})
     assert "赵六" in client.get("/admin/users").text
-    r = client.post("/admin/users", data={"username": "zhao-liu", "display_name": "赵六",
-                                          "password": "first-pass-1", "role": "unit_staff",
-                                          "jurisdiction_code": "lezhi", "csrftoken": csrf(client)})
+    r = client.post("/admin/users", data={**account, "unit_id": unit["id"]})
     assert r.status_code == 409 and "已被使用" in r.text
     # An account made by an admin must change its password at first log-in.
     client.post("/logout", data={"csrftoken": csrf(client)})

@@ -7,6 +7,7 @@ import base64
 import binascii
 
 from fastapi import APIRouter, Request
+from sqlalchemy import select
 
 from app.auth.roles import Perm, Role
 from app.db import SessionDep
@@ -15,7 +16,7 @@ from app.i18n import N_
 from app.jurisdictions import imports, nesting
 from app.jurisdictions import service as jurisdictions
 from app.jurisdictions.schemas import JurisdictionIn
-from app.models import User
+from app.models import Jurisdiction, ResponsibleUnit, User
 from app.pages.deps import page_perm
 from app.pages.forms import attempting, parse_form, refusal_text
 from app.pages.render import redirect, render
@@ -27,7 +28,7 @@ router = APIRouter(include_in_schema=False, prefix="/admin")
 J_LABELS = {"code": "代码", "name": "名称", "level": "级别", "parent_code": "上级",
             "division_code": "行政区划代码"}
 U_LABELS = {"username": "用户名", "password": "初始密码", "display_name": "姓名",
-            "role": "角色", "jurisdiction_code": "行政区域"}
+            "role": "角色", "jurisdiction_code": "行政区域", "unit_id": "责任单位"}
 MAX_ROSTER_BYTES = 1_000_000
 PARENT_LEVELS = frozenset({nesting.L.province, nesting.L.city, nesting.L.county})
 IMPORT_STATUS = {"new": N_("新增"), "unchanged": N_("已存在，不变"), "error": N_("有错误")}
@@ -123,7 +124,17 @@ async def _users_page(request: Request, session, *, form=None, error=None, statu
     return render(request, "admin/users.html", {
         "users": rows, "total": total, "page": page, "per_page": 50,
         "jurisdictions": await jurisdictions.list_all(session), "roles": list(Role),
-        "form": form or {}, "error": error}, status=status)
+        "units": await _units(session), "form": form or {}, "error": error}, status=status)
+
+
+async def _units(session) -> list[tuple[str, str]]:
+    """Every active responsible unit as (id, "jurisdiction · unit"), for the unit_staff choice."""
+    rows = await session.execute(
+        select(ResponsibleUnit.id, Jurisdiction.name, ResponsibleUnit.name)
+        .join(Jurisdiction, Jurisdiction.code == ResponsibleUnit.jurisdiction_code)
+        .where(ResponsibleUnit.active.is_(True))
+        .order_by(Jurisdiction.code, ResponsibleUnit.name))
+    return [(uid, f"{jname} · {uname}") for uid, jname, uname in rows.all()]
 
 
 @router.get("/users")
@@ -137,6 +148,7 @@ async def create_user(request: Request, session: SessionDep,
                       user: User = page_perm(Perm.user_manage)):
     form = dict(await request.form())
     form["jurisdiction_code"] = form.get("jurisdiction_code") or None  # none: an admin
+    form["unit_id"] = form.get("unit_id") or None  # unit_staff only
     async with attempting(session) as tried:
         data = parse_form(UserIn, form, U_LABELS)
         await users.create(session, actor=user, **data.model_dump(),

@@ -141,13 +141,14 @@ async def administrator(session: AsyncSession) -> User:
 
 
 async def _account(session: AsyncSession, admin: User, username: str, name: str, role: str,
-                   code: str) -> User:
+                   code: str, unit_id: str | None = None) -> User:
     """The demo's account, or the one already there by that name."""
     existing = await users.by_username(session, username)
     if existing is not None:
         return existing
     return await users.create(session, actor=admin, username=username, password=DEMO_PASSWORD,
-                              display_name=name, role=role, jurisdiction_code=code)
+                              display_name=name, role=role, jurisdiction_code=code,
+                              unit_id=unit_id)
 
 
 async def _resident(session: AsyncSession, phone: str, name: str, code: str) -> User:
@@ -171,7 +172,9 @@ async def set_up(session: AsyncSession) -> People:
     people = People()
     people.by_username[admin.username] = admin
     for username, name, role, code in STAFF:
-        people.by_username[username] = await _account(session, admin, username, name, role, code)
+        if role != Role.unit_staff:  # after their units, below
+            people.by_username[username] = await _account(session, admin, username, name,
+                                                          role, code)
     for phone, name, code in RESIDENTS:
         resident = await _resident(session, phone, name, code)
         people.by_username[phone] = resident
@@ -187,8 +190,15 @@ async def set_up(session: AsyncSession) -> People:
             jurisdiction_code=code, people=roster)
         people.deputies[code] = deputies
         people.by_username.update((d.username, d) for d in deputies)
+    units: dict[tuple[str, str], str] = {}
     for code, names in UNITS.items():
         for name in names:
-            await candidates.add_unit(session, actor=people[f"{code}-gov"],
-                                      jurisdiction_code=code, name=name)
+            unit = await candidates.add_unit(session, actor=people[f"{code}-gov"],
+                                             jurisdiction_code=code, name=name)
+            units[code, name] = unit.id
+    for username, name, role, code in STAFF:
+        if role == Role.unit_staff:  # 张交通（县交通运输局）: the unit in the name's brackets
+            unit_name = name[name.index("（") + 1:name.rindex("）")]
+            people.by_username[username] = await _account(
+                session, admin, username, name, role, code, units[code, unit_name])
     return people

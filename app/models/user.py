@@ -22,6 +22,10 @@ class User(SQLModel, table=True):
     # None only for an administrator, who belongs to no jurisdiction (app/auth/deps.py in_scope).
     jurisdiction_code: str | None = Field(default=None, foreign_key="jurisdiction.code",
                                           index=True, max_length=32)
+    # A unit_staff account's responsible unit (责任单位), of its jurisdiction; None for every
+    # other role. Such an account acts on that unit's projects only.
+    unit_id: str | None = Field(default=None, foreign_key="responsible_unit.id", index=True,
+                                max_length=32)
     password_hash: str = Field(max_length=255)
     # A resident's verified mobile number (also their username when they registered themselves).
     phone: str | None = Field(default=None, sa_column=Column(String(20), unique=True))

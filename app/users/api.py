@@ -29,18 +29,22 @@ router = APIRouter(tags=["users"])
 
 def to_out(u: User) -> UserOut:
     return UserOut(id=u.id, username=u.username, display_name=u.display_name, role=u.role,
-                   jurisdiction_code=u.jurisdiction_code, is_active=u.is_active,
+                   jurisdiction_code=u.jurisdiction_code, unit_id=u.unit_id,
+                   is_active=u.is_active,
                    must_change_password=u.must_change_password)
 
 
 @router.post("/users", status_code=201, response_model=UserCreated)
 async def create_user(body: UserIn, session: SessionDep, actor: CurrentUser):
-    """Create an account (admin); congress staff create deputies of their jurisdiction."""
+    """Create an account (admin); congress staff create deputies of their jurisdiction.
+
+    A unit_staff account names its responsible unit (`unit_id`), one of its jurisdiction's."""
     if actor.role not in (Role.admin, Role.congress_staff):
         raise Forbidden("Your role may not create accounts.", code="permission_denied")
     user = await service.create(session, actor=actor, username=body.username,
                                 password=body.password, display_name=body.display_name,
-                                role=body.role, jurisdiction_code=body.jurisdiction_code)
+                                role=body.role, jurisdiction_code=body.jurisdiction_code,
+                                unit_id=body.unit_id)
     return UserCreated(id=user.id, username=user.username, role=user.role)
 
 

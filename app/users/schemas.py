@@ -19,6 +19,8 @@ class UserIn(Input):
     role: Role
     # Required for every role but admin: an administrator belongs to no jurisdiction.
     jurisdiction_code: str | None = Field(default=None, min_length=1, max_length=32)
+    # Required for unit_staff (their responsible unit, of the same jurisdiction); no other role.
+    unit_id: str | None = Field(default=None, min_length=1, max_length=32)
 
 
 class UserCreated(BaseModel):
@@ -33,6 +35,7 @@ class UserOut(BaseModel):
     display_name: str
     role: str
     jurisdiction_code: str | None  # None: an administrator, who acts in every jurisdiction
+    unit_id: str | None = None  # unit_staff: their responsible unit
     is_active: bool
     must_change_password: bool
 

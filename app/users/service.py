@@ -24,7 +24,7 @@ from app.auth.passwords import (
 from app.auth.roles import Role
 from app.errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
 from app.jurisdictions import service as jurisdictions
-from app.models import JurisdictionGrant, User
+from app.models import JurisdictionGrant, ResponsibleUnit, User
 from app.textfile import decode_table_text
 from app.users.schemas import USERNAME_PATTERN
 
@@ -73,16 +73,37 @@ async def _check_may_create(session: AsyncSession, actor: User, role: str,
 
 async def create(session: AsyncSession, *, actor: User, username: str, password: str,
                  display_name: str, role: str, jurisdiction_code: str | None,
-                 must_change_password: bool = False) -> User:
+                 must_change_password: bool = False, unit_id: str | None = None) -> User:
     """Create one account after checking who may create it and the password policy.
 
     `jurisdiction_code` is required for every role but admin; an admin may have none.
+    `unit_id` is required for unit_staff — an active responsible unit of that jurisdiction —
+    and refused for any other role.
     """
     await _check_may_create(session, actor, role, jurisdiction_code)
+    await _check_unit(session, role, jurisdiction_code, unit_id)
     return await _store(session, actor=actor.username, username=username, password=password,
                         display_name=display_name, role=role,
                         jurisdiction_code=jurisdiction_code,
-                        must_change_password=must_change_password)
+                        must_change_password=must_change_password, unit_id=unit_id)
+
+
+async def _check_unit(session: AsyncSession, role: str, jurisdiction_code: str | None,
+                      unit_id: str | None) -> None:
+    if role != Role.unit_staff:
+        if unit_id:
+            raise Invalid("Only a unit_staff account belongs to a responsible unit; leave "
+                          "unit_id out.", code="unit_not_allowed",
+                          zh="只有责任单位账号需要选择责任单位。")
+        return
+    if not unit_id:
+        raise Invalid("A unit_staff account belongs to one responsible unit: give unit_id.",
+                      code="unit_required", zh="责任单位账号须选择所属责任单位。")
+    unit = await session.get(ResponsibleUnit, unit_id)
+    if unit is None or not unit.active or unit.jurisdiction_code != jurisdiction_code:
+        raise Invalid(f"No active responsible unit {unit_id[:32]} in {jurisdiction_code}; "
+                      "choose one of the account's jurisdiction.", code="unknown_unit",
+                      zh="所选责任单位不属于该行政区域，或已停用。")
 
 
 async def create_admin(session: AsyncSession, *, username: str, password: str,
@@ -101,7 +122,7 @@ async def create_admin(session: AsyncSession, *, username: str, password: str,
 
 async def _store(session: AsyncSession, *, actor: str, username: str, password: str,
                  display_name: str, role: str, jurisdiction_code: str | None,
-                 must_change_password: bool) -> User:
+                 must_change_password: bool, unit_id: str | None = None) -> User:
     display_name = display_name.strip()
     if not display_name:
         raise Invalid("Give the person's name (display_name).", code="display_name_required", zh="请填写姓名。")
@@ -110,14 +131,15 @@ async def _store(session: AsyncSession, *, actor: str, username: str, password: 
         raise Conflict(f"The username '{username}' is taken; choose another.",
                        code="username_taken", zh=f"用户名 {username} 已被使用，请换一个。")
     user = User(username=username, display_name=display_name, role=role,
-                jurisdiction_code=jurisdiction_code,
+                jurisdiction_code=jurisdiction_code, unit_id=unit_id,
                 password_hash=await hash_password_async(password),
                 must_change_password=must_change_password)
     session.add(user)
     await session.flush()
     await audit.record(session, actor=actor, action="user.create", entity_type="user",
                        entity_id=user.id, data={"username": username, "role": role,
-                                                "jurisdiction_code": jurisdiction_code})
+                                                "jurisdiction_code": jurisdiction_code,
+                                                **({"unit_id": unit_id} if unit_id else {})})
     return user
 
 

@@ -24,6 +24,33 @@ def test_admin_creates_an_account_that_can_log_in(client, world):
     token_headers(client, "wang-wu", "good-pass-12")
 
 
+def test_a_units_staff_account_belongs_to_one_unit_of_its_jurisdiction(client, world):
+    """unit_staff name their responsible unit (unit_id), an active one of their jurisdiction;
+    no other role names one. Every refusal stores nothing."""
+    admin = world.headers("admin")
+
+    def unit(code: str, name: str) -> str:
+        r = client.post(f"/api/v1/jurisdictions/{code}/units", json={"name": name},
+                        headers=world.headers("gov_staff" if code == "lezhi" else "admin"))
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    roads, elsewhere = unit("lezhi", "县交通运输局"), unit("anyue", "安岳县水务局")
+    before = count_users(client)
+    for body, code in ((user_body(role="unit_staff"), "unit_required"),
+                       (user_body(role="unit_staff", unit_id=elsewhere), "unknown_unit"),
+                       (user_body(role="unit_staff", unit_id="no-such-unit"), "unknown_unit"),
+                       (user_body(unit_id=roads), "unit_not_allowed")):
+        r = client.post("/api/v1/users", json=body, headers=admin)
+        assert r.status_code == 422 and r.json()["code"] == code, r.text
+    assert count_users(client) == before
+    r = client.post("/api/v1/users", json=user_body(role="unit_staff", unit_id=roads),
+                    headers=admin)
+    assert r.status_code == 201
+    listed = client.get("/api/v1/users?role=unit_staff&jurisdiction_code=lezhi", headers=admin)
+    assert [u["unit_id"] for u in listed.json()["items"] if u["username"] == "wang-wu"] == [roads]
+
+
 def test_a_taken_username_is_409(client, world):
     client.post("/api/v1/users", json=user_body(), headers=world.headers("admin"))
     r = client.post("/api/v1/users", json=user_body(), headers=world.headers("admin"))

@@ -25,7 +25,15 @@ from sqlalchemy import func, select, update
 from app.audit.anchors import public_key_text
 from app.auth.roles import Role
 from app.auth.tokens import issue_token
-from app.models import BallotItem, BallotRound, Candidate, Proposal, SmsMessage, User
+from app.models import (
+    BallotItem,
+    BallotRound,
+    Candidate,
+    Project,
+    Proposal,
+    SmsMessage,
+    User,
+)
 from app.timeutil import china_today
 from tests.ballots.conftest import (
     balloting_cycle,
@@ -174,6 +182,9 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", f"{API}/projects/{{project_id}}"): EVERYONE,
     ("GET", f"{API}/projects/{{project_id}}/plan/history"): EVERYONE,
     ("PUT", f"{API}/projects/{{project_id}}/plan"): frozenset({"gov_staff", "admin"}),
+    # 监督: the project's own unit (its staff are given that unit below) or the government
+    ("POST", f"{API}/projects/{{project_id}}/transitions"): frozenset({
+        "unit_staff", "gov_staff", "admin"}),
     # public once published (the request below); before that congress staff only, which
     # tests/ballots/test_ballot_api.py covers (403 not_published, also for anonymous)
     ("GET", f"{API}/ballots/{{ballot_id}}/results"): EVERYONE,
@@ -201,6 +212,8 @@ DENIED_CODE: dict[tuple[str, str], dict[str, str]] = {
         ["resident", "unit_staff", "gov_staff", "congress_staff", "admin"], "not_a_deputy"),
     ("POST", f"{API}/ballots/{{ballot_id}}/sign-off"): dict.fromkeys(
         ["resident", "unit_staff", "gov_staff", "congress_staff", "admin"], "not_a_scrutineer"),
+    # work starting is the builders' move, not congress staff's
+    ("POST", f"{API}/projects/{{project_id}}/transitions"): {"congress_staff": "role_not_allowed"},
 }
 
 
@@ -672,6 +685,9 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         "url": f"{API}/projects/{announced_projects(c, w)[1][0]}/plan/history"},
     ("PUT", f"{API}/projects/{{project_id}}/plan"): lambda c, w, who: {
         "url": f"{API}/projects/{announced_projects(c, w)[1][0]}/plan", "json": plan_body()},
+    ("POST", f"{API}/projects/{{project_id}}/transitions"): lambda c, w, who: {
+        "url": f"{API}/projects/{_project_of_the_unit(c, w)}/transitions",
+        "json": {"to": "in_progress"}},
     ("GET", f"{API}/cycles/{{cycle_id}}/draft-list"): lambda c, w, who: {
         "url": f"{API}/cycles/{_government_draft(c, w)[0]}/draft-list"},
     ("GET", f"{API}/cycles/{{cycle_id}}/draft-list/comments"): lambda c, w, who: {
@@ -710,6 +726,20 @@ def _draft_comment(client, world) -> tuple[str, str]:
                     headers=world.headers(who))
     assert r.status_code == 201, r.text
     return cycle_id, r.json()["id"]
+
+
+def _project_of_the_unit(client, world) -> str:
+    """An announced project, whose responsible unit the world's unit_staff account belongs to."""
+    project_id = announced_projects(client, world)[1][0]
+
+    async def give(session):
+        unit_id = await session.scalar(select(Project.responsible_unit_id)
+                                       .where(Project.id == project_id))
+        await session.execute(update(User).where(User.id == world.users["unit_staff"].id)
+                              .values(unit_id=unit_id))
+
+    run(client, give)
+    return project_id
 
 
 def _announced_cycle(client, world) -> str:

@@ -38,3 +38,23 @@ class Project(SQLModel, table=True):
     ballot_id: str | None = Field(default=None, foreign_key="ballot_round.id", max_length=32)
     state: ProjectState = Field(sa_column=Column(StrEnumType(ProjectState, 16), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ProjectDecision(SQLModel, table=True):
+    """ProjectDecision — 人大常委会决定: a congress decision that moved a project to a side state
+    (重大调整 adjusted, 暂缓 suspended, 终止 terminated) or resumed it, with its document number
+    and date, flagged "report to the next session" (向下次人代会报告) until that is recorded."""
+
+    __tablename__ = "project_decision"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    project_id: str = Field(foreign_key="project.id", index=True, max_length=32)
+    from_state: str = Field(max_length=16)
+    to_state: str = Field(max_length=16)
+    number: str = Field(max_length=100)  # 文号, e.g. 乐人大常发〔2027〕3号
+    decided_on: date
+    reason: str = Field(max_length=1000)
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # When the next session was told (向下次人代会报告); None: still to report.
+    reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

@@ -12,13 +12,15 @@ from app.cycles.deps import CurrentCycle
 from app.db import SessionDep
 from app.models import Project, User
 from app.pagination import Page, PageDep
-from app.projects import plans, service
+from app.projects import plans, service, transitions
 from app.projects.schemas import (
     AnnouncementOut,
     PlanIn,
     PlanSavedOut,
     PlanVersionOut,
     ProjectOut,
+    ProjectStateOut,
+    ProjectTransitionIn,
     announcement_out,
     plan_out,
     project_out,
@@ -87,6 +89,24 @@ async def save_plan(project: CurrentProject, body: PlanIn, session: SessionDep,
                              raw=body.model_dump(exclude={"reason"}), reason=body.reason)
     return PlanSavedOut(**plan_out(saved.plan, saved.due).model_dump(), project_id=project.id,
                         changed=saved.changed)
+
+
+@router.post("/projects/{project_id}/transitions", response_model=ProjectStateOut,
+             tags=["supervision"])
+async def move_project(project: CurrentProject, body: ProjectTransitionIn, session: SessionDep,
+                       actor: Annotated[User, require(Perm.staff_pages)]):
+    """Move a project (监督): `in_progress` and `completed` by its unit's staff or gov_staff of its
+    jurisdiction; `accepted` (验收) by congress_staff; `adjusted`, `suspended`, `terminated` and
+    resuming a suspended project by congress_staff with the decision (`{"number", "date"}`,
+    required for these, refused for the others) and a reason. 403 `not_your_unit` for another
+    unit's project; 409 `illegal_transition` (what it can go to instead), `wrong_phase` before
+    the announcement or after the cycle is closed; 422 `decision_required`,
+    `decision_not_allowed`, `invalid_decision`, `reason_required`."""
+    decision = (transitions.Decision(body.decision.number, body.decision.date)
+                if body.decision is not None else None)
+    await transitions.move(session, project, body.to, actor=actor, reason=body.reason,
+                           decision=decision)
+    return ProjectStateOut(state=project.state)
 
 
 @router.get("/projects/{project_id}/plan/history", response_model=Page[PlanVersionOut])

@@ -13,6 +13,7 @@ from app.models import ProjectPlan
 from app.projects.plans import HistoryItem, is_late, plan_data
 from app.projects.service import Announcement, ProjectRow
 from app.schemas import Input
+from app.workflows.states import ProjectState
 
 
 class AnnouncedCycleOut(BaseModel):
@@ -76,6 +77,26 @@ class PlanFields(BaseModel):
     funding: list[Funding]
     targets: list[str]
     stage_targets: list[StageTarget] = []
+
+
+class DecisionIn(Input):
+    """A congress decision (人大常委会决定): its document number (文号) and date."""
+
+    number: str = Field(min_length=1, max_length=100)
+    date: date
+
+
+class ProjectTransitionIn(Input):
+    """POST /projects/{id}/transitions. `decision` is required for adjusted, suspended and
+    terminated and for resuming a suspended project, and refused for any other move."""
+
+    to: ProjectState
+    reason: str = Field(default="", max_length=1000)
+    decision: DecisionIn | None = None
+
+
+class ProjectStateOut(BaseModel):
+    state: str
 
 
 class PlanIn(Input):

@@ -1,8 +1,8 @@
 """A decided project's states (DOMAIN.md 监督): announced → in_progress → completed → accepted
 (验收), with the side states adjusted, suspended and terminated that need a congress decision.
 
-Only the table and the initial record are used now (projects are born `announced` when the
-cycle enters 公开); the supervision and evaluation issues move them.
+Projects are born `announced` when the cycle enters 公开; app/projects/transitions.py moves them
+(whose project, when, and the congress decisions on top of this table).
 """
 
 from __future__ import annotations

@@ -185,6 +185,9 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     # 监督: the project's own unit (its staff are given that unit below) or the government
     ("POST", f"{API}/projects/{{project_id}}/transitions"): frozenset({
         "unit_staff", "gov_staff", "admin"}),
+    ("POST", f"{API}/projects/{{project_id}}/progress"): frozenset({
+        "unit_staff", "gov_staff", "admin"}),
+    ("GET", f"{API}/projects/{{project_id}}/progress"): EVERYONE,
     # public once published (the request below); before that congress staff only, which
     # tests/ballots/test_ballot_api.py covers (403 not_published, also for anonymous)
     ("GET", f"{API}/ballots/{{ballot_id}}/results"): EVERYONE,
@@ -214,6 +217,7 @@ DENIED_CODE: dict[tuple[str, str], dict[str, str]] = {
         ["resident", "unit_staff", "gov_staff", "congress_staff", "admin"], "not_a_scrutineer"),
     # work starting is the builders' move, not congress staff's
     ("POST", f"{API}/projects/{{project_id}}/transitions"): {"congress_staff": "role_not_allowed"},
+    ("POST", f"{API}/projects/{{project_id}}/progress"): {"congress_staff": "role_not_allowed"},
 }
 
 
@@ -688,6 +692,11 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", f"{API}/projects/{{project_id}}/transitions"): lambda c, w, who: {
         "url": f"{API}/projects/{_project_of_the_unit(c, w)}/transitions",
         "json": {"to": "in_progress"}},
+    ("POST", f"{API}/projects/{{project_id}}/progress"): lambda c, w, who: {
+        "url": f"{API}/projects/{_project_of_the_unit(c, w, building=True)}/progress",
+        "json": {"percent": 10, "spent_wan": "5"}},
+    ("GET", f"{API}/projects/{{project_id}}/progress"): lambda c, w, who: {
+        "url": f"{API}/projects/{announced_projects(c, w)[1][0]}/progress"},
     ("GET", f"{API}/cycles/{{cycle_id}}/draft-list"): lambda c, w, who: {
         "url": f"{API}/cycles/{_government_draft(c, w)[0]}/draft-list"},
     ("GET", f"{API}/cycles/{{cycle_id}}/draft-list/comments"): lambda c, w, who: {
@@ -728,8 +737,9 @@ def _draft_comment(client, world) -> tuple[str, str]:
     return cycle_id, r.json()["id"]
 
 
-def _project_of_the_unit(client, world) -> str:
-    """An announced project, whose responsible unit the world's unit_staff account belongs to."""
+def _project_of_the_unit(client, world, building: bool = False) -> str:
+    """An announced project (`building`: in progress), whose responsible unit the world's
+    unit_staff account belongs to."""
     project_id = announced_projects(client, world)[1][0]
 
     async def give(session):
@@ -737,6 +747,9 @@ def _project_of_the_unit(client, world) -> str:
                                        .where(Project.id == project_id))
         await session.execute(update(User).where(User.id == world.users["unit_staff"].id)
                               .values(unit_id=unit_id))
+        if building:
+            await session.execute(update(Project).where(Project.id == project_id)
+                                  .values(state="in_progress"))
 
     run(client, give)
     return project_id

@@ -21,6 +21,7 @@ from app.models.jurisdiction import Jurisdiction, JurisdictionLevel
 from app.models.login_session import LoginSession
 from app.models.notification import Notification, SmsCode, SmsMessage
 from app.models.plan import ProjectPlan, ProjectPlanVersion
+from app.models.progress import ProgressReport
 from app.models.project import Project, ProjectDecision
 from app.models.proposal import (
     DEFAULT_CATEGORIES,
@@ -36,7 +37,7 @@ from app.models.workflow import StateTransition
 
 __all__ = ["DEFAULT_CATEGORIES", "AuditAnchor", "AuditEntry", "BallotAttendance", "BallotBoxKey",
            "BallotContent", "BallotEnvelope", "BallotItem", "BallotParticipation", "BallotReceipt", "BallotRound",
-           "BallotScrutineer", "Candidate", "CandidateRevision", "DeviceBallot", "PaperEntry", "ProjectDecision",
+           "BallotScrutineer", "Candidate", "CandidateRevision", "DeviceBallot", "PaperEntry", "ProgressReport", "ProjectDecision",
            "CandidateSource", "ResponsibleUnit", "Comment", "CommentReport", "Cycle", "Endorsement",
            "Jurisdiction", "JurisdictionGrant", "JurisdictionLevel", "Notification", "Project",
            "LoginSession",

@@ -12,15 +12,19 @@ from app.cycles.deps import CurrentCycle
 from app.db import SessionDep
 from app.models import Project, User
 from app.pagination import Page, PageDep
-from app.projects import plans, service, transitions
+from app.projects import plans, progress, service, transitions
 from app.projects.schemas import (
     AnnouncementOut,
     PlanIn,
     PlanSavedOut,
     PlanVersionOut,
+    ProgressFiledOut,
+    ProgressIn,
+    ProgressOut,
     ProjectOut,
     ProjectStateOut,
     ProjectTransitionIn,
+    SupervisionOut,
     announcement_out,
     plan_out,
     project_out,
@@ -71,7 +75,15 @@ async def read_project(project: CurrentProject, session: SessionDep):
     v = await plans.view(session, project)
     sources = await service.source_proposal_ids(session, [project.candidate_id])
     row = service.ProjectRow(project, sources.get(project.candidate_id, []), 0)
-    return project_out(row, v.publish_vote_counts, v.plan, v.due)
+    out = project_out(row, v.publish_vote_counts, v.plan, v.due)
+    sv = await progress.supervision(session, v)
+    out.supervision = SupervisionOut(
+        percent=sv.percent, planned_percent=sv.planned_percent, gap=sv.status.gap,
+        spent_wan=sv.spent_wan, status=sv.status.colour, status_words=sv.status.words,
+        status_reason=sv.status.reason_zh, last_report_at=sv.last_report_at,
+        report_due=sv.report_due, open_findings=sv.open_findings,
+        overdue_findings=sv.overdue_findings)
+    return out
 
 
 @router.put("/projects/{project_id}/plan", response_model=PlanSavedOut)
@@ -107,6 +119,44 @@ async def move_project(project: CurrentProject, body: ProjectTransitionIn, sessi
     await transitions.move(session, project, body.to, actor=actor, reason=body.reason,
                            decision=decision)
     return ProjectStateOut(state=project.state)
+
+
+@router.post("/projects/{project_id}/progress", status_code=201, response_model=ProgressFiledOut,
+             tags=["supervision"])
+async def file_progress(project: CurrentProject, body: ProgressIn, session: SessionDep,
+                        actor: Annotated[User, require(Perm.staff_pages)]):
+    """File a progress report (unit_staff of the project's unit, gov_staff of its
+    jurisdiction): public at once, never deleted. 409 `not_building` unless the project is
+    in_progress (or completed, for a last correction); 422 `percent_decreased` for a percent
+    below the last report's without `corrects`, `unknown_report`, `spent_mismatch` (the
+    sources do not add up), `unknown_milestone`, `invalid_milestone_date`; 403
+    `not_your_unit`, `role_not_allowed`. The answer has the day's 序时进度 and colour."""
+    filed = await progress.file_report(session, project, actor, progress.ReportIn(
+        percent=body.percent, spent_wan=body.spent_wan, note=body.note,
+        spent_by_source=tuple((r.source, r.amount_wan) for r in body.spent_by_source),
+        milestones_met=tuple((m.index, m.date) for m in body.milestones_met),
+        corrects=body.corrects))
+    return ProgressFiledOut(id=filed.id, percent=filed.percent,
+                            planned_percent=filed.planned_percent, status=filed.status)
+
+
+@router.get("/projects/{project_id}/progress", response_model=Page[ProgressOut],
+            tags=["supervision"])
+async def list_progress(project: CurrentProject, session: SessionDep, paging: PageDep):
+    """The project's progress reports, newest first, each with what corrects it (anyone)."""
+    reports = await progress.reports_of(session, project.id)
+    corrected: dict[str, list[str]] = {}
+    for r in reports:
+        if r.corrects:
+            corrected.setdefault(r.corrects, []).append(r.id)
+    start = (paging.page - 1) * paging.per_page
+    return Page(items=[ProgressOut(
+        id=r.id, percent=r.percent, spent_wan=r.spent_wan, spent_by_source=r.spent_by_source,
+        milestones_met=r.milestones_met, note=r.note, corrects=r.corrects,
+        corrected_by=corrected.get(r.id, []), reported_on=r.reported_on,
+        planned_percent=r.planned_percent, status=r.status, filed_by=r.filed_by,
+        filed_at=r.filed_at) for r in reports[start:start + paging.per_page]],
+        total=len(reports), page=paging.page, per_page=paging.per_page)
 
 
 @router.get("/projects/{project_id}/plan/history", response_model=Page[PlanVersionOut])

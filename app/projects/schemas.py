@@ -99,6 +99,70 @@ class ProjectStateOut(BaseModel):
     state: str
 
 
+class SourceAmountIn(Input):
+    source: str = Field(min_length=1, max_length=50)
+    amount_wan: Decimal = Field(ge=0, le=1000000, decimal_places=2)
+
+
+class MilestoneMetIn(Input):
+    index: int = Field(ge=0, le=100)
+    date: date
+
+
+class ProgressIn(Input):
+    """POST /projects/{id}/progress: physical percent complete, money spent to date (万元), a
+    note; optionally the money by source (adding up to spent_wan), the plan's milestones met
+    (by their place, 0 first), and the earlier report this one corrects."""
+
+    percent: int = Field(ge=0, le=100)
+    spent_wan: Decimal = Field(ge=0, le=1000000, decimal_places=2)
+    note: str = Field(default="", max_length=2000)
+    spent_by_source: list[SourceAmountIn] = Field(default_factory=list, max_length=10)
+    milestones_met: list[MilestoneMetIn] = Field(default_factory=list, max_length=30)
+    corrects: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class ProgressFiledOut(BaseModel):
+    id: str
+    percent: int
+    planned_percent: float
+    status: str | None  # green / yellow / red / blue the day it was filed; null: no colour
+
+
+class ProgressOut(BaseModel):
+    id: str
+    percent: int
+    spent_wan: Decimal
+    spent_by_source: list[dict]
+    milestones_met: list[dict]
+    note: str
+    corrects: str | None
+    corrected_by: list[str]  # the later reports that correct this one
+    reported_on: date
+    planned_percent: float
+    status: str | None
+    filed_by: str
+    filed_at: datetime
+    photos: list[dict] = Field(default_factory=list)
+    comments: int = 0
+
+
+class SupervisionOut(BaseModel):
+    """A project's 监督 figures today, computed when read."""
+
+    percent: int
+    planned_percent: float
+    gap: float
+    spent_wan: Decimal
+    status: str | None  # green / yellow / red / blue; null while suspended or terminated
+    status_words: str
+    status_reason: str
+    last_report_at: datetime | None
+    report_due: date | None
+    open_findings: int
+    overdue_findings: int
+
+
 class PlanIn(Input):
     """PUT /projects/{id}/plan. Lengths and sums are checked by the service (422 with a code).
 
@@ -153,6 +217,8 @@ class ProjectOut(AnnouncedProjectOut):
     plan_due: date        # when the plan is due
     plan_late: bool       # published after plan_due, or still missing after it
     created_at: datetime
+    # 监督: on GET /projects/{id} only (null in lists)
+    supervision: SupervisionOut | None = None
 
 
 def plan_out(plan: ProjectPlan | None, due: date) -> PlanOut | None:

@@ -188,6 +188,7 @@ EXPECTED: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", f"{API}/projects/{{project_id}}/progress"): frozenset({
         "unit_staff", "gov_staff", "admin"}),
     ("GET", f"{API}/projects/{{project_id}}/progress"): EVERYONE,
+    ("GET", f"{API}/cycles/{{cycle_id}}/supervision"): EVERYONE,
     # public once published (the request below); before that congress staff only, which
     # tests/ballots/test_ballot_api.py covers (403 not_published, also for anonymous)
     ("GET", f"{API}/ballots/{{ballot_id}}/results"): EVERYONE,
@@ -697,6 +698,8 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         "json": {"percent": 10, "spent_wan": "5"}},
     ("GET", f"{API}/projects/{{project_id}}/progress"): lambda c, w, who: {
         "url": f"{API}/projects/{announced_projects(c, w)[1][0]}/progress"},
+    ("GET", f"{API}/cycles/{{cycle_id}}/supervision"): lambda c, w, who: {
+        "url": f"{API}/cycles/{announced_projects(c, w)[0]}/supervision"},
     ("GET", f"{API}/cycles/{{cycle_id}}/draft-list"): lambda c, w, who: {
         "url": f"{API}/cycles/{_government_draft(c, w)[0]}/draft-list"},
     ("GET", f"{API}/cycles/{{cycle_id}}/draft-list/comments"): lambda c, w, who: {

@@ -15,6 +15,8 @@ from app.pagination import Page, PageDep
 from app.projects import plans, progress, service, transitions
 from app.projects.schemas import (
     AnnouncementOut,
+    BoardItemOut,
+    BoardOut,
     PlanIn,
     PlanSavedOut,
     PlanVersionOut,
@@ -67,6 +69,27 @@ async def list_projects(cycle: CurrentCycle, session: SessionDep, paging: PageDe
     return Page(items=[project_out(r, show_counts, current.get(r.project.id), due)
                        for r in shown],
                 total=len(rows), page=paging.page, per_page=paging.per_page)
+
+
+@router.get("/cycles/{cycle_id}/supervision", response_model=BoardOut, tags=["supervision"])
+async def supervision_board(cycle: CurrentCycle, session: SessionDep):
+    """The cycle's 督办 board (anyone): counts by colour and every decided project with its
+    colour, reason in words, reported and planned progress and money, reddest first (within a
+    colour, furthest behind first). Computed when read; a fixed number of queries. Empty before
+    the cycle is announced."""
+    items = await progress.board(session, cycle)
+    counts = dict.fromkeys(("green", "yellow", "red", "blue"), 0)
+    for i in items:
+        if i.figures.status.colour is not None:
+            counts[i.figures.status.colour] += 1
+    return BoardOut(counts=counts, items=[BoardItemOut(
+        project_id=i.project.id, title=i.project.title,
+        responsible_unit=i.project.responsible_unit, state=i.project.state,
+        status=i.figures.status.colour, status_words=i.figures.status.words,
+        status_reason=i.figures.status.reason_zh, percent=i.figures.percent,
+        planned_percent=i.figures.planned_percent, gap=i.figures.status.gap,
+        spent_wan=i.figures.spent_wan, budget_wan=i.project.budget_wan,
+        overdue_findings=i.figures.overdue_findings) for i in items])
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut)

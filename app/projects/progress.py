@@ -24,9 +24,10 @@ from app.audit import service as audit
 from app.auth.roles import Role
 from app.errors import Conflict, Forbidden, Invalid
 from app.jurisdictions.settings import settings_for
-from app.models import Cycle, ProgressReport, Project, User
+from app.models import Cycle, Jurisdiction, ProgressReport, Project, ProjectPlan, User
 from app.projects import plans
-from app.projects.progress_rules import Facts, Status, planned_percent, status
+from app.projects.progress_rules import Colour, Facts, Status, planned_percent, status
+from app.projects.service import published_at
 from app.projects.transitions import ensure_may_act
 from app.timeutil import china_today
 from app.workflows.states import ProjectState
@@ -82,14 +83,13 @@ async def reports_of(session: AsyncSession, project_id: str) -> list[ProgressRep
         .order_by(ProgressReport.filed_at.desc(), ProgressReport.id.desc())))
 
 
-def _facts(view: plans.ProjectPlanView, latest: ProgressReport | None, today: date,
-           reported_on: date | None = None, reported: int | None = None) -> Facts:
-    rules = settings_for(view.jurisdiction)
-    project = view.project
-    dues = [date.fromisoformat(m["due"]) for m in (view.plan.milestones if view.plan else [])]
-    planned = planned_percent(view.announced_on, project.deadline, dues, today,
+def _facts(project: Project, plan: ProjectPlan | None, announced_on: date, rules,
+           latest: ProgressReport | None, today: date, reported_on: date | None = None,
+           reported: int | None = None) -> Facts:
+    dues = [date.fromisoformat(m["due"]) for m in (plan.milestones if plan else [])]
+    planned = planned_percent(announced_on, project.deadline, dues, today,
                               rules.planned_progress)
-    return Facts(state=str(project.state), today=today, announced=view.announced_on,
+    return Facts(state=str(project.state), today=today, announced=announced_on,
                  deadline=project.deadline, planned=planned,
                  reported=reported if reported is not None else (
                      latest.percent if latest else None),
@@ -98,22 +98,70 @@ def _facts(view: plans.ProjectPlanView, latest: ProgressReport | None, today: da
                  yellow_gap_points=rules.yellow_gap_points, red_gap_points=rules.red_gap_points)
 
 
-async def supervision(session: AsyncSession, view: plans.ProjectPlanView,
-                      today: date | None = None) -> Supervision:
-    """The project's figures today: latest report, 序时进度, gap, colour, next report due."""
-    today = today or china_today()
-    reports = await reports_of(session, view.project.id)
-    latest = reports[0] if reports else None
-    facts = _facts(view, latest, today)
-    interval = settings_for(view.jurisdiction).progress_report_max_days
-    building = view.project.state not in (ProjectState.accepted, ProjectState.terminated,
-                                          ProjectState.suspended, ProjectState.completed)
-    since = latest.reported_on if latest else view.announced_on
+def figures(project: Project, plan: ProjectPlan | None, announced_on: date, rules,
+            latest: ProgressReport | None, today: date) -> Supervision:
+    """One project's supervision figures on `today`, from what was read for it."""
+    facts = _facts(project, plan, announced_on, rules, latest, today)
+    building = project.state in (ProjectState.announced, ProjectState.in_progress,
+                                 ProjectState.adjusted)
+    since = latest.reported_on if latest else announced_on
     return Supervision(percent=latest.percent if latest else 0,
                        planned_percent=facts.planned, status=status(facts),
                        spent_wan=latest.spent_wan if latest else Decimal("0.00"),
                        last_report_at=latest.filed_at if latest else None,
-                       report_due=since + timedelta(days=interval) if building else None)
+                       report_due=(since + timedelta(days=rules.progress_report_max_days)
+                                   if building else None))
+
+
+async def supervision(session: AsyncSession, view: plans.ProjectPlanView,
+                      today: date | None = None) -> Supervision:
+    """The project's figures today: latest report, 序时进度, gap, colour, next report due."""
+    reports = await reports_of(session, view.project.id)
+    return figures(view.project, view.plan, view.announced_on, settings_for(view.jurisdiction),
+                   reports[0] if reports else None, today or china_today())
+
+
+async def latest_reports(session: AsyncSession,
+                         project_ids: list[str]) -> dict[str, ProgressReport]:
+    """project id → its latest report, for those that have one (one query)."""
+    if not project_ids:
+        return {}
+    latest: dict[str, ProgressReport] = {}
+    for r in await session.scalars(select(ProgressReport).where(
+            ProgressReport.project_id.in_(project_ids))
+            .order_by(ProgressReport.filed_at, ProgressReport.id)):
+        latest[r.project_id] = r
+    return latest
+
+
+# Reddest first: red, yellow, green, blue, then those without a colour.
+_ORDER = {Colour.red: 0, Colour.yellow: 1, Colour.green: 2, Colour.blue: 3, None: 4}
+
+
+@dataclass(frozen=True)
+class BoardItem:
+    project: Project
+    figures: Supervision
+
+
+async def board(session: AsyncSession, cycle: Cycle,
+                today: date | None = None) -> list[BoardItem]:
+    """The cycle's 督办 board: every decided project with its figures, reddest first (within a
+    colour, furthest behind plan first). A fixed number of queries, whatever the projects."""
+    today = today or china_today()
+    projects = list(await session.scalars(select(Project).where(
+        Project.cycle_id == cycle.id).order_by(Project.created_at, Project.id)))
+    if not projects:
+        return []
+    rules = settings_for(await session.get(Jurisdiction, cycle.jurisdiction_code))
+    announced_on = plans.beijing_date(await published_at(session, cycle))
+    ids = [p.id for p in projects]
+    current = await plans.current_plans(session, ids)
+    latest = await latest_reports(session, ids)
+    items = [BoardItem(p, figures(p, current.get(p.id), announced_on, rules, latest.get(p.id),
+                                  today)) for p in projects]
+    items.sort(key=lambda i: (_ORDER[i.figures.status.colour], -i.figures.status.gap))
+    return items
 
 
 async def file_report(session: AsyncSession, project: Project, actor: User,
@@ -166,7 +214,8 @@ async def file_report(session: AsyncSession, project: Project, actor: User,
     if len(note) > MAX_NOTE:
         raise Invalid(f"The note is longer than {MAX_NOTE} characters.", code="note_too_long",
                       zh=f"说明不能超过 {MAX_NOTE} 字。")
-    facts = _facts(view, latest, today, reported_on=today, reported=report.percent)
+    facts = _facts(project, view.plan, view.announced_on, settings_for(view.jurisdiction),
+                   latest, today, reported_on=today, reported=report.percent)
     now = status(facts)
     filed = ProgressReport(
         project_id=project.id, percent=report.percent, spent_wan=spent,

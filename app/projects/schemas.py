@@ -147,6 +147,29 @@ class ProgressOut(BaseModel):
     comments: int = 0
 
 
+class BoardItemOut(BaseModel):
+    project_id: str
+    title: str
+    responsible_unit: str
+    state: str
+    status: str | None
+    status_words: str
+    status_reason: str
+    percent: int
+    planned_percent: float
+    gap: float
+    spent_wan: Decimal
+    budget_wan: Decimal
+    overdue_findings: int
+
+
+class BoardOut(BaseModel):
+    """The 督办 board: how many projects of each colour, and every project reddest first."""
+
+    counts: dict[str, int]
+    items: list[BoardItemOut]
+
+
 class SupervisionOut(BaseModel):
     """A project's 监督 figures today, computed when read."""
 

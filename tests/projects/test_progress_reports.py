@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from app.models import ProgressReport, Project, User
 from app.timeutil import china_today
 from tests.ballots.conftest import API
-from tests.helpers import run
+from tests.helpers import count_selects, run
 from tests.projects.helpers import announced_projects, plan_body, put_plan
 
 TODAY = china_today()
@@ -136,3 +136,34 @@ def test_a_project_never_reported_is_red_with_every_reason_in_words(client, worl
     # lists carry no supervision block (GET /projects/{id} does)
     listed = client.get(f"{API}/projects/{p2}/progress").json()
     assert listed == {"items": [], "total": 0, "page": 1, "per_page": listed["per_page"]}
+
+
+def test_the_board_lists_every_project_reddest_first_with_its_reason(client, world):
+    p1, p2 = building(client, world)
+    cycle_id = run(client, lambda s: s.scalar(select(Project.cycle_id).where(Project.id == p1)))
+    client.post(f"{API}/projects/{p1}/transitions", json={"to": "in_progress"},
+                headers=world.headers("gov_staff"))
+    assert report(client, world, p1, "gov_staff").status_code == 201
+    board = client.get(f"{API}/cycles/{cycle_id}/supervision").json()
+    assert board["counts"] == {"green": 1, "yellow": 0, "red": 1, "blue": 0}
+    assert [i["project_id"] for i in board["items"]] == [p2, p1]
+    red, green = board["items"]
+    assert (red["status"], red["status_words"], red["percent"], red["gap"]) == (
+        "red", "红色督办", 0, 66.7)
+    assert red["status_reason"] == "落后序时进度 66.7 个百分点；已 100 天未报告进度"
+    assert (green["status"], green["percent"], green["planned_percent"], green["spent_wan"]) == (
+        "green", 60, 66.7, "30.00")
+    assert green["budget_wan"] == "100.00" and green["overdue_findings"] == 0
+
+
+def test_the_board_takes_the_same_queries_whatever_the_number_of_projects(client, world):
+    small, (a, _) = announced_projects(client, world, seats=2, year=2025)
+    large, ids = announced_projects(client, world, seats=6, year=2026)
+    for pid in ids:
+        run(client, lambda s, pid=pid: s.execute(update(Project).where(Project.id == pid)
+                                                 .values(state="in_progress")))
+        assert report(client, world, pid, "gov_staff").status_code == 201
+    n_small = count_selects(client, f"{API}/cycles/{small}/supervision")
+    n_large = count_selects(client, f"{API}/cycles/{large}/supervision")
+    assert n_small == n_large <= 8, (n_small, n_large)
+    assert client.get(f"{API}/cycles/{large}/supervision").json()["counts"]["red"] == 6

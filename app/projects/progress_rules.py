@@ -33,6 +33,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal
 
+from app.i18n import N_
 from app.workflows.states import ProjectState
 
 PlannedMode = Literal["milestones", "linear"]
@@ -47,8 +48,8 @@ class Colour(StrEnum):
     green = "green"
 
 
-COLOUR_WORDS = {Colour.blue: "已验收", Colour.red: "红色督办", Colour.yellow: "黄色预警",
-                Colour.green: "正常推进"}
+COLOUR_WORDS = {Colour.blue: N_("已验收"), Colour.red: N_("红色督办"), Colour.yellow: N_("黄色预警"),
+                Colour.green: N_("正常推进")}
 
 # Past 验收: the colour stays blue (测评's states are added to the project's workflow later).
 ACCEPTED = frozenset({ProjectState.accepted, "evaluated", "rectifying"})

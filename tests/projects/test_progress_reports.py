@@ -167,3 +167,42 @@ def test_the_board_takes_the_same_queries_whatever_the_number_of_projects(client
     n_large = count_selects(client, f"{API}/cycles/{large}/supervision")
     assert n_small == n_large <= 8, (n_small, n_large)
     assert client.get(f"{API}/cycles/{large}/supervision").json()["counts"]["red"] == 6
+
+
+def test_the_pages_show_the_colour_in_words_with_its_reason(client, world):
+    p1, p2 = building(client, world)
+    cycle_id = run(client, lambda s: s.scalar(select(Project.cycle_id).where(Project.id == p1)))
+    client.post(f"{API}/projects/{p1}/transitions", json={"to": "in_progress"},
+                headers=world.headers("gov_staff"))
+    first = report(client, world, p1, "gov_staff", percent=70).json()["id"]
+    report(client, world, p1, "gov_staff", percent=60, corrects=first, note="更正：多报了")
+    page = client.get(f"/cycles/{cycle_id}/supervision")
+    assert page.status_code == 200
+    text = page.text
+    assert "红色督办" in text and "落后序时进度 66.7 个百分点；已 100 天未报告进度" in text
+    assert "正常推进" in text and "按序时进度推进" in text
+    assert text.index(f"/projects/{p2}") < text.index(f"/projects/{p1}")  # reddest first
+    assert "全部 2" in text and "红色督办 1" in text
+    only_green = client.get(f"/cycles/{cycle_id}/supervision?status=green").text
+    assert f"/projects/{p1}" in only_green and f"/projects/{p2}" not in only_green
+    assert "没有这种颜色的项目" in client.get(f"/cycles/{cycle_id}/supervision?status=blue").text
+    detail = client.get(f"/projects/{p1}").text
+    assert 'id="supervision-status"' in detail and "正常推进" in detail
+    assert "完成 60%，累计支出 30 万元" in detail and "更正此前报告" in detail
+    assert "已被更正" in detail and "更正：多报了" in detail
+    assert "还没有进度报告" in client.get(f"/projects/{p2}").text
+    assert 'id="supervision-link"' in client.get(f"/cycles/{cycle_id}").text
+    # traditional characters, reasons included
+    client.get("/lang/zh_Hant")
+    hant = client.get(f"/cycles/{cycle_id}/supervision").text
+    assert "紅色督辦" in hant and "落後序時進度" in hant
+
+
+def test_the_board_before_the_announcement_says_when_it_will_fill(client, world):
+    from tests.ballots.conftest import balloting_cycle
+
+    cycle_id, _ = balloting_cycle(client, world)
+    page = client.get(f"/cycles/{cycle_id}/supervision")
+    assert page.status_code == 200 and "项目公告之后" in page.text
+    assert client.get(f"{API}/cycles/{cycle_id}/supervision").json() == {
+        "counts": {"green": 0, "yellow": 0, "red": 0, "blue": 0}, "items": []}

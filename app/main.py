@@ -64,6 +64,7 @@ from app.pages.errors import install_error_handlers
 from app.pages.render import redirect
 from app.projects.api import router as projects_api
 from app.projects.staff_views import router as project_staff_pages
+from app.projects.unit_views import router as project_unit_pages
 from app.projects.views import router as project_pages
 from app.proposals.api import router as proposals_api
 from app.proposals.fastpath import ListFastPath
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    notification_pages,
                    ballot_deputy_pages, ballot_staff_pages, ballot_paper_pages,
                    ballot_public_pages, opendata_routes, project_pages, project_staff_pages,
+                   project_unit_pages,
                    settings_pages, govlist_pages, session_pages):
         app.include_router(router)
 

@@ -14,7 +14,7 @@ the latest report and today's date.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -58,7 +58,7 @@ class Supervision:
     planned_percent: float
     status: Status
     spent_wan: Decimal
-    last_report_at: object  # datetime | None
+    last_report_at: datetime | None
     report_due: date | None
     open_findings: int = 0
     overdue_findings: int = 0

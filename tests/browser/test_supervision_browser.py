@@ -49,3 +49,36 @@ def test_a_resident_reads_the_board_on_a_phone(client, world, phone: Page, datab
     page.screenshot(path=str(ARTIFACTS / f"supervision-project-360-{backend}.png"),
                     full_page=True)
     assert page.problems == []
+
+
+def test_a_unit_reports_progress_from_a_phone(client, world, phone: Page, database_url):
+    from tests.browser.conftest import log_in
+
+    p1, _ = building(client, world)
+    backend = "postgresql" if database_url.startswith("postgres") else "sqlite"
+    page = phone
+    log_in(page, world.users["unit_staff"].username)
+    page.get_by_role("link", name="我的项目").click()
+    page.locator(f"a[href='/staff/projects/{p1}/progress']").click()
+    expect(page.locator("#report-h")).to_have_count(0)
+    page.locator("#move").click()
+    expect(page.locator("#state")).to_have_text("实施中")
+    expect(page.get_by_label("完成进度（%）")).to_be_visible()
+    page.get_by_label("完成进度（%）").fill("150")
+    page.get_by_label("累计支出（万元）").fill("20")
+    page.get_by_label("说明").fill("路基完成六成")
+    page.locator("#file-report").click()
+    expect(page.locator("#form-error")).to_contain_text("完成进度须在 0 到 100 之间")
+    expect(page.get_by_label("说明")).to_have_value("路基完成六成")
+    page.get_by_label("完成进度（%）").fill("60")
+    box = page.locator("#file-report").bounding_box()
+    assert box["height"] >= 44
+    page.locator("#file-report").click()
+    expect(page.locator("#supervision-status")).to_contain_text("正常推进")
+    expect(page.locator("#reports")).to_contain_text("路基完成六成")
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"unit-report-360-{backend}.png"), full_page=True)
+    # the 422 of the first try is the page's own answer, shown to the person
+    assert [p for p in page.problems if "HTTP 422" not in p] == []

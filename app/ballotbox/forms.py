@@ -50,6 +50,10 @@ class BallotForm:
     round_noun: tuple[str, str] = ("ballot", "票决")
     item_noun: tuple[str, str] = ("candidate", "候选项目")
     mark_words: tuple[str, str] = ("yes/no/abstain/赞成/反对/弃权", "赞成、反对或弃权")
+    # The jurisdiction's settings a new round of this form keeps (app/jurisdictions/settings.py):
+    # whether it is secret, and the base of its threshold (票决) or verdict (测评).
+    secret_setting: str = "secret_ballot"
+    base_setting: str = "threshold_base"
     # The bulletin's names (API.md): its head, its list of items, each ballot's marks.
     head_key: str = "ballot"
     items_key: str = "candidates"
@@ -145,6 +149,8 @@ EVALUATION = BallotForm(
     bad_mark=("use satisfied, basically_satisfied, unsatisfied or abstain",
               "标记只能是满意、基本满意、不满意或弃权。"),
     several_marks="abstain",  # DOMAIN.md 测评: two marks for one project count as abstain
+    secret_setting="evaluation_secret",
+    base_setting="evaluation_base",
     round_noun=("evaluation", "测评"),
     item_noun=("project", "项目"),
     mark_words=("satisfied/basically_satisfied/unsatisfied/abstain/满意/基本满意/不满意/弃权",

@@ -151,7 +151,8 @@ async def create_round(session: AsyncSession, *, actor: User, cycle: Cycle,
         BallotRound.cycle_id == cycle.id, BallotRound.form == form.name)) or 0) + 1
     if parent is None:
         rules = settings_for(await session.get(Jurisdiction, cycle.jurisdiction_code))
-        kept = {"secret": rules.secret_ballot, "threshold_base": rules.threshold_base,
+        kept = {"secret": getattr(rules, form.secret_setting),
+                "threshold_base": getattr(rules, form.base_setting),
                 "quorum": math.ceil(total * rules.quorum_numerator / rules.quorum_denominator),
                 "signoffs_required": rules.scrutineer_signoffs,
                 "shortfall_policy": rules.shortfall_policy}

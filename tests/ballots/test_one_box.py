@@ -27,7 +27,7 @@ from tests.ballots.conftest import (
     balloting_cycle,
     create_round,
 )
-from tests.helpers import run
+from tests.helpers import run, set_jurisdiction_settings
 
 
 def _evaluation_round(client, world, cycle_id: str, items: list[str]) -> str:
@@ -69,6 +69,14 @@ def test_an_evaluation_round_goes_through_the_same_box(client, world):
     round_id = _evaluation_round(client, world, cycle_id, projects)
     stored = run(client, lambda s: s.get(BallotRound, round_id))
     assert (stored.form, stored.round, stored.total_deputies) == ("evaluation", 1, 4)
+    # the round keeps the evaluation's own settings, not the ballot's
+    assert (stored.secret, stored.threshold_base) == (True, "all")
+    set_jurisdiction_settings(client, "lezhi", evaluation_secret=False, evaluation_base="present",
+                              threshold_base="cast")
+    other = _evaluation_round(client, world, balloting_cycle(client, world, year=2026)[0],
+                              projects)
+    kept = run(client, lambda s: s.get(BallotRound, other))
+    assert (kept.secret, kept.threshold_base) == (False, "present")
     assert run(client, lambda s: s.scalars(select(BallotItem.item_id).where(
         BallotItem.round_id == round_id).order_by(BallotItem.position))).all() == projects
     # one unfinished round per cycle, whichever its form; the refusal names the form

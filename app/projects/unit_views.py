@@ -13,7 +13,6 @@ from decimal import Decimal, InvalidOperation
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from app.auth.deps import ensure_scope
 from app.auth.roles import Role
 from app.db import SessionDep
 from app.errors import Forbidden, Invalid
@@ -85,9 +84,7 @@ async def _project(session, user: User, project_id: str) -> tuple[Project, Cycle
     _ensure_builder(user)
     project = await plans.get_project(session, project_id)
     cycle = await session.get(Cycle, project.cycle_id)
-    await transitions.ensure_may_act(session, user, project, cycle)
-    if user.role != Role.unit_staff:
-        await ensure_scope(session, user, cycle.jurisdiction_code)
+    await transitions.ensure_may_act(session, user, project, cycle)  # unit, or scope
     return project, cycle
 
 
